@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+DROP TABLE issued_numbers;
+DROP TABLE register_counters;
+DROP TABLE number_registers;
+DROP TABLE letter_revisions;
+DROP TABLE letters;
+DROP TABLE requests;
+DROP TABLE sop_versions;
+DROP TABLE person_roles;
+DROP TABLE people;
+DROP TABLE offices;

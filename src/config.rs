@@ -1,0 +1,423 @@
+//! Configuration: built-in defaults, then an optional TOML file, then environment variables,
+//! then command-line flags, each overriding the one before.
+//!
+//! Every setting is parsed and checked here, before anything starts, so that bad configuration
+//! ends with one line naming the setting (by the name it was given under: `NASKAH_BIND`,
+//! `--bind`, `bind in naskah.toml`) and what is wrong with it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A setting that could not be used: which one, under the name it was given, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        ConfigError {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Where the database lives. The password of a PostgreSQL URL never appears in `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://` and `postgresql://` URLs, `sqlite://PATH` (`sqlite:///abs/path` for
+    /// an absolute one), `sqlite:PATH`, and a plain file path, which means SQLite.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("is empty".into());
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(text.to_owned()));
+        }
+        if let Some(path) = text.strip_prefix("sqlite://").or(text.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err("names no SQLite file".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = text.split_once("://") {
+            return Err(format!(
+                "unknown scheme '{scheme}' (naskah speaks postgres:// and sqlite://)"
+            ));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(text)))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => f.write_str(&redact_password(url)),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host/...` with `***`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value together with the name it was given under, for error messages.
+#[derive(Clone, Debug)]
+struct Given {
+    value: String,
+    origin: String,
+}
+
+/// The settings a person may put in the TOML file; every key is optional, unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    bind: Option<String>,
+    data_dir: Option<String>,
+    log: Option<String>,
+    log_format: Option<String>,
+    db_pool_size: Option<u32>,
+}
+
+/// Settings given on the command line; they win over everything else.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub bind: Option<String>,
+}
+
+/// The checked configuration of one naskah process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database: DatabaseUrl,
+    /// The name the database URL was given under (`NASKAH_DATABASE_URL`, `default`, …).
+    pub database_origin: String,
+    pub bind: SocketAddr,
+    pub bind_origin: String,
+    pub data_dir: PathBuf,
+    pub data_dir_origin: String,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub db_pool_size: u32,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const DEFAULT_LOG: &str = "info";
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+        Config::from_sources(overrides, |name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration with `env` standing in for the environment (tests pass a map).
+    pub fn from_sources(
+        overrides: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let from_env = |name: &str| {
+            env(name).map(|value| Given {
+                value,
+                origin: name.to_owned(),
+            })
+        };
+
+        let file_path = overrides
+            .config_file
+            .as_ref()
+            .map(|path| (path.clone(), "--config".to_owned()))
+            .or_else(|| env("NASKAH_CONFIG").map(|p| (PathBuf::from(p), "NASKAH_CONFIG".into())));
+        let (file, file_name) = match &file_path {
+            Some((path, origin)) => (read_file(path, origin)?, path.display().to_string()),
+            None => (FileSettings::default(), String::new()),
+        };
+        let from_file = |key: &str, value: &Option<String>| {
+            value.as_ref().map(|value| Given {
+                value: value.clone(),
+                origin: format!("{key} in {file_name}"),
+            })
+        };
+        let default = |value: &str| Given {
+            value: value.to_owned(),
+            origin: "default".to_owned(),
+        };
+
+        let data_dir = from_env("NASKAH_DATA_DIR")
+            .or_else(|| from_file("data_dir", &file.data_dir))
+            .unwrap_or_else(|| default(DEFAULT_DATA_DIR));
+        if data_dir.value.trim().is_empty() {
+            return Err(ConfigError::new(data_dir.origin, "is empty"));
+        }
+        let data_dir_path = PathBuf::from(&data_dir.value);
+
+        let database = from_env("NASKAH_DATABASE_URL")
+            .or_else(|| from_env("DATABASE_URL"))
+            .or_else(|| from_file("database_url", &file.database_url))
+            .unwrap_or_else(|| Given {
+                value: format!("sqlite://{}", data_dir_path.join("naskah.sqlite3").display()),
+                origin: "default database (under the data directory)".to_owned(),
+            });
+        let database_url = DatabaseUrl::parse(&database.value)
+            .map_err(|problem| ConfigError::new(&database.origin, problem))?;
+
+        let bind = overrides
+            .bind
+            .clone()
+            .map(|value| Given {
+                value,
+                origin: "--bind".to_owned(),
+            })
+            .or_else(|| from_env("NASKAH_BIND"))
+            .or_else(|| from_file("bind", &file.bind))
+            .unwrap_or_else(|| default(DEFAULT_BIND));
+        let bind_addr = parse_bind(&bind.value).map_err(|p| ConfigError::new(&bind.origin, p))?;
+
+        let log = from_env("NASKAH_LOG")
+            .or_else(|| from_file("log", &file.log))
+            .unwrap_or_else(|| default(DEFAULT_LOG));
+        tracing_subscriber::EnvFilter::try_new(&log.value).map_err(|e| {
+            ConfigError::new(&log.origin, format!("is not a log filter ('{}'): {e}", log.value))
+        })?;
+
+        let log_format = from_env("NASKAH_LOG_FORMAT")
+            .or_else(|| from_file("log_format", &file.log_format))
+            .unwrap_or_else(|| default("text"));
+        let log_format_value = match log_format.value.trim() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    log_format.origin,
+                    format!("'{other}' is neither text nor json"),
+                ));
+            }
+        };
+
+        let pool_size = match from_env("NASKAH_DB_POOL_SIZE") {
+            Some(given) => given.value.trim().parse::<u32>().map_err(|_| {
+                ConfigError::new(&given.origin, format!("'{}' is not a whole number", given.value))
+            })?,
+            None => file.db_pool_size.unwrap_or(8),
+        };
+        if !(1..=256).contains(&pool_size) {
+            return Err(ConfigError::new(
+                "database pool size",
+                format!("{pool_size} is outside 1..=256"),
+            ));
+        }
+
+        Ok(Config {
+            database: database_url,
+            database_origin: database.origin,
+            bind: bind_addr,
+            bind_origin: bind.origin,
+            data_dir: data_dir_path,
+            data_dir_origin: data_dir.origin,
+            log_filter: log.value,
+            log_format: log_format_value,
+            db_pool_size: pool_size,
+        })
+    }
+
+    /// Creates the data directory when it is missing and proves that naskah can write to it,
+    /// and does the same for the directory of a SQLite database file.
+    pub fn prepare_directories(&self) -> Result<(), ConfigError> {
+        ensure_writable_dir(&self.data_dir)
+            .map_err(|problem| ConfigError::new(&self.data_dir_origin, problem))?;
+        if let DatabaseUrl::Sqlite(path) = &self.database {
+            let dir = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            ensure_writable_dir(dir).map_err(|problem| {
+                ConfigError::new(&self.database_origin, format!("SQLite file {problem}"))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path, origin: &str) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(origin, format!("cannot read {}: {e}", path.display()))
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        let position = e
+            .span()
+            .map(|span| {
+                let (line, column) = line_and_column(&text, span.start);
+                format!(" at line {line}, column {column}")
+            })
+            .unwrap_or_default();
+        ConfigError::new(
+            origin,
+            format!("{} is malformed{position}: {}", path.display(), e.message().trim()),
+        )
+    })
+}
+
+/// One-based line and column of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn parse_bind(text: &str) -> Result<SocketAddr, String> {
+    text.trim().parse::<SocketAddr>().map_err(|_| {
+        format!("'{text}' is not an address and port such as 127.0.0.1:8080 or [::1]:8080")
+    })
+}
+
+fn ensure_writable_dir(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!("{shown} is not a directory"));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create directory {shown}: {e}"))?;
+    let probe = dir.join(format!(".naskah-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"probe")
+        .map_err(|e| format!("directory {shown} is not writable: {e}"))?;
+    std::fs::remove_file(&probe).map_err(|e| format!("directory {shown} is not writable: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(env: &[(&str, &str)], overrides: Overrides) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_sources(&overrides, |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_sqlite_under_data_and_port_8080() -> Result<(), ConfigError> {
+        let config = load(&[], Overrides::default())?;
+        assert_eq!(config.bind, "127.0.0.1:8080".parse().map_err(|_| ConfigError::new("", ""))?);
+        assert_eq!(
+            config.database,
+            DatabaseUrl::Sqlite(PathBuf::from("data").join("naskah.sqlite3"))
+        );
+        assert_eq!(config.log_format, LogFormat::Text);
+        Ok(())
+    }
+
+    #[test]
+    fn naskah_database_url_wins_over_database_url() -> Result<(), ConfigError> {
+        let config = load(
+            &[
+                ("DATABASE_URL", "sqlite://other.db"),
+                ("NASKAH_DATABASE_URL", "postgres://u:secret@db/naskah"),
+            ],
+            Overrides::default(),
+        )?;
+        assert_eq!(config.database_origin, "NASKAH_DATABASE_URL");
+        assert_eq!(config.database.to_string(), "postgres://u:***@db/naskah");
+        Ok(())
+    }
+
+    #[test]
+    fn flag_wins_over_environment() -> Result<(), ConfigError> {
+        let overrides = Overrides {
+            bind: Some("127.0.0.1:0".into()),
+            ..Overrides::default()
+        };
+        let config = load(&[("NASKAH_BIND", "0.0.0.0:9000")], overrides)?;
+        assert_eq!(config.bind.port(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("NASKAH_DATABASE_URL", "mysql://root@localhost/x", "unknown scheme 'mysql'"),
+            ("NASKAH_BIND", "localhost", "is not an address and port"),
+            ("NASKAH_LOG_FORMAT", "xml", "neither text nor json"),
+            ("NASKAH_DB_POOL_SIZE", "many", "not a whole number"),
+        ];
+        for (name, value, expected) in cases {
+            let error = load(&[(name, value)], Overrides::default())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.starts_with(&format!("{name}: ")), "{error}");
+            assert!(error.contains(expected), "{error}");
+        }
+    }
+
+    #[test]
+    fn sqlite_url_forms() {
+        let cases = [
+            ("sqlite:///var/lib/naskah/db.sqlite3", "/var/lib/naskah/db.sqlite3"),
+            ("sqlite://data/x.db", "data/x.db"),
+            ("sqlite:x.db", "x.db"),
+            ("x.db", "x.db"),
+        ];
+        for (text, path) in cases {
+            assert_eq!(DatabaseUrl::parse(text), Ok(DatabaseUrl::Sqlite(path.into())));
+        }
+    }
+
+    #[test]
+    fn password_is_redacted_but_nothing_else() {
+        assert_eq!(
+            redact_password("postgres://naskah:p@ss@127.0.0.1:5432/db?sslmode=disable"),
+            "postgres://naskah:***@127.0.0.1:5432/db?sslmode=disable"
+        );
+        assert_eq!(redact_password("postgres://naskah@h/db"), "postgres://naskah@h/db");
+    }
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        assert_eq!(line_and_column("a = 1\nbind = ?", 13), (2, 8));
+    }
+}

@@ -1,0 +1,202 @@
+// Diesel's view of the tables, in the layout `diesel print-schema` gives for schema/postgres.
+// The test `schema_matches_migrations` checks it against the migrations of both backends.
+
+diesel::table! {
+    offices (id) {
+        id -> Int8,
+        code -> Text,
+        government -> Text,
+        name -> Text,
+        unit -> Nullable<Text>,
+        address -> Text,
+        city -> Text,
+        postal_code -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        website -> Nullable<Text>,
+        email -> Nullable<Text>,
+        emblem_path -> Nullable<Text>,
+        time_zone -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    people (id) {
+        id -> Int8,
+        username -> Text,
+        full_name -> Text,
+        nip -> Nullable<Text>,
+        nik -> Nullable<Text>,
+        email -> Nullable<Text>,
+        rank -> Nullable<Text>,
+        position -> Nullable<Text>,
+        organization -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    person_roles (id) {
+        id -> Int8,
+        person_id -> Int8,
+        office_id -> Int8,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sop_versions (id) {
+        id -> Int8,
+        office_id -> Int8,
+        version -> Int4,
+        code -> Text,
+        title -> Text,
+        definition -> Text,
+        sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    requests (id) {
+        id -> Int8,
+        office_id -> Int8,
+        sop_version_id -> Int8,
+        applicant_id -> Int8,
+        applicant_organization -> Text,
+        application_name -> Text,
+        subdomain -> Nullable<Text>,
+        application_type -> Nullable<Text>,
+        current_step -> Nullable<Text>,
+        status -> Text,
+        filed_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    letters (id) {
+        id -> Int8,
+        office_id -> Int8,
+        request_id -> Nullable<Int8>,
+        kind -> Text,
+        status -> Text,
+        letter_date -> Nullable<Date>,
+        sifat -> Text,
+        hal -> Text,
+        sender -> Text,
+        addressee -> Text,
+        classification_code -> Nullable<Text>,
+        fields -> Text,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    letter_revisions (id) {
+        id -> Int8,
+        letter_id -> Int8,
+        revision -> Int4,
+        purpose -> Text,
+        sha256 -> Text,
+        size -> Int8,
+        pdf -> Bytea,
+        actor_id -> Nullable<Int8>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    number_registers (id) {
+        id -> Int8,
+        office_id -> Int8,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        pattern -> Text,
+        settings -> Text,
+        letter_kind -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    register_counters (register_id, year) {
+        register_id -> Int8,
+        year -> Int4,
+        last_seq -> Int4,
+    }
+}
+
+diesel::table! {
+    issued_numbers (id) {
+        id -> Int8,
+        register_id -> Int8,
+        year -> Int4,
+        seq -> Int4,
+        sub -> Int4,
+        number -> Text,
+        letter_date -> Date,
+        status -> Text,
+        letter_id -> Nullable<Int8>,
+        reason -> Nullable<Text>,
+        issued_by -> Int8,
+        issued_at -> Timestamp,
+        void_reason -> Nullable<Text>,
+        voided_by -> Nullable<Int8>,
+        voided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamp,
+        actor_id -> Nullable<Int8>,
+        office_id -> Nullable<Int8>,
+        action -> Text,
+        subject -> Text,
+        detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(person_roles -> people (person_id));
+diesel::joinable!(person_roles -> offices (office_id));
+diesel::joinable!(sop_versions -> offices (office_id));
+diesel::joinable!(requests -> offices (office_id));
+diesel::joinable!(requests -> sop_versions (sop_version_id));
+diesel::joinable!(requests -> people (applicant_id));
+diesel::joinable!(letters -> offices (office_id));
+diesel::joinable!(letters -> requests (request_id));
+diesel::joinable!(letters -> people (created_by));
+diesel::joinable!(letter_revisions -> letters (letter_id));
+diesel::joinable!(letter_revisions -> people (actor_id));
+diesel::joinable!(number_registers -> offices (office_id));
+diesel::joinable!(register_counters -> number_registers (register_id));
+diesel::joinable!(issued_numbers -> number_registers (register_id));
+diesel::joinable!(issued_numbers -> letters (letter_id));
+diesel::joinable!(audit_log -> people (actor_id));
+diesel::joinable!(audit_log -> offices (office_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    offices,
+    people,
+    person_roles,
+    sop_versions,
+    requests,
+    letters,
+    letter_revisions,
+    number_registers,
+    register_counters,
+    issued_numbers,
+    audit_log,
+);

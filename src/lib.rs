@@ -1,0 +1,15 @@
+//! naskah: the e-office service of a Dinas Kominfo. A hosting request from a regional agency
+//! runs through the office's SOP as a chain of official letters, each generated as a PDF,
+//! numbered by the secretariat, signed by the officials and archived. See ARCHITECTURE.md.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod digest;
+pub mod ids;
+pub mod office;
+pub mod people;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,63 @@
+//! The HTTP service: builds the actix-web application, binds its listener and runs until a
+//! SIGTERM or SIGINT, then stops accepting and lets requests in flight finish.
+//!
+//! Each surface has its own route table (`fn configure(cfg: &mut ServiceConfig)`), mounted here.
+
+mod health;
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::db::Db;
+
+/// How long requests in flight may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+}
+
+/// Binds `addr` (port 0 picks a free port) and returns the server, not yet awaited, with the
+/// address it listens on.
+pub fn start(addr: SocketAddr, db: Db) -> std::io::Result<(Server, SocketAddr)> {
+    let listener = TcpListener::bind(addr)?;
+    let local = listener.local_addr()?;
+    let state = web::Data::new(AppState { db });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(log_request))
+            .configure(health::configure)
+    })
+    .listen(listener)?
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+    .run();
+    Ok((server, local))
+}
+
+/// Logs one line per request: method, path, status and time taken. Query strings are left out:
+/// they may carry tokens.
+async fn log_request(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.path().to_owned();
+    let response = next.call(request).await?;
+    tracing::info!(
+        target: "naskah::http",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        millis = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(response)
+}
