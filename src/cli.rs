@@ -3,6 +3,7 @@
 //! exit code: 2 for bad configuration or usage, 1 for a failure while working.
 
 use std::io::Write;
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -102,7 +103,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if applied.is_empty() {
                 println!("database is up to date");
             } else {
-                println!("applied {} migration(s): {}", applied.len(), applied.join(", "));
+                println!(
+                    "applied {} migration(s): {}",
+                    applied.len(),
+                    applied.join(", ")
+                );
             }
             Ok(())
         }
@@ -125,10 +130,9 @@ fn open_migrated(config: &Config) -> Result<(Db, Vec<String>), Failure> {
     telemetry::init(&config.log_filter, config.log_format);
     config.prepare_directories()?;
     let db = Db::open(&config.database, config.db_pool_size).map_err(|error| match error {
-        DbError::Connect { .. } => Failure::Config(ConfigError::new(
-            &config.database_origin,
-            error.to_string(),
-        )),
+        DbError::Connect { .. } => {
+            Failure::Config(ConfigError::new(&config.database_origin, error.to_string()))
+        }
         other => Failure::from(other),
     })?;
     let applied = migrate::run_pending(&mut *db.get()?)?;
@@ -141,6 +145,12 @@ fn open_migrated(config: &Config) -> Result<(Db, Vec<String>), Failure> {
 }
 
 fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
+    let listener = TcpListener::bind(config.bind).map_err(|e| {
+        ConfigError::new(
+            &config.bind_origin,
+            format!("cannot listen on {}: {e}", config.bind),
+        )
+    })?;
     let (db, _) = open_migrated(config)?;
     if with_demo {
         let summary = demo::create(&mut *db.get()?)?;
@@ -151,9 +161,8 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         );
     }
     actix_web::rt::System::new().block_on(async {
-        let (server, addr) = web::start(config.bind, db).map_err(|e| {
-            ConfigError::new(&config.bind_origin, format!("cannot listen on {}: {e}", config.bind))
-        })?;
+        let (server, addr) = web::start(listener, db)
+            .map_err(|e| Failure::Work(format!("cannot start the web server: {e}")))?;
         // The one line on standard output: tests and scripts read the port from it.
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "naskah listening on http://{addr}");

@@ -46,7 +46,10 @@ impl DatabaseUrl {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(text.to_owned()));
         }
-        if let Some(path) = text.strip_prefix("sqlite://").or(text.strip_prefix("sqlite:")) {
+        if let Some(path) = text
+            .strip_prefix("sqlite://")
+            .or(text.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err("names no SQLite file".into());
             }
@@ -200,7 +203,10 @@ impl Config {
             .or_else(|| from_env("DATABASE_URL"))
             .or_else(|| from_file("database_url", &file.database_url))
             .unwrap_or_else(|| Given {
-                value: format!("sqlite://{}", data_dir_path.join("naskah.sqlite3").display()),
+                value: format!(
+                    "sqlite://{}",
+                    data_dir_path.join("naskah.sqlite3").display()
+                ),
                 origin: "default database (under the data directory)".to_owned(),
             });
         let database_url = DatabaseUrl::parse(&database.value)
@@ -222,7 +228,10 @@ impl Config {
             .or_else(|| from_file("log", &file.log))
             .unwrap_or_else(|| default(DEFAULT_LOG));
         tracing_subscriber::EnvFilter::try_new(&log.value).map_err(|e| {
-            ConfigError::new(&log.origin, format!("is not a log filter ('{}'): {e}", log.value))
+            ConfigError::new(
+                &log.origin,
+                format!("is not a log filter ('{}'): {e}", log.value),
+            )
         })?;
 
         let log_format = from_env("NASKAH_LOG_FORMAT")
@@ -241,7 +250,10 @@ impl Config {
 
         let pool_size = match from_env("NASKAH_DB_POOL_SIZE") {
             Some(given) => given.value.trim().parse::<u32>().map_err(|_| {
-                ConfigError::new(&given.origin, format!("'{}' is not a whole number", given.value))
+                ConfigError::new(
+                    &given.origin,
+                    format!("'{}' is not a whole number", given.value),
+                )
             })?,
             None => file.db_pool_size.unwrap_or(8),
         };
@@ -284,9 +296,8 @@ impl Config {
 }
 
 fn read_file(path: &Path, origin: &str) -> Result<FileSettings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(origin, format!("cannot read {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(origin, format!("cannot read {}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| {
         let position = e
             .span()
@@ -297,7 +308,11 @@ fn read_file(path: &Path, origin: &str) -> Result<FileSettings, ConfigError> {
             .unwrap_or_default();
         ConfigError::new(
             origin,
-            format!("{} is malformed{position}: {}", path.display(), e.message().trim()),
+            format!(
+                "{} is malformed{position}: {}",
+                path.display(),
+                e.message().trim()
+            ),
         )
     })
 }
@@ -334,15 +349,22 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(env: &[(&str, &str)], overrides: Overrides) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_sources(&overrides, |name| env.get(name).cloned())
     }
 
     #[test]
     fn defaults_are_sqlite_under_data_and_port_8080() -> Result<(), ConfigError> {
         let config = load(&[], Overrides::default())?;
-        assert_eq!(config.bind, "127.0.0.1:8080".parse().map_err(|_| ConfigError::new("", ""))?);
+        assert_eq!(
+            config.bind,
+            "127.0.0.1:8080"
+                .parse()
+                .map_err(|_| ConfigError::new("", ""))?
+        );
         assert_eq!(
             config.database,
             DatabaseUrl::Sqlite(PathBuf::from("data").join("naskah.sqlite3"))
@@ -379,7 +401,11 @@ mod tests {
     #[test]
     fn errors_name_the_setting() {
         let cases: &[(&str, &str, &str)] = &[
-            ("NASKAH_DATABASE_URL", "mysql://root@localhost/x", "unknown scheme 'mysql'"),
+            (
+                "NASKAH_DATABASE_URL",
+                "mysql://root@localhost/x",
+                "unknown scheme 'mysql'",
+            ),
             ("NASKAH_BIND", "localhost", "is not an address and port"),
             ("NASKAH_LOG_FORMAT", "xml", "neither text nor json"),
             ("NASKAH_DB_POOL_SIZE", "many", "not a whole number"),
@@ -397,13 +423,19 @@ mod tests {
     #[test]
     fn sqlite_url_forms() {
         let cases = [
-            ("sqlite:///var/lib/naskah/db.sqlite3", "/var/lib/naskah/db.sqlite3"),
+            (
+                "sqlite:///var/lib/naskah/db.sqlite3",
+                "/var/lib/naskah/db.sqlite3",
+            ),
             ("sqlite://data/x.db", "data/x.db"),
             ("sqlite:x.db", "x.db"),
             ("x.db", "x.db"),
         ];
         for (text, path) in cases {
-            assert_eq!(DatabaseUrl::parse(text), Ok(DatabaseUrl::Sqlite(path.into())));
+            assert_eq!(
+                DatabaseUrl::parse(text),
+                Ok(DatabaseUrl::Sqlite(path.into()))
+            );
         }
     }
 
@@ -413,7 +445,10 @@ mod tests {
             redact_password("postgres://naskah:p@ss@127.0.0.1:5432/db?sslmode=disable"),
             "postgres://naskah:***@127.0.0.1:5432/db?sslmode=disable"
         );
-        assert_eq!(redact_password("postgres://naskah@h/db"), "postgres://naskah@h/db");
+        assert_eq!(
+            redact_password("postgres://naskah@h/db"),
+            "postgres://naskah@h/db"
+        );
     }
 
     #[test]

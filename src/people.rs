@@ -35,11 +35,8 @@ impl FromStr for Nip {
             return Err(format!("NIP '{text}' is not 18 digits"));
         }
         let number = |range: std::ops::Range<usize>| digits[range].parse::<u32>().unwrap_or(0);
-        let birth = chrono::NaiveDate::from_ymd_opt(
-            number(0..4) as i32,
-            number(4..6),
-            number(6..8),
-        );
+        let birth =
+            chrono::NaiveDate::from_ymd_opt(number(0..4) as i32, number(4..6), number(6..8));
         if birth.is_none() {
             return Err(format!("NIP '{text}' does not start with a birth date"));
         }
@@ -56,7 +53,14 @@ impl FromStr for Nip {
 impl fmt::Display for Nip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.0;
-        write!(f, "{} {} {} {}", &d[0..8], &d[8..14], &d[14..15], &d[15..18])
+        write!(
+            f,
+            "{} {} {} {}",
+            &d[0..8],
+            &d[8..14],
+            &d[14..15],
+            &d[15..18]
+        )
     }
 }
 
@@ -166,7 +170,7 @@ mod tests {
     #[test]
     fn nip_rejects_what_is_not_one() {
         for bad in [
-            "1975051619950111001",  // 19 digits, as OCR gave one seed's NIP
+            "1975051619950111001",   // 19 digits, as OCR gave one seed's NIP
             "19811321 200312 1 004", // month 13 of birth
             "19810721 200300 1 004", // appointment month 0
             "19810721 200312 3 004", // sex digit 3

@@ -74,11 +74,30 @@ impl Manager {
                     .map_err(|e| fail(e.to_string()))
             }
             DatabaseUrl::Sqlite(path) => {
-                let path = path.to_str().ok_or_else(|| fail("path is not UTF-8".into()))?;
-                let mut conn = SqliteConnection::establish(path).map_err(|e| fail(e.to_string()))?;
-                conn.batch_execute(SQLITE_SETUP).map_err(|e| fail(e.to_string()))?;
+                let path = path
+                    .to_str()
+                    .ok_or_else(|| fail("path is not UTF-8".into()))?;
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(|e| fail(e.to_string()))?;
+                sqlite_setup(&mut conn).map_err(|e| fail(e.to_string()))?;
                 Ok(DbConn::Sqlite(conn))
             }
+        }
+    }
+}
+
+/// Applies [`SQLITE_SETUP`]. Switching a new database to WAL needs a lock that SQLite does not
+/// wait for with the busy handler, so a process that starts beside another retries for a while.
+fn sqlite_setup(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match conn.batch_execute(SQLITE_SETUP) {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("locked") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            outcome => return outcome,
         }
     }
 }
@@ -189,7 +208,9 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConn::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+        DbConn::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
         DbConn::Pg(inner) => AnsiTransactionManager::begin_transaction(inner)?,
     }
     let outcome = work(conn);

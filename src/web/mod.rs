@@ -23,10 +23,9 @@ pub struct AppState {
     pub db: Db,
 }
 
-/// Binds `addr` (port 0 picks a free port) and returns the server, not yet awaited, with the
-/// address it listens on.
-pub fn start(addr: SocketAddr, db: Db) -> std::io::Result<(Server, SocketAddr)> {
-    let listener = TcpListener::bind(addr)?;
+/// Serves on `listener` (bound by the caller, so that a taken port is reported before anything
+/// else starts) and returns the server, not yet awaited, with the address it listens on.
+pub fn start(listener: TcpListener, db: Db) -> std::io::Result<(Server, SocketAddr)> {
     let local = listener.local_addr()?;
     let state = web::Data::new(AppState { db });
     let server = HttpServer::new(move || {

@@ -1,0 +1,10 @@
+//! naskah's integration tests: one binary, so that the suite links once. Database tests run on
+//! SQLite and on PostgreSQL, each on a database of its own.
+
+// A test that cannot go on should stop with the reason; `expect` is how it says so.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod cli;
+mod common;
+mod database;
+mod serve;
