@@ -180,3 +180,19 @@ fn a_setting_from_the_config_file_is_named_by_key_and_file() {
         "'everywhere'",
     );
 }
+
+#[test]
+fn ci_runs_exactly_the_readme_test_line() {
+    let root = crate::common::crate_root();
+    let ci = std::fs::read_to_string(root.join(".ci/run")).expect(".ci/run");
+    let command = ci
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .expect("a command in .ci/run");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(
+        readme.contains(&format!("\n    {command}\n")),
+        "README.md shows `{command}` as its test line"
+    );
+}
