@@ -138,7 +138,6 @@ fn one_line(text: &str) -> String {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
-    url: DatabaseUrl,
 }
 
 impl Db {
@@ -154,14 +153,7 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        Ok(Db {
-            pool,
-            url: url.clone(),
-        })
-    }
-
-    pub fn url(&self) -> &DatabaseUrl {
-        &self.url
+        Ok(Db { pool })
     }
 
     pub fn get(&self) -> Result<PooledConn, DbError> {
@@ -188,25 +180,30 @@ impl Db {
             )))),
         }
     }
-
-    /// True when a connection can be had and answers a query.
-    pub fn is_ready(&self) -> bool {
-        self.get()
-            .and_then(|mut conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
-            .is_ok()
-    }
 }
 
 /// Runs `work` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
 ///
 /// On SQLite the transaction begins with `BEGIN IMMEDIATE`, taking the write lock before the
 /// first read, so that two writers queue on the busy timeout instead of one failing with
-/// `SQLITE_BUSY` when it upgrades a read snapshot that has gone stale.
+/// `SQLITE_BUSY` when it upgrades a read snapshot that has gone stale. Inside a transaction
+/// already begun, `work` runs in a savepoint of it, on both backends.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let depth = match conn {
+        DbConn::Sqlite(inner) => {
+            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
+        }
+        DbConn::Pg(inner) => {
+            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()
+        }
+    }?;
+    if depth.is_some() {
+        return conn.transaction(work);
+    }
     match conn {
         DbConn::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?

@@ -2,9 +2,11 @@
 //! process serves HTTP at all; `/readyz` answers 200 only while the database answers too.
 
 use actix_web::{HttpResponse, web};
+use diesel::connection::SimpleConnection;
 use serde_json::json;
 
 use super::AppState;
+use crate::db::DbError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -16,10 +18,12 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let db = state.db.clone();
-    // The pool may wait for a connection; that wait belongs on the blocking pool.
-    let ready = web::block(move || db.is_ready()).await.unwrap_or(false);
-    if ready {
+    // Waiting for a pooled connection and the query both happen on the blocking pool.
+    let answered = state
+        .db
+        .run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
+        .await;
+    if answered.is_ok() {
         HttpResponse::Ok().json(json!({ "status": "ready", "database": "ok" }))
     } else {
         tracing::warn!("readiness check failed: the database does not answer");

@@ -201,6 +201,29 @@ on_both_backends! {
         );
     }
 
+    fn nested_write_transactions_roll_back_only_the_inner_part(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        migrate::run_pending(&mut conn).expect("migrate");
+        write_transaction(&mut conn, |c| {
+            audit::append(c, event(1))?;
+            let inner: Result<(), diesel::result::Error> = write_transaction(c, |c| {
+                audit::append(c, event(2))?;
+                Err(diesel::result::Error::RollbackTransaction)
+            });
+            assert!(inner.is_err());
+            audit::append(c, event(3))
+        })
+        .expect("outer commits");
+        let subjects: Vec<String> = naskah::db::schema::audit_log::table
+            .order(naskah::db::schema::audit_log::id)
+            .select(naskah::db::schema::audit_log::subject)
+            .load(&mut *conn)
+            .expect("entries");
+        assert_eq!(subjects, ["test:1", "test:3"]);
+        assert_eq!(audit::verify(&mut conn).expect("verify"), vec![]);
+    }
+
     fn demo_data_is_created_once(db) {
         let output = naskah(db.dir.path())
             .env("NASKAH_DATABASE_URL", &db.url)
