@@ -13,3 +13,4 @@ pub mod office;
 pub mod people;
 pub mod telemetry;
 pub mod web;
+pub mod xml;
