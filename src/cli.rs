@@ -4,13 +4,14 @@
 
 use std::io::Write;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Overrides};
 use crate::db::{Db, DbError, migrate};
+use crate::sop::{self, Sop};
 use crate::{demo, telemetry, web};
 
 #[derive(Debug, Parser)]
@@ -43,6 +44,28 @@ enum Command {
     Migrate,
     /// Create the demo data (offices of the five seed SOPs and their officials).
     Demo,
+    /// Check and show SOP definitions.
+    Sop {
+        #[command(subcommand)]
+        command: SopCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SopCommand {
+    /// Check definitions; print each problem as FILE:LINE:COLUMN: problem. Exit 1 if any.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print the flow of a definition: steps, actors, times, documents and branches.
+    Show {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print the definition as JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Why a command did not succeed.
@@ -50,6 +73,9 @@ enum Command {
 pub enum Failure {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A command given something it cannot use (an unreadable file).
+    #[error("{0}")]
+    Usage(String),
     #[error("{0}")]
     Work(String),
 }
@@ -57,7 +83,7 @@ pub enum Failure {
 impl Failure {
     fn exit_code(&self) -> ExitCode {
         match self {
-            Failure::Config(_) => ExitCode::from(2),
+            Failure::Config(_) | Failure::Usage(_) => ExitCode::from(2),
             Failure::Work(_) => ExitCode::from(1),
         }
     }
@@ -88,6 +114,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    if let Command::Sop { command } = &cli.command {
+        return sop_command(command);
+    }
     let mut overrides = Overrides {
         config_file: cli.config,
         bind: None,
@@ -119,6 +148,58 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 "demo data: {} office(s) and {} person(s) created",
                 summary.offices_created, summary.people_created
             );
+            Ok(())
+        }
+        Command::Sop { .. } => unreachable!("handled above: it needs no configuration"),
+    }
+}
+
+fn read_file(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+fn sop_command(command: &SopCommand) -> Result<(), Failure> {
+    match command {
+        SopCommand::Check { files } => {
+            let mut total = 0;
+            let mut failing = 0;
+            for file in files {
+                let text = read_file(file)?;
+                if let Err(problems) = Sop::from_xml(&text) {
+                    failing += 1;
+                    total += problems.len();
+                    for problem in problems {
+                        println!("{}:{}: {}", file.display(), problem.position, problem.message);
+                    }
+                }
+            }
+            if total > 0 {
+                return Err(Failure::Work(format!(
+                    "{total} problem(s) in {failing} of {} file(s)",
+                    files.len()
+                )));
+            }
+            println!("{} file(s) checked, no problems", files.len());
+            Ok(())
+        }
+        SopCommand::Show { file, json } => {
+            let text = read_file(file)?;
+            let sop = Sop::from_xml(&text).map_err(|problems| {
+                let first = problems.first().map(|p| p.to_string()).unwrap_or_default();
+                Failure::Work(format!(
+                    "{} has {} problem(s), the first at {first}; run naskah sop check",
+                    file.display(),
+                    problems.len()
+                ))
+            })?;
+            if *json {
+                let text = serde_json::to_string_pretty(&sop)
+                    .map_err(|e| Failure::Work(format!("cannot write JSON: {e}")))?;
+                println!("{text}");
+            } else {
+                print!("{}", sop::show(&sop));
+            }
             Ok(())
         }
     }

@@ -3,6 +3,7 @@
 //! numbered by the secretariat, signed by the officials and archived. See ARCHITECTURE.md.
 
 pub mod audit;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -10,7 +11,9 @@ pub mod demo;
 pub mod digest;
 pub mod ids;
 pub mod office;
+pub mod letters;
 pub mod people;
+pub mod sop;
 pub mod telemetry;
 pub mod web;
 pub mod xml;
