@@ -11,7 +11,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::prelude::*;
 use serde::Serialize;
+
+use crate::db::DbConn;
+use crate::db::schema::{office_calendars, office_holidays};
+use crate::ids::OfficeId;
 
 /// The national holiday files, embedded so that every installation has them.
 const NATIONAL_HOLIDAYS: &[(&str, &str)] = &[
@@ -151,14 +156,13 @@ impl Calendar {
     /// Monday to Friday, 07:30 to 16:00, with the national holidays: the default of an
     /// Indonesian regional office.
     pub fn standard() -> Result<Calendar, CalendarError> {
+        Calendar::standard_with(national_holidays().map_err(CalendarError)?)
+    }
+
+    /// The standard working days and hours with `holidays`.
+    fn standard_with(holidays: Vec<Holiday>) -> Result<Calendar, CalendarError> {
         let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).ok_or(CalendarError("bad time".into()));
-        Calendar::new(
-            &[1, 2, 3, 4, 5],
-            at(7, 30)?,
-            at(16, 0)?,
-            national_holidays().map_err(CalendarError)?,
-            DayReading::WorkingDay,
-        )
+        Calendar::new(&[1, 2, 3, 4, 5], at(7, 30)?, at(16, 0)?, holidays, DayReading::WorkingDay)
     }
 
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
@@ -250,6 +254,47 @@ impl Calendar {
         }
         total
     }
+}
+
+/// The calendar of `office`: its stored settings (the standard calendar when it has none), its
+/// own holidays and the national ones.
+pub fn for_office(conn: &mut DbConn, office: OfficeId) -> QueryResult<Calendar> {
+    let settings: Option<(String, String, String, String)> = office_calendars::table
+        .find(office)
+        .select((
+            office_calendars::working_days,
+            office_calendars::opens,
+            office_calendars::closes,
+            office_calendars::day_reading,
+        ))
+        .first(conn)
+        .optional()?;
+    let local: Vec<(NaiveDate, String)> = office_holidays::table
+        .filter(office_holidays::office_id.eq(office))
+        .select((office_holidays::day, office_holidays::name))
+        .load(conn)?;
+    let invalid = |e: String| diesel::result::Error::DeserializationError(e.into());
+    let mut holidays = national_holidays().map_err(invalid)?;
+    holidays.extend(local.into_iter().map(|(date, name)| Holiday {
+        date,
+        kind: "lokal".to_owned(),
+        name,
+    }));
+    let calendar = match settings {
+        None => Calendar::standard_with(holidays),
+        Some((days, opens, closes, reading)) => {
+            let days: Vec<u32> = days
+                .split_whitespace()
+                .map(|d| d.parse().map_err(|_| format!("working day '{d}' is not a number")))
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?;
+            let time = |t: &str| {
+                NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| invalid(format!("'{t}' is not HH:MM")))
+            };
+            Calendar::new(&days, time(&opens)?, time(&closes)?, holidays, reading.parse().map_err(invalid)?)
+        }
+    };
+    calendar.map_err(|e| invalid(e.0))
 }
 
 fn next_day(date: NaiveDate) -> NaiveDate {

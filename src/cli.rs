@@ -95,6 +95,12 @@ impl From<DbError> for Failure {
     }
 }
 
+impl From<demo::DemoError> for Failure {
+    fn from(error: demo::DemoError) -> Self {
+        Failure::Work(error.to_string())
+    }
+}
+
 impl From<diesel::result::Error> for Failure {
     fn from(error: diesel::result::Error) -> Self {
         Failure::Work(error.to_string())

@@ -1,15 +1,17 @@
-//! Demo data: the five offices of the seed SOPs, with the letterhead data of their regions and
-//! their heads of office, so that a new installation shows naskah at work at once.
+//! Demo data: the five offices of the seed SOPs, with the letterhead data of their regions, their
+//! SOPs, and a person for every role of each SOP (the applicant among them), so that a new
+//! installation shows naskah at work at once.
 //!
 //! Creating the demo data twice changes nothing the second time.
 
-use diesel::QueryResult;
 use serde::Serialize;
 
 use crate::audit::{self, Event};
 use crate::db::{DbConn, write_transaction};
+use crate::ids::{OfficeId, PersonId};
 use crate::office::{self, NewOffice, TimeZone};
 use crate::people::{self, NewPerson, Nip};
+use crate::workflow::{self, WorkflowError};
 
 /// One demo office and its head, as the seed SOP gives them.
 struct DemoOffice {
@@ -26,6 +28,10 @@ struct DemoOffice {
     head_name: &'static str,
     head_nip: &'static str,
     head_position: &'static str,
+    /// The seed SOP, encoded in `sops/`.
+    sop: &'static str,
+    /// The agency that files the demo requests.
+    applicant_organization: &'static str,
 }
 
 /// Letterhead data from the seeds in `../shared/seeds/`. Where a seed leaves a field out, it is
@@ -46,6 +52,8 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "LESMANA P. KOLAB, S.Kom",
         head_nip: "19810721 200312 1 004",
         head_position: "Kepala Dinas Komunikasi, Informatika, Statistik dan Persandian",
+        sop: include_str!("../sops/banggai-hosting.xml"),
+        applicant_organization: "Dinas Kesehatan Kabupaten Banggai",
     },
     // Seed 001: SOP 555/129/Dikominfotik-2021, Provinsi Sumatera Barat. The seed gives no
     // address; street, postal code and website here are demo values.
@@ -63,6 +71,8 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "Drs. JASMAN, MM",
         head_nip: "19680101 198809 1 001",
         head_position: "Kepala Dinas Komunikasi, Informatika dan Statistik",
+        sop: include_str!("../sops/sumbar-hosting.xml"),
+        applicant_organization: "Dinas Pendidikan Provinsi Sumatera Barat",
     },
     // Seed 002: SOP 500.4/40.8/DKIP/II/2025, Provinsi Maluku Utara. The seed does not name the
     // head of office; the demo head is invented and says so in the name.
@@ -80,6 +90,8 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "KEPALA DINAS (DEMO), S.Kom., M.T.",
         head_nip: "19750312 200003 1 002",
         head_position: "Kepala Dinas Komunikasi, Informatika dan Persandian",
+        sop: include_str!("../sops/malut-hosting.xml"),
+        applicant_organization: "Badan Pendapatan Daerah Provinsi Maluku Utara",
     },
     // Seed 003: Kabupaten Bolaang Mongondow Utara (2021); the seat of the regency is Boroko,
     // the address a demo value.
@@ -97,6 +109,8 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "Aang Wardiman, AK.CA",
         head_nip: "19641024 198603 1 002",
         head_position: "Kepala Dinas Komunikasi Informatika dan Persandian",
+        sop: include_str!("../sops/bolmut-hosting.xml"),
+        applicant_organization: "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bolaang Mongondow Utara",
     },
     // Seed 004: SOP 067/28/SOP/DKISP/2022, Kota Tarakan. The seed prints the head's NIP with
     // 19 digits ("1975051619950111001"), one too many; the demo uses the 18-digit reading.
@@ -115,8 +129,61 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "HENDRA ARFANDI, AP., M.Si",
         head_nip: "19750516 199501 1 001",
         head_position: "Kepala Dinas Komunikasi, Informatika, Statistik dan Persandian",
+        sop: include_str!("../sops/tarakan-hosting.xml"),
+        applicant_organization: "Badan Perencanaan Pembangunan Daerah Kota Tarakan",
     },
 ];
+
+/// Names of the demo staff, given out in order to each office's roles. Invented.
+const STAFF_NAMES: [&str; 24] = [
+    "Rahmat Hidayat, S.Kom",
+    "Siti Nurhaliza Lamadu, S.Sos",
+    "Andi Muhammad Fadli, S.T., M.T.",
+    "Dewi Kartika Sari, S.Kom",
+    "Yusuf Maramis, A.Md.Kom",
+    "Nur Aisyah Labuan, S.E.",
+    "Hendra Gunawan Putra, S.Kom., M.Kom",
+    "Fitriani Rasyid, S.Kom",
+    "Reza Pahlevi Tanjung, S.T.",
+    "Yuliana Mokodompit, S.Kom",
+    "Ahmad Syukri Nasution, S.Kom",
+    "Sri Wahyuni Daeng, A.Md",
+    "Irfan Hakim Lubis, S.Kom",
+    "Maria Goreti Sahetapy, S.Si",
+    "Muhammad Rizal Umasugi, S.Kom",
+    "Rina Marlina Sangaji, S.E.",
+    "Budi Santoso Pontoh, S.T.",
+    "Agustina Damopolii, S.Kom",
+    "Fajar Ramadhan Saleh, S.Kom",
+    "Nurul Hidayah Paputungan, S.Sos",
+    "Stevanus Wowor, S.T.",
+    "Lestari Handayani, S.Kom",
+    "Arief Budiman Sitorus, S.Kom",
+    "Wulan Sari Tomagola, A.Md.Kom",
+];
+
+/// The applicants of the demo requests, one per office. Invented.
+const APPLICANT_NAMES: [&str; 5] = [
+    "Andi Pratama, S.T.",
+    "Rini Oktaviani, S.Kom",
+    "Jufri Hi. Abbas, S.E.",
+    "Olvy Manoppo, S.Kom",
+    "Bambang Suryadi, S.T.",
+];
+
+/// Roles naskah gives the head of office whatever the SOP calls them.
+const HEAD_ROLES: [&str; 2] = ["kepala_dinas", "kepala_dkisp"];
+
+/// Why the demo data could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error("demo data: {0}")]
+    Data(String),
+}
 
 /// What a run of [`create`] did.
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -125,11 +192,22 @@ pub struct Summary {
     pub people_created: usize,
 }
 
+/// The demo staff member's NIP: a valid, invented number unique to `index`.
+fn staff_nip(index: usize) -> String {
+    let birth_year = 1975 + index % 20;
+    let birth_month = 1 + index % 12;
+    let birth_day = 1 + index % 28;
+    let appointed = birth_year + 25;
+    let sex = 1 + index % 2;
+    format!("{birth_year}{birth_month:02}{birth_day:02}{appointed}03{sex}{:03}", index + 1)
+}
+
 /// Creates whatever demo data is missing, in one transaction.
-pub fn create(conn: &mut DbConn) -> QueryResult<Summary> {
+pub fn create(conn: &mut DbConn) -> Result<Summary, DemoError> {
     write_transaction(conn, |conn| {
         let mut summary = Summary::default();
-        for demo in &OFFICES {
+        let mut staff = 0;
+        for (office_index, demo) in OFFICES.iter().enumerate() {
             let office_id = match office::find_by_code(conn, demo.code)? {
                 Some(existing) => existing.id,
                 None => {
@@ -165,49 +243,96 @@ pub fn create(conn: &mut DbConn) -> QueryResult<Summary> {
                     id
                 }
             };
+            workflow::install_sop(conn, office_id, demo.sop, None)?;
+            let (_, sop) = workflow::current_sop(conn, office_id)?;
 
-            let username = format!("{}.kadis", demo.code);
-            let person_id = match people::find_by_username(conn, &username)? {
-                Some(existing) => existing.id,
-                None => {
-                    let nip: Nip = demo
-                        .head_nip
-                        .parse()
-                        .map_err(|e: String| diesel::result::Error::QueryBuilderError(e.into()))?;
-                    let id = people::insert(
-                        conn,
-                        &NewPerson {
-                            username: &username,
-                            full_name: demo.head_name,
-                            nip: Some(nip.digits()),
-                            nik: None,
-                            email: None,
-                            rank: None,
-                            position: Some(demo.head_position),
-                            organization: None,
-                            password_hash: None,
-                            active: true,
-                            created_at: crate::db::now(),
-                        },
-                    )?;
-                    audit::append(
-                        conn,
-                        Event {
-                            actor: None,
-                            office: Some(office_id),
-                            action: "person.created",
-                            subject: format!("person:{id}"),
-                            detail: serde_json::json!({ "username": username, "demo": true }),
-                        },
-                    )?;
-                    summary.people_created += 1;
-                    id
-                }
+            let head = DemoPerson {
+                username: format!("{}.kadis", demo.code),
+                full_name: demo.head_name,
+                nip: Some(demo.head_nip),
+                position: Some(demo.head_position),
+                organization: None,
             };
-            people::grant_role(conn, person_id, office_id, "kepala_dinas")?;
+            let head_id = ensure_person(conn, office_id, &head, &mut summary)?;
+            people::grant_role(conn, head_id, office_id, "kepala_dinas")?;
+
+            for role in &sop.roles {
+                if HEAD_ROLES.contains(&role.id.as_str()) {
+                    people::grant_role(conn, head_id, office_id, &role.id)?;
+                    continue;
+                }
+                let (full_name, nip, position, organization) = if role.applicant {
+                    (APPLICANT_NAMES[office_index], None, None, Some(demo.applicant_organization))
+                } else {
+                    let name = STAFF_NAMES[staff % STAFF_NAMES.len()];
+                    staff += 1;
+                    (name, Some(staff_nip(staff)), Some(role.name.as_str()), None)
+                };
+                let person = DemoPerson {
+                    username: format!("{}.{}", demo.code, role.id),
+                    full_name,
+                    nip: nip.as_deref(),
+                    position,
+                    organization,
+                };
+                let id = ensure_person(conn, office_id, &person, &mut summary)?;
+                people::grant_role(conn, id, office_id, &role.id)?;
+            }
         }
         Ok(summary)
     })
+}
+
+struct DemoPerson<'a> {
+    username: String,
+    full_name: &'a str,
+    nip: Option<&'a str>,
+    position: Option<&'a str>,
+    organization: Option<&'a str>,
+}
+
+/// The person's id, creating them (and recording it in the audit log) when missing.
+fn ensure_person(
+    conn: &mut DbConn,
+    office: OfficeId,
+    person: &DemoPerson<'_>,
+    summary: &mut Summary,
+) -> Result<PersonId, DemoError> {
+    if let Some(existing) = people::find_by_username(conn, &person.username)? {
+        return Ok(existing.id);
+    }
+    let nip = person
+        .nip
+        .map(|nip| nip.parse::<Nip>().map_err(DemoError::Data))
+        .transpose()?;
+    let id = people::insert(
+        conn,
+        &NewPerson {
+            username: &person.username,
+            full_name: person.full_name,
+            nip: nip.as_ref().map(Nip::digits),
+            nik: None,
+            email: None,
+            rank: None,
+            position: person.position,
+            organization: person.organization,
+            password_hash: None,
+            active: true,
+            created_at: crate::db::now(),
+        },
+    )?;
+    audit::append(
+        conn,
+        Event {
+            actor: None,
+            office: Some(office),
+            action: "person.created",
+            subject: format!("person:{id}"),
+            detail: serde_json::json!({ "username": person.username, "demo": true }),
+        },
+    )?;
+    summary.people_created += 1;
+    Ok(id)
 }
 
 #[cfg(test)]
@@ -218,6 +343,10 @@ mod tests {
     fn every_demo_nip_is_a_nip() {
         for demo in &OFFICES {
             assert!(demo.head_nip.parse::<Nip>().is_ok(), "{}", demo.head_nip);
+        }
+        for index in 0..100 {
+            let nip = staff_nip(index);
+            assert!(nip.parse::<Nip>().is_ok(), "{nip}");
         }
     }
 }

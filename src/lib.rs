@@ -16,4 +16,5 @@ pub mod people;
 pub mod sop;
 pub mod telemetry;
 pub mod web;
+pub mod workflow;
 pub mod xml;

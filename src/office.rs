@@ -30,6 +30,16 @@ impl TimeZone {
             TimeZone::Wit => "WIT",
         }
     }
+
+    /// How far the zone's wall clock is ahead of UTC. None of the three has daylight saving
+    /// time, so this is the whole conversion.
+    pub fn offset(self) -> chrono::Duration {
+        chrono::Duration::hours(match self {
+            TimeZone::Wib => 7,
+            TimeZone::Wita => 8,
+            TimeZone::Wit => 9,
+        })
+    }
 }
 
 impl FromStr for TimeZone {
@@ -77,6 +87,13 @@ pub struct Office {
     pub created_at: chrono::NaiveDateTime,
 }
 
+impl Office {
+    pub fn zone(&self) -> TimeZone {
+        // The column's CHECK constraint admits only the three codes.
+        self.time_zone.parse().unwrap_or(TimeZone::Wib)
+    }
+}
+
 /// The data of a new office.
 #[derive(Clone, Debug, Insertable)]
 #[diesel(table_name = offices)]
@@ -102,6 +119,10 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Office>
         .select(Office::as_select())
         .first(conn)
         .optional()
+}
+
+pub fn find(conn: &mut DbConn, id: OfficeId) -> QueryResult<Office> {
+    offices::table.find(id).select(Office::as_select()).first(conn)
 }
 
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Office>> {

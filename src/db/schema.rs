@@ -169,6 +169,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    office_calendars (office_id) {
+        office_id -> Int8,
+        working_days -> Text,
+        opens -> Text,
+        closes -> Text,
+        day_reading -> Text,
+    }
+}
+
+diesel::table! {
+    office_holidays (id) {
+        id -> Int8,
+        office_id -> Int8,
+        day -> Date,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    request_steps (id) {
+        id -> Int8,
+        request_id -> Int8,
+        step_no -> Text,
+        entered_at -> Timestamp,
+        deadline_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        completed_by -> Nullable<Int8>,
+        decision -> Nullable<Text>,
+        next_step -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    request_items (id) {
+        id -> Int8,
+        request_id -> Int8,
+        kind -> Text,
+        item -> Text,
+        value -> Text,
+        content -> Nullable<Bytea>,
+        sha256 -> Nullable<Text>,
+        step_no -> Nullable<Text>,
+        created_by -> Int8,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(person_roles -> people (person_id));
 diesel::joinable!(person_roles -> offices (office_id));
 diesel::joinable!(sop_versions -> offices (office_id));
@@ -186,6 +235,12 @@ diesel::joinable!(issued_numbers -> number_registers (register_id));
 diesel::joinable!(issued_numbers -> letters (letter_id));
 diesel::joinable!(audit_log -> people (actor_id));
 diesel::joinable!(audit_log -> offices (office_id));
+diesel::joinable!(office_calendars -> offices (office_id));
+diesel::joinable!(office_holidays -> offices (office_id));
+diesel::joinable!(request_steps -> requests (request_id));
+diesel::joinable!(request_steps -> people (completed_by));
+diesel::joinable!(request_items -> requests (request_id));
+diesel::joinable!(request_items -> people (created_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     offices,
@@ -199,4 +254,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     register_counters,
     issued_numbers,
     audit_log,
+    office_calendars,
+    office_holidays,
+    request_steps,
+    request_items,
 );

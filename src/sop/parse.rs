@@ -303,7 +303,9 @@ fn read_step(element: &Element, problems: &mut Vec<Problem>) -> Option<Step> {
         description,
         requires,
         uses,
-        time: time?,
+        // An unreadable time is reported above; the step stays, so that its transitions are
+        // still checked and one problem is not reported as many.
+        time: time.unwrap_or(TimeStandard::Tentative),
         outputs,
         route: route?,
         position: element.position,

@@ -1,0 +1,544 @@
+//! The workflow engine: a hosting request as an instance of its office's SOP.
+//!
+//! A request keeps the SOP version its office had when it was filed. It moves one step at a
+//! time, only when the acting person holds the step's role in the office (or is the request's
+//! applicant, for the applicant's steps) and everything the step requires and must output
+//! exists. Each move is recorded in `request_steps` (with its SLA clock) and in the audit log,
+//! in the same transaction; a refused move changes nothing.
+
+mod sla;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+pub use sla::{StepRecord, history};
+
+use crate::audit::{self, Event};
+use crate::calendar;
+use crate::db::schema::{letters, request_items, request_steps, requests, sop_versions};
+use crate::db::{DbConn, write_transaction};
+use crate::digest::sha256_hex;
+use crate::ids::{OfficeId, PersonId, RequestId, SopVersionId};
+use crate::letters::LetterState;
+use crate::office;
+use crate::people;
+use crate::sop::{Artefact, Attachment, Item, Outcome, Route, Sop, Step, Target};
+
+/// Why the workflow refused. The messages are what the person acting reads, in Indonesian.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("permohonan {0} tidak ditemukan")]
+    NotFound(RequestId),
+    #[error("kantor ini belum memiliki SOP")]
+    NoSop,
+    #[error("SOP tidak dapat dipakai: {0}")]
+    InvalidSop(String),
+    #[error("permohonan sudah berakhir ({0})")]
+    Closed(String),
+    #[error("permohonan sedang berada pada langkah {current}, bukan langkah {given}")]
+    OutOfOrder { current: String, given: String },
+    #[error("langkah {step} dikerjakan oleh {roles}; Anda tidak memegang peran tersebut di kantor ini")]
+    WrongRole { step: String, roles: String },
+    #[error("langkah {step} hanya dapat dikerjakan oleh pemohon permohonan ini")]
+    NotApplicant { step: String },
+    #[error("langkah {step} belum dapat diselesaikan; belum ada: {missing}")]
+    Missing { step: String, missing: String },
+    #[error("langkah {step} memerlukan keputusan: {choices}")]
+    DecisionRequired { step: String, choices: String },
+    #[error("'{given}' bukan pilihan keputusan langkah {step} ({choices})")]
+    UnknownDecision {
+        step: String,
+        given: String,
+        choices: String,
+    },
+    #[error("langkah {step} bukan langkah keputusan")]
+    NotADecision { step: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub type Result<T> = std::result::Result<T, WorkflowError>;
+
+/// A request as stored.
+#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+#[diesel(table_name = requests)]
+pub struct Request {
+    pub id: RequestId,
+    pub office_id: OfficeId,
+    pub sop_version_id: SopVersionId,
+    pub applicant_id: PersonId,
+    pub applicant_organization: String,
+    pub application_name: String,
+    pub subdomain: Option<String>,
+    pub application_type: Option<String>,
+    pub current_step: Option<String>,
+    pub status: String,
+    pub filed_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// What an applicant fills in to file a request.
+#[derive(Clone, Debug)]
+pub struct NewRequest<'a> {
+    pub organization: &'a str,
+    pub application_name: &'a str,
+    pub subdomain: Option<&'a str>,
+    pub application_type: Option<&'a str>,
+}
+
+/// An attachment or a record, as `request_items` keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemRef {
+    Attachment(Attachment),
+    Artefact(Artefact),
+}
+
+impl ItemRef {
+    fn kind(self) -> &'static str {
+        match self {
+            ItemRef::Attachment(_) => "attachment",
+            ItemRef::Artefact(_) => "artefact",
+        }
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            ItemRef::Attachment(a) => a.id(),
+            ItemRef::Artefact(a) => a.id(),
+        }
+    }
+}
+
+/// A completed step: where the request was and where it went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    pub from: String,
+    pub to: Target,
+    pub decision: Option<String>,
+}
+
+/// The database's form of a moment: UTC to the microsecond.
+fn stored(at: DateTime<Utc>) -> NaiveDateTime {
+    DateTime::from_timestamp_micros(at.timestamp_micros())
+        .unwrap_or(at)
+        .naive_utc()
+}
+
+/// Stores `text` as `office`'s SOP when it differs from the office's current one; returns the
+/// version in force afterwards.
+pub fn install_sop(
+    conn: &mut DbConn,
+    office: OfficeId,
+    text: &str,
+    actor: Option<PersonId>,
+) -> Result<SopVersionId> {
+    let sop = Sop::from_xml(text).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        WorkflowError::InvalidSop(list.join("; "))
+    })?;
+    let sha256 = sha256_hex(text.as_bytes());
+    write_transaction(conn, |conn| {
+        let latest: Option<(SopVersionId, i32, String)> = sop_versions::table
+            .filter(sop_versions::office_id.eq(office))
+            .order(sop_versions::version.desc())
+            .select((sop_versions::id, sop_versions::version, sop_versions::sha256))
+            .first(conn)
+            .optional()?;
+        if let Some((id, _, existing)) = &latest
+            && *existing == sha256
+        {
+            return Ok(*id);
+        }
+        let version = latest.map_or(1, |(_, v, _)| v + 1);
+        let id: SopVersionId = diesel::insert_into(sop_versions::table)
+            .values((
+                sop_versions::office_id.eq(office),
+                sop_versions::version.eq(version),
+                sop_versions::code.eq(&sop.id),
+                sop_versions::title.eq(&sop.header.title),
+                sop_versions::definition.eq(text),
+                sop_versions::sha256.eq(&sha256),
+                sop_versions::created_at.eq(crate::db::now()),
+            ))
+            .returning(sop_versions::id)
+            .get_result(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor,
+                office: Some(office),
+                action: "sop.installed",
+                subject: format!("sop_version:{id}"),
+                detail: serde_json::json!({ "sop": sop.id, "version": version, "sha256": sha256 }),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// The SOP stored as `version`.
+pub fn sop_version(conn: &mut DbConn, version: SopVersionId) -> Result<Sop> {
+    let text: String = sop_versions::table
+        .find(version)
+        .select(sop_versions::definition)
+        .first(conn)?;
+    Sop::from_xml(&text).map_err(|problems| {
+        WorkflowError::InvalidSop(format!("stored version {version}: {} problem(s)", problems.len()))
+    })
+}
+
+/// The office's SOP in force: the newest version.
+pub fn current_sop(conn: &mut DbConn, office: OfficeId) -> Result<(SopVersionId, Sop)> {
+    let version: SopVersionId = sop_versions::table
+        .filter(sop_versions::office_id.eq(office))
+        .order(sop_versions::version.desc())
+        .select(sop_versions::id)
+        .first(conn)
+        .optional()?
+        .ok_or(WorkflowError::NoSop)?;
+    Ok((version, sop_version(conn, version)?))
+}
+
+pub fn find(conn: &mut DbConn, request: RequestId) -> Result<Request> {
+    requests::table
+        .find(request)
+        .select(Request::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(WorkflowError::NotFound(request))
+}
+
+/// Files a request at `office` under its SOP in force; it starts at the SOP's first step.
+pub fn file_request(
+    conn: &mut DbConn,
+    office: OfficeId,
+    applicant: PersonId,
+    new: &NewRequest<'_>,
+    at: DateTime<Utc>,
+) -> Result<RequestId> {
+    if new.application_name.trim().is_empty() {
+        return Err(WorkflowError::Invalid("nama aplikasi wajib diisi".into()));
+    }
+    write_transaction(conn, |conn| {
+        let (version, sop) = current_sop(conn, office)?;
+        let first = sop.first_step().ok_or(WorkflowError::NoSop)?;
+        let now = stored(at);
+        let id: RequestId = diesel::insert_into(requests::table)
+            .values((
+                requests::office_id.eq(office),
+                requests::sop_version_id.eq(version),
+                requests::applicant_id.eq(applicant),
+                requests::applicant_organization.eq(new.organization),
+                requests::application_name.eq(new.application_name.trim()),
+                requests::subdomain.eq(new.subdomain),
+                requests::application_type.eq(new.application_type),
+                requests::current_step.eq(&first.no),
+                requests::status.eq("open"),
+                requests::filed_at.eq(now),
+                requests::updated_at.eq(now),
+            ))
+            .returning(requests::id)
+            .get_result(conn)?;
+        enter_step(conn, office, id, first, now)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(applicant),
+                office: Some(office),
+                action: "request.filed",
+                subject: format!("request:{id}"),
+                detail: serde_json::json!({
+                    "sop_version": version,
+                    "application": new.application_name.trim(),
+                    "step": first.no,
+                }),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// Opens the SLA clock of `step` for `request` at `now` (UTC).
+fn enter_step(
+    conn: &mut DbConn,
+    office: OfficeId,
+    request: RequestId,
+    step: &Step,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let offset = office::find(conn, office)?.zone().offset();
+    let calendar = calendar::for_office(conn, office)?;
+    let deadline = step
+        .time
+        .deadline(&calendar, now + offset)
+        .map(|local| local - offset);
+    diesel::insert_into(request_steps::table)
+        .values((
+            request_steps::request_id.eq(request),
+            request_steps::step_no.eq(&step.no),
+            request_steps::entered_at.eq(now),
+            request_steps::deadline_at.eq(deadline),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Adds an attachment (by the applicant) or a record (by the Dinas) to an open request.
+/// `value` is what a person reads: a file name, a subdomain, an IP address, an account name;
+/// never a password.
+pub fn add_item(
+    conn: &mut DbConn,
+    request: RequestId,
+    actor: PersonId,
+    item: ItemRef,
+    value: &str,
+    content: Option<&[u8]>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(WorkflowError::Invalid("isian tidak boleh kosong".into()));
+    }
+    write_transaction(conn, |conn| {
+        let req = find(conn, request)?;
+        if req.status != "open" {
+            return Err(WorkflowError::Closed(req.status));
+        }
+        let is_applicant = req.applicant_id == actor;
+        let staff = !people::roles_in(conn, actor, req.office_id)?.is_empty();
+        match item {
+            ItemRef::Attachment(_) if !is_applicant => {
+                return Err(WorkflowError::Invalid(
+                    "lampiran permohonan hanya dapat diunggah oleh pemohon".into(),
+                ));
+            }
+            ItemRef::Artefact(_) if !staff => {
+                return Err(WorkflowError::Invalid(
+                    "catatan pelaksanaan hanya dapat diisi oleh petugas kantor ini".into(),
+                ));
+            }
+            _ => {}
+        }
+        diesel::insert_into(request_items::table)
+            .values((
+                request_items::request_id.eq(request),
+                request_items::kind.eq(item.kind()),
+                request_items::item.eq(item.id()),
+                request_items::value.eq(value.trim()),
+                request_items::content.eq(content),
+                request_items::sha256.eq(content.map(sha256_hex)),
+                request_items::step_no.eq(&req.current_step),
+                request_items::created_by.eq(actor),
+                request_items::created_at.eq(stored(at)),
+            ))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(req.office_id),
+                action: "request.item_added",
+                subject: format!("request:{request}"),
+                detail: serde_json::json!({ "kind": item.kind(), "item": item.id(), "value": value.trim() }),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Whether `item` exists for `request`.
+fn exists(conn: &mut DbConn, request: RequestId, item: &Item) -> Result<bool> {
+    let count: i64 = match item {
+        Item::Letter { kind, state } => {
+            let states: Vec<&str> = [LetterState::Draft, LetterState::Numbered, LetterState::Signed]
+                .into_iter()
+                .filter(|s| s >= state)
+                .map(LetterState::id)
+                .collect();
+            letters::table
+                .filter(letters::request_id.eq(request))
+                .filter(letters::kind.eq(kind.id()))
+                .filter(letters::status.eq_any(states))
+                .count()
+                .get_result(conn)?
+        }
+        Item::Attachment { id } => count_items(conn, request, ItemRef::Attachment(*id))?,
+        Item::Artefact { id } => count_items(conn, request, ItemRef::Artefact(*id))?,
+    };
+    Ok(count > 0)
+}
+
+fn count_items(conn: &mut DbConn, request: RequestId, item: ItemRef) -> Result<i64> {
+    Ok(request_items::table
+        .filter(request_items::request_id.eq(request))
+        .filter(request_items::kind.eq(item.kind()))
+        .filter(request_items::item.eq(item.id()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Refuses `actor` unless they may take `step` of `req`.
+fn authorize(conn: &mut DbConn, sop: &Sop, step: &Step, req: &Request, actor: PersonId) -> Result<()> {
+    let applicant_step = step
+        .actors
+        .iter()
+        .any(|a| sop.role(a).is_some_and(|r| r.applicant));
+    if applicant_step && actor == req.applicant_id {
+        return Ok(());
+    }
+    let held = people::roles_in(conn, actor, req.office_id)?;
+    if step.actors.iter().any(|a| held.contains(a) && sop.role(a).is_some_and(|r| !r.applicant)) {
+        return Ok(());
+    }
+    if applicant_step && step.actors.len() == 1 {
+        return Err(WorkflowError::NotApplicant { step: step.no.clone() });
+    }
+    let roles: Vec<&str> = step
+        .actors
+        .iter()
+        .map(|a| sop.role(a).map_or(a.as_str(), |r| r.name.as_str()))
+        .collect();
+    Err(WorkflowError::WrongRole {
+        step: step.no.clone(),
+        roles: roles.join(" atau "),
+    })
+}
+
+/// Completes `step_no` of `request` as `actor`, with `decision` on a decision step, and moves
+/// the request on. Everything is checked first; a refusal changes nothing.
+pub fn advance(
+    conn: &mut DbConn,
+    request: RequestId,
+    actor: PersonId,
+    step_no: &str,
+    decision: Option<&str>,
+    note: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Moved> {
+    write_transaction(conn, |conn| {
+        let req = find(conn, request)?;
+        if req.status != "open" {
+            return Err(WorkflowError::Closed(req.status));
+        }
+        let sop = sop_version(conn, req.sop_version_id)?;
+        let current = req.current_step.clone().unwrap_or_default();
+        if current != step_no {
+            return Err(WorkflowError::OutOfOrder {
+                current,
+                given: step_no.to_owned(),
+            });
+        }
+        let step = sop
+            .step(step_no)
+            .ok_or_else(|| WorkflowError::InvalidSop(format!("step {step_no} is not in the SOP")))?;
+        authorize(conn, &sop, step, &req, actor)?;
+
+        let (target, branch_outputs) = match (&step.route, decision) {
+            (Route::Next { to }, None) => (to.clone(), Vec::new()),
+            (Route::Next { .. }, Some(_)) => {
+                return Err(WorkflowError::NotADecision { step: step.no.clone() });
+            }
+            (Route::Decision { branches, .. }, given) => {
+                let choices = branches.iter().map(|b| b.value.as_str()).collect::<Vec<_>>().join(", ");
+                let Some(given) = given else {
+                    return Err(WorkflowError::DecisionRequired { step: step.no.clone(), choices });
+                };
+                let branch = branches.iter().find(|b| b.value == given).ok_or_else(|| {
+                    WorkflowError::UnknownDecision {
+                        step: step.no.clone(),
+                        given: given.to_owned(),
+                        choices,
+                    }
+                })?;
+                (branch.to.clone(), branch.outputs.clone())
+            }
+        };
+
+        let mut missing = Vec::new();
+        for item in step.requires.iter().chain(&step.outputs).chain(&branch_outputs) {
+            if !exists(conn, request, item)? && !missing.contains(item) {
+                missing.push(item.clone());
+            }
+        }
+        if !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+            return Err(WorkflowError::Missing {
+                step: step.no.clone(),
+                missing: names.join("; "),
+            });
+        }
+
+        let now = stored(at);
+        let (next_step, status, finished_at) = match &target {
+            Target::Step(no) => (Some(no.clone()), "open", None),
+            Target::End(Outcome::Finished) => (None, Outcome::Finished.id(), Some(now)),
+            Target::End(Outcome::Rejected) => (None, Outcome::Rejected.id(), Some(now)),
+        };
+        // Guarded on the step it was read at, so that of two people completing the same step
+        // at once, one moves the request and the other is refused.
+        let updated = diesel::update(
+            requests::table
+                .filter(requests::id.eq(request))
+                .filter(requests::status.eq("open"))
+                .filter(requests::current_step.eq(step_no)),
+        )
+        .set((
+            requests::current_step.eq(&next_step),
+            requests::status.eq(status),
+            requests::updated_at.eq(now),
+            requests::finished_at.eq(finished_at),
+        ))
+        .execute(conn)?;
+        if updated != 1 {
+            let moved_on = find(conn, request)?;
+            return Err(WorkflowError::OutOfOrder {
+                current: moved_on.current_step.unwrap_or(moved_on.status),
+                given: step_no.to_owned(),
+            });
+        }
+        let next_label = next_step.clone().unwrap_or_else(|| format!("end:{status}"));
+        diesel::update(
+            request_steps::table
+                .filter(request_steps::request_id.eq(request))
+                .filter(request_steps::step_no.eq(step_no))
+                .filter(request_steps::completed_at.is_null()),
+        )
+        .set((
+            request_steps::completed_at.eq(now),
+            request_steps::completed_by.eq(actor),
+            request_steps::decision.eq(decision),
+            request_steps::next_step.eq(&next_label),
+            request_steps::note.eq(note),
+        ))
+        .execute(conn)?;
+        if let Target::Step(no) = &target {
+            let next = sop
+                .step(no)
+                .ok_or_else(|| WorkflowError::InvalidSop(format!("step {no} is not in the SOP")))?;
+            enter_step(conn, req.office_id, request, next, now)?;
+        }
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(req.office_id),
+                action: "request.step_completed",
+                subject: format!("request:{request}"),
+                detail: serde_json::json!({
+                    "from": step_no,
+                    "to": next_label,
+                    "decision": decision,
+                    "note": note,
+                }),
+            },
+        )?;
+        Ok(Moved {
+            from: step_no.to_owned(),
+            to: target,
+            decision: decision.map(str::to_owned),
+        })
+    })
+}
