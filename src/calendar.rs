@@ -20,8 +20,14 @@ use crate::ids::OfficeId;
 
 /// The national holiday files, embedded so that every installation has them.
 const NATIONAL_HOLIDAYS: &[(&str, &str)] = &[
-    ("calendars/holidays-2025.txt", include_str!("../calendars/holidays-2025.txt")),
-    ("calendars/holidays-2026.txt", include_str!("../calendars/holidays-2026.txt")),
+    (
+        "calendars/holidays-2025.txt",
+        include_str!("../calendars/holidays-2025.txt"),
+    ),
+    (
+        "calendars/holidays-2026.txt",
+        include_str!("../calendars/holidays-2026.txt"),
+    ),
 ];
 
 /// A day without office hours.
@@ -142,7 +148,9 @@ impl Calendar {
             *slot = true;
         }
         if !days.contains(&true) {
-            return Err(CalendarError("a calendar needs at least one working day".into()));
+            return Err(CalendarError(
+                "a calendar needs at least one working day".into(),
+            ));
         }
         Ok(Calendar {
             working_days: days,
@@ -162,7 +170,13 @@ impl Calendar {
     /// The standard working days and hours with `holidays`.
     fn standard_with(holidays: Vec<Holiday>) -> Result<Calendar, CalendarError> {
         let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).ok_or(CalendarError("bad time".into()));
-        Calendar::new(&[1, 2, 3, 4, 5], at(7, 30)?, at(16, 0)?, holidays, DayReading::WorkingDay)
+        Calendar::new(
+            &[1, 2, 3, 4, 5],
+            at(7, 30)?,
+            at(16, 0)?,
+            holidays,
+            DayReading::WorkingDay,
+        )
     }
 
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
@@ -285,13 +299,23 @@ pub fn for_office(conn: &mut DbConn, office: OfficeId) -> QueryResult<Calendar> 
         Some((days, opens, closes, reading)) => {
             let days: Vec<u32> = days
                 .split_whitespace()
-                .map(|d| d.parse().map_err(|_| format!("working day '{d}' is not a number")))
+                .map(|d| {
+                    d.parse()
+                        .map_err(|_| format!("working day '{d}' is not a number"))
+                })
                 .collect::<Result<_, _>>()
                 .map_err(invalid)?;
             let time = |t: &str| {
-                NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| invalid(format!("'{t}' is not HH:MM")))
+                NaiveTime::parse_from_str(t, "%H:%M")
+                    .map_err(|_| invalid(format!("'{t}' is not HH:MM")))
             };
-            Calendar::new(&days, time(&opens)?, time(&closes)?, holidays, reading.parse().map_err(invalid)?)
+            Calendar::new(
+                &days,
+                time(&opens)?,
+                time(&closes)?,
+                holidays,
+                reading.parse().map_err(invalid)?,
+            )
         }
     };
     calendar.map_err(|e| invalid(e.0))
@@ -299,4 +323,143 @@ pub fn for_office(conn: &mut DbConn, office: OfficeId) -> QueryResult<Calendar> 
 
 fn next_day(date: NaiveDate) -> NaiveDate {
     date.succ_opt().unwrap_or(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sop::time::TimeStandard;
+
+    fn at(date: &str, time: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M")
+            .unwrap_or_else(|e| panic!("{date} {time}: {e}"))
+    }
+
+    fn standard() -> Calendar {
+        Calendar::standard().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn deadline(
+        standard_text: &str,
+        calendar: &Calendar,
+        start: NaiveDateTime,
+    ) -> Option<NaiveDateTime> {
+        let standard: TimeStandard = standard_text.parse().unwrap_or_else(|e| panic!("{e}"));
+        standard.deadline(calendar, start)
+    }
+
+    #[test]
+    fn one_day_from_friday_afternoon_is_monday_afternoon() {
+        // 20 November 2026 is a Friday; 30 minutes are left that day, eight more on Monday.
+        let start = at("2026-11-20", "15:30");
+        assert_eq!(
+            deadline("1 hari", &standard(), start),
+            Some(at("2026-11-23", "15:30"))
+        );
+    }
+
+    #[test]
+    fn close_of_business_reading_ends_at_closing_time() {
+        let mut calendar = standard();
+        calendar.day_reading = DayReading::CloseOfBusiness;
+        let start = at("2026-11-20", "15:30");
+        assert_eq!(
+            deadline("1 hari", &calendar, start),
+            Some(at("2026-11-23", "16:00"))
+        );
+        // Filed on Saturday: the clock starts on Monday, which is not counted.
+        assert_eq!(
+            deadline("2 hari", &calendar, at("2026-11-21", "10:00")),
+            Some(at("2026-11-25", "16:00"))
+        );
+    }
+
+    #[test]
+    fn a_day_spanning_christmas_skips_the_holiday_and_cuti_bersama() {
+        // 23 December 2026 is a Wednesday; the 24th is cuti bersama, the 25th Christmas, then
+        // the weekend: the next working day is Monday the 28th.
+        let start = at("2026-12-23", "10:00");
+        assert_eq!(
+            deadline("1 hari", &standard(), start),
+            Some(at("2026-12-28", "10:00"))
+        );
+        // Nyepi and Idul Fitri 2026: from Tuesday 17 March, the 18th (cuti), 19th (libur),
+        // 20th (cuti), 21st-22nd (libur), 23rd-24th (cuti) have no office hours.
+        assert_eq!(
+            deadline("1 hari", &standard(), at("2026-03-17", "09:00")),
+            Some(at("2026-03-25", "09:00"))
+        );
+    }
+
+    #[test]
+    fn a_range_is_due_at_its_upper_bound() {
+        // 24 working hours of 8.5-hour days from Monday 09:00: 7 h Monday, 8.5 h Tuesday, and
+        // the last 8.5 h end exactly at Wednesday's closing time.
+        let start = at("2026-11-23", "09:00");
+        assert_eq!(
+            deadline("12-24 jam", &standard(), start),
+            Some(at("2026-11-25", "16:00"))
+        );
+        assert_eq!(
+            deadline("8-24 jam", &standard(), start),
+            deadline("24 jam", &standard(), start)
+        );
+    }
+
+    #[test]
+    fn a_tentative_step_has_no_deadline() {
+        assert_eq!(
+            deadline("tentatif", &standard(), at("2026-11-23", "09:00")),
+            None
+        );
+    }
+
+    #[test]
+    fn minutes_before_opening_start_at_opening() {
+        assert_eq!(
+            deadline("5 menit", &standard(), at("2026-11-23", "06:00")),
+            Some(at("2026-11-23", "07:35"))
+        );
+        assert_eq!(
+            deadline("30 menit", &standard(), at("2026-11-23", "15:45")),
+            Some(at("2026-11-24", "07:45"))
+        );
+    }
+
+    #[test]
+    fn working_time_counts_only_office_hours() {
+        let calendar = standard();
+        // Friday 15:30 to Tuesday 08:00: 30 min + 8 h 30 min + 30 min.
+        let taken =
+            calendar.working_time_between(at("2026-11-20", "15:30"), at("2026-11-24", "08:00"));
+        assert_eq!(taken.num_minutes(), 30 + 510 + 30);
+        assert_eq!(
+            calendar.working_time_between(at("2026-11-21", "08:00"), at("2026-11-22", "20:00")),
+            Duration::zero()
+        );
+    }
+
+    #[test]
+    fn shipped_holiday_files_read() -> Result<(), String> {
+        let days = national_holidays()?;
+        let in_year = |year: i32, kind: &str| {
+            days.iter()
+                .filter(|d| d.date.year() == year && d.kind == kind)
+                .count()
+        };
+        // SKB 3 Menteri: 2026 has 17 national holidays and 8 days of cuti bersama.
+        assert_eq!((in_year(2026, "libur"), in_year(2026, "cuti")), (17, 8));
+        assert_eq!((in_year(2025, "libur"), in_year(2025, "cuti")), (17, 11));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_calendars_are_refused() {
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
+        let five = NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default();
+        assert!(Calendar::new(&[1, 2], five, nine, vec![], DayReading::WorkingDay).is_err());
+        assert!(Calendar::new(&[], nine, five, vec![], DayReading::WorkingDay).is_err());
+        assert!(Calendar::new(&[8], nine, five, vec![], DayReading::WorkingDay).is_err());
+        assert!(parse_holidays("x", "2026-02-30 libur Tanggal yang tidak ada").is_err());
+    }
 }

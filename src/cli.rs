@@ -176,7 +176,12 @@ fn sop_command(command: &SopCommand) -> Result<(), Failure> {
                     failing += 1;
                     total += problems.len();
                     for problem in problems {
-                        println!("{}:{}: {}", file.display(), problem.position, problem.message);
+                        println!(
+                            "{}:{}: {}",
+                            file.display(),
+                            problem.position,
+                            problem.message
+                        );
                     }
                 }
             }

@@ -199,7 +199,10 @@ fn staff_nip(index: usize) -> String {
     let birth_day = 1 + index % 28;
     let appointed = birth_year + 25;
     let sex = 1 + index % 2;
-    format!("{birth_year}{birth_month:02}{birth_day:02}{appointed}03{sex}{:03}", index + 1)
+    format!(
+        "{birth_year}{birth_month:02}{birth_day:02}{appointed}03{sex}{:03}",
+        index + 1
+    )
 }
 
 /// Creates whatever demo data is missing, in one transaction.
@@ -262,7 +265,12 @@ pub fn create(conn: &mut DbConn) -> Result<Summary, DemoError> {
                     continue;
                 }
                 let (full_name, nip, position, organization) = if role.applicant {
-                    (APPLICANT_NAMES[office_index], None, None, Some(demo.applicant_organization))
+                    (
+                        APPLICANT_NAMES[office_index],
+                        None,
+                        None,
+                        Some(demo.applicant_organization),
+                    )
                 } else {
                     let name = STAFF_NAMES[staff % STAFF_NAMES.len()];
                     staff += 1;

@@ -122,7 +122,10 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Office>
 }
 
 pub fn find(conn: &mut DbConn, id: OfficeId) -> QueryResult<Office> {
-    offices::table.find(id).select(Office::as_select()).first(conn)
+    offices::table
+        .find(id)
+        .select(Office::as_select())
+        .first(conn)
 }
 
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Office>> {

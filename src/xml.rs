@@ -103,7 +103,11 @@ impl Element {
 
     /// Refuses attributes other than `allowed`, so that a misspelt one is not silently ignored.
     pub fn only_attributes(&self, allowed: &[&str]) -> Result<(), Problem> {
-        match self.attributes.iter().find(|a| !allowed.contains(&a.name.as_str())) {
+        match self
+            .attributes
+            .iter()
+            .find(|a| !allowed.contains(&a.name.as_str()))
+        {
             Some(unknown) => Err(Problem::new(
                 self.position,
                 format!("<{}> has no attribute {}", self.name, unknown.name),
@@ -157,9 +161,12 @@ pub fn parse(text: &str) -> Result<Element, Problem> {
     let mut root: Option<Element> = None;
     loop {
         let before = reader.buffer_position();
-        let event = reader
-            .read_event()
-            .map_err(|e| Problem::new(at(reader.error_position()), format!("not well-formed XML: {e}")))?;
+        let event = reader.read_event().map_err(|e| {
+            Problem::new(
+                at(reader.error_position()),
+                format!("not well-formed XML: {e}"),
+            )
+        })?;
         match event {
             Event::Start(start) => {
                 if stack.len() >= MAX_DEPTH {
@@ -194,7 +201,12 @@ pub fn parse(text: &str) -> Result<Element, Problem> {
                                 Problem::new(at(before), format!("unknown entity &{name};"))
                             })?
                     }
-                    Err(e) => return Err(Problem::new(at(before), format!("bad character reference: {e}"))),
+                    Err(e) => {
+                        return Err(Problem::new(
+                            at(before),
+                            format!("bad character reference: {e}"),
+                        ));
+                    }
                 };
                 push_text(&mut stack, &resolved, at(before))?;
             }
@@ -206,7 +218,10 @@ pub fn parse(text: &str) -> Result<Element, Problem> {
         }
     }
     if let Some(open) = stack.last() {
-        return Err(Problem::new(open.position, format!("<{}> is never closed", open.name)));
+        return Err(Problem::new(
+            open.position,
+            format!("<{}> is never closed", open.name),
+        ));
     }
     root.ok_or_else(|| Problem::new(Position { line: 1, column: 1 }, "the document is empty"))
 }
@@ -215,8 +230,9 @@ fn open(start: &BytesStart<'_>, position: Position) -> Result<Element, Problem> 
     let name = start.name().as_ref().to_owned();
     let mut attributes = Vec::new();
     for attribute in start.attributes() {
-        let attribute = attribute
-            .map_err(|e| Problem::new(position, format!("<{name}> has a malformed attribute: {e}")))?;
+        let attribute = attribute.map_err(|e| {
+            Problem::new(position, format!("<{name}> has a malformed attribute: {e}"))
+        })?;
         let key = attribute.key.as_ref().to_owned();
         let value = attribute
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)

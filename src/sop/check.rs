@@ -34,11 +34,17 @@ pub fn check(sop: &Sop) -> Vec<Problem> {
             index.insert(step.no.as_str(), first);
             problems.push(Problem::new(
                 step.position,
-                format!("duplicate step number {} (first at {})", step.no, sop.steps[first].position),
+                format!(
+                    "duplicate step number {} (first at {})",
+                    step.no, sop.steps[first].position
+                ),
             ));
         }
         if step.actors.is_empty() {
-            problems.push(Problem::new(step.position, format!("step {} has no actor", step.no)));
+            problems.push(Problem::new(
+                step.position,
+                format!("step {} has no actor", step.no),
+            ));
         }
         for actor in &step.actors {
             if sop.role(actor).is_none() {
@@ -48,7 +54,13 @@ pub fn check(sop: &Sop) -> Vec<Problem> {
                 ));
             }
         }
-        if let Route::Decision { kind, branches, position, .. } = &step.route {
+        if let Route::Decision {
+            kind,
+            branches,
+            position,
+            ..
+        } = &step.route
+        {
             let expected = kind.values();
             for value in expected {
                 match branches.iter().filter(|b| b.value == value).count() {
@@ -59,11 +71,17 @@ pub fn check(sop: &Sop) -> Vec<Problem> {
                     1 => {}
                     _ => problems.push(Problem::new(
                         *position,
-                        format!("step {}: the decision has two branches for '{value}'", step.no),
+                        format!(
+                            "step {}: the decision has two branches for '{value}'",
+                            step.no
+                        ),
                     )),
                 }
             }
-            for branch in branches.iter().filter(|b| !expected.contains(&b.value.as_str())) {
+            for branch in branches
+                .iter()
+                .filter(|b| !expected.contains(&b.value.as_str()))
+            {
                 problems.push(Problem::new(
                     branch.position,
                     format!(
@@ -120,7 +138,10 @@ pub fn check(sop: &Sop) -> Vec<Problem> {
             if ends[i] {
                 continue;
             }
-            let finishes = sop.steps[i].targets().iter().any(|t| matches!(t, Target::End(_)))
+            let finishes = sop.steps[i]
+                .targets()
+                .iter()
+                .any(|t| matches!(t, Target::End(_)))
                 || successors(i).into_iter().any(|j| ends[j]);
             if finishes {
                 ends[i] = true;
@@ -139,7 +160,10 @@ pub fn check(sop: &Sop) -> Vec<Problem> {
             ));
         }
         if !ends[i] {
-            problems.push(Problem::new(step.position, format!("step {} has no path to an end", step.no)));
+            problems.push(Problem::new(
+                step.position,
+                format!("step {} has no path to an end", step.no),
+            ));
         }
     }
     problems

@@ -75,7 +75,10 @@ pub struct Role {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Item {
     /// A letter of the request, at least in `state`.
-    Letter { kind: LetterKind, state: LetterState },
+    Letter {
+        kind: LetterKind,
+        state: LetterState,
+    },
     /// A document the applicant attaches.
     Attachment { id: Attachment },
     /// A record the Dinas makes: a subdomain, an IP address, a hosting account, …
@@ -85,7 +88,10 @@ pub enum Item {
 impl fmt::Display for Item {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Item::Letter { kind, state: LetterState::Draft } => write!(f, "{}", kind.name()),
+            Item::Letter {
+                kind,
+                state: LetterState::Draft,
+            } => write!(f, "{}", kind.name()),
             Item::Letter { kind, state } => write!(f, "{} ({})", kind.name(), state.label()),
             Item::Attachment { id } => f.write_str(id.name()),
             Item::Artefact { id } => f.write_str(id.name()),
@@ -301,7 +307,11 @@ impl Sop {
         problems.extend(check(&sop));
         problems.sort_by_key(|p| p.position);
         problems.dedup();
-        if problems.is_empty() { Ok(sop) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(sop)
+        } else {
+            Err(problems)
+        }
     }
 
     pub fn step(&self, no: &str) -> Option<&Step> {

@@ -78,7 +78,10 @@ fn collect<T>(problems: &mut Vec<Problem>, result: Result<T, Problem>) -> Option
 }
 
 fn only_children(element: &Element, allowed: &[&str]) -> Result<(), Problem> {
-    match element.elements().find(|c| !allowed.contains(&c.name.as_str())) {
+    match element
+        .elements()
+        .find(|c| !allowed.contains(&c.name.as_str()))
+    {
         Some(unknown) => Err(Problem::new(
             unknown.position,
             format!("<{}> is not expected in <{}>", unknown.name, element.name),
@@ -88,14 +91,35 @@ fn only_children(element: &Element, allowed: &[&str]) -> Result<(), Problem> {
 }
 
 fn header(element: &Element, problems: &mut Vec<Problem>) -> Header {
-    const TEXTS: &[&str] = &["region", "office", "unit", "number", "title", "created", "revised", "effective"];
-    const LISTS: &[&str] = &["legal-basis", "qualifications", "related", "equipment", "warnings", "records"];
+    const TEXTS: &[&str] = &[
+        "region",
+        "office",
+        "unit",
+        "number",
+        "title",
+        "created",
+        "revised",
+        "effective",
+    ];
+    const LISTS: &[&str] = &[
+        "legal-basis",
+        "qualifications",
+        "related",
+        "equipment",
+        "warnings",
+        "records",
+    ];
     let mut allowed = TEXTS.to_vec();
     allowed.extend_from_slice(LISTS);
     allowed.push("approved-by");
     collect(problems, only_children(element, &allowed));
 
-    let text = |name: &str| element.child(name).map(Element::text).filter(|t| !t.is_empty());
+    let text = |name: &str| {
+        element
+            .child(name)
+            .map(Element::text)
+            .filter(|t| !t.is_empty())
+    };
     let list = |name: &str| {
         element
             .child(name)
@@ -104,7 +128,10 @@ fn header(element: &Element, problems: &mut Vec<Problem>) -> Header {
     };
     let mut required = |name: &str| {
         text(name).unwrap_or_else(|| {
-            problems.push(Problem::new(element.position, format!("<header> has no <{name}>")));
+            problems.push(Problem::new(
+                element.position,
+                format!("<header> has no <{name}>"),
+            ));
             String::new()
         })
     };
@@ -139,7 +166,10 @@ fn header(element: &Element, problems: &mut Vec<Problem>) -> Header {
             }
         }
         None => {
-            problems.push(Problem::new(element.position, "<header> has no <approved-by>"));
+            problems.push(Problem::new(
+                element.position,
+                "<header> has no <approved-by>",
+            ));
             Approval::default()
         }
     };
@@ -164,7 +194,10 @@ fn header(element: &Element, problems: &mut Vec<Problem>) -> Header {
 
 fn read_role(element: &Element) -> Result<Role, Problem> {
     if element.name != "role" {
-        return Err(Problem::new(element.position, format!("<{}> is not expected in <roles>", element.name)));
+        return Err(Problem::new(
+            element.position,
+            format!("<{}> is not expected in <roles>", element.name),
+        ));
     }
     element.only_attributes(&["id", "applicant"])?;
     let id = element.required("id")?;
@@ -178,12 +211,18 @@ fn read_role(element: &Element) -> Result<Role, Problem> {
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
-            return Err(Problem::new(element.position, format!("applicant is '{other}', not true or false")));
+            return Err(Problem::new(
+                element.position,
+                format!("applicant is '{other}', not true or false"),
+            ));
         }
     };
     let name = element.text();
     if name.is_empty() {
-        return Err(Problem::new(element.position, format!("role {id} has no name")));
+        return Err(Problem::new(
+            element.position,
+            format!("role {id} has no name"),
+        ));
     }
     Ok(Role {
         id: id.to_owned(),
@@ -235,13 +274,19 @@ fn read_target(element: &Element) -> Result<Target, Problem> {
         None | Some("finished") => Outcome::Finished,
         Some("rejected") => Outcome::Rejected,
         Some(other) => {
-            return Err(Problem::new(element.position, format!("outcome '{other}' is not finished or rejected")));
+            return Err(Problem::new(
+                element.position,
+                format!("outcome '{other}' is not finished or rejected"),
+            ));
         }
     };
     if to == "end" {
         Ok(Target::End(outcome))
     } else if element.attribute("outcome").is_some() {
-        Err(Problem::new(element.position, "only a transition to end has an outcome"))
+        Err(Problem::new(
+            element.position,
+            "only a transition to end has an outcome",
+        ))
     } else {
         Ok(Target::Step(to.to_owned()))
     }
@@ -249,13 +294,26 @@ fn read_target(element: &Element) -> Result<Target, Problem> {
 
 fn read_step(element: &Element, problems: &mut Vec<Problem>) -> Option<Step> {
     if element.name != "step" {
-        problems.push(Problem::new(element.position, format!("<{}> is not expected in <steps>", element.name)));
+        problems.push(Problem::new(
+            element.position,
+            format!("<{}> is not expected in <steps>", element.name),
+        ));
         return None;
     }
     collect(problems, element.only_attributes(&["no", "actor", "time"]));
     collect(
         problems,
-        only_children(element, &["description", "requires", "uses", "output", "next", "decision"]),
+        only_children(
+            element,
+            &[
+                "description",
+                "requires",
+                "uses",
+                "output",
+                "next",
+                "decision",
+            ],
+        ),
     );
     let no = collect(problems, element.required("no"))?.to_owned();
     let actors: Vec<String> = collect(problems, element.required("actor"))
@@ -264,12 +322,19 @@ fn read_step(element: &Element, problems: &mut Vec<Problem>) -> Option<Step> {
     let time = collect(problems, element.required("time")).and_then(|text| {
         collect(
             problems,
-            text.parse::<TimeStandard>().map_err(|e| Problem::new(element.position, e)),
+            text.parse::<TimeStandard>()
+                .map_err(|e| Problem::new(element.position, e)),
         )
     });
-    let description = element.child("description").map(Element::text).unwrap_or_default();
+    let description = element
+        .child("description")
+        .map(Element::text)
+        .unwrap_or_default();
     if description.is_empty() {
-        problems.push(Problem::new(element.position, format!("step {no} has no <description>")));
+        problems.push(Problem::new(
+            element.position,
+            format!("step {no} has no <description>"),
+        ));
     }
     let items = |name: &str, problems: &mut Vec<Problem>| -> Vec<Item> {
         element
@@ -318,13 +383,17 @@ fn read_decision(element: &Element, problems: &mut Vec<Problem>) -> Option<Route
     let kind = collect(problems, element.required("kind")).and_then(|kind| {
         collect(
             problems,
-            kind.parse::<DecisionKind>().map_err(|e| Problem::new(element.position, e)),
+            kind.parse::<DecisionKind>()
+                .map_err(|e| Problem::new(element.position, e)),
         )
     })?;
     let question = element.attribute("question").unwrap_or_default().to_owned();
     let mut branches = Vec::new();
     for branch in element.children_named("branch") {
-        collect(problems, branch.only_attributes(&["value", "to", "outcome"]));
+        collect(
+            problems,
+            branch.only_attributes(&["value", "to", "outcome"]),
+        );
         collect(problems, only_children(branch, &["output"]));
         let (Some(value), Some(to)) = (
             collect(problems, branch.required("value")),
@@ -339,7 +408,11 @@ fn read_decision(element: &Element, problems: &mut Vec<Problem>) -> Option<Route
         let label = branch.text();
         branches.push(Branch {
             value: value.to_owned(),
-            label: if label.is_empty() { value.to_owned() } else { label },
+            label: if label.is_empty() {
+                value.to_owned()
+            } else {
+                label
+            },
             to,
             outputs,
             position: branch.position,

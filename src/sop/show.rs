@@ -31,8 +31,21 @@ pub fn show(sop: &Sop) -> String {
             .iter()
             .map(|a| sop.role(a).map_or(a.as_str(), |r| r.name.as_str()))
             .collect();
-        let _ = writeln!(out, "{:>3}. {} [{}; {}]", step.no, step.description, actors.join(" / "), step.time);
-        let list = |items: &[super::Item]| items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; ");
+        let _ = writeln!(
+            out,
+            "{:>3}. {} [{}; {}]",
+            step.no,
+            step.description,
+            actors.join(" / "),
+            step.time
+        );
+        let list = |items: &[super::Item]| {
+            items
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
         if !step.requires.is_empty() {
             let _ = writeln!(out, "     kelengkapan: {}", list(&step.requires));
         }
@@ -43,7 +56,9 @@ pub fn show(sop: &Sop) -> String {
             Route::Next { to } => {
                 let _ = writeln!(out, "     -> {to}");
             }
-            Route::Decision { question, branches, .. } => {
+            Route::Decision {
+                question, branches, ..
+            } => {
                 let _ = writeln!(out, "     keputusan: {question}");
                 for branch in branches {
                     let extra = if branch.outputs.is_empty() {

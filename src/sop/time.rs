@@ -58,7 +58,9 @@ impl FromStr for TimeStandard {
     /// Reads "5 menit", "1 Hari", "12-24 jam" (also with an en dash or "s.d."), "tentatif".
     fn from_str(text: &str) -> Result<Self, String> {
         let unreadable = || {
-            format!("unreadable time standard '{text}' (write e.g. 5 menit, 1 jam, 2 hari, 12-24 jam, tentatif)")
+            format!(
+                "unreadable time standard '{text}' (write e.g. 5 menit, 1 jam, 2 hari, 12-24 jam, tentatif)"
+            )
         };
         let lower = text.trim().to_lowercase();
         if lower == "tentatif" {
@@ -75,7 +77,9 @@ impl FromStr for TimeStandard {
         let amount = amount.replace('–', "-").replace("s.d.", "-");
         match amount.split_once('-') {
             Some((low, high)) => match (number(low), number(high)) {
-                (Some(low), Some(high)) if low < high => Ok(TimeStandard::Range { low, high, unit }),
+                (Some(low), Some(high)) if low < high => {
+                    Ok(TimeStandard::Range { low, high, unit })
+                }
                 _ => Err(unreadable()),
             },
             None => number(&amount)
@@ -102,11 +106,43 @@ mod tests {
     #[test]
     fn reads_what_the_seeds_write() {
         let cases = [
-            ("5 Menit", TimeStandard::Fixed { amount: 5, unit: TimeUnit::Minutes }),
-            ("1 Hari", TimeStandard::Fixed { amount: 1, unit: TimeUnit::Days }),
-            ("1 Jam", TimeStandard::Fixed { amount: 1, unit: TimeUnit::Hours }),
-            ("12-24 Jam", TimeStandard::Range { low: 12, high: 24, unit: TimeUnit::Hours }),
-            ("8 – 24 jam", TimeStandard::Range { low: 8, high: 24, unit: TimeUnit::Hours }),
+            (
+                "5 Menit",
+                TimeStandard::Fixed {
+                    amount: 5,
+                    unit: TimeUnit::Minutes,
+                },
+            ),
+            (
+                "1 Hari",
+                TimeStandard::Fixed {
+                    amount: 1,
+                    unit: TimeUnit::Days,
+                },
+            ),
+            (
+                "1 Jam",
+                TimeStandard::Fixed {
+                    amount: 1,
+                    unit: TimeUnit::Hours,
+                },
+            ),
+            (
+                "12-24 Jam",
+                TimeStandard::Range {
+                    low: 12,
+                    high: 24,
+                    unit: TimeUnit::Hours,
+                },
+            ),
+            (
+                "8 – 24 jam",
+                TimeStandard::Range {
+                    low: 8,
+                    high: 24,
+                    unit: TimeUnit::Hours,
+                },
+            ),
             ("Tentatif", TimeStandard::Tentative),
         ];
         for (text, expected) in cases {
@@ -116,7 +152,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_time() {
-        for text in ["", "lima menit", "5", "5 minggu", "0 jam", "24-12 jam", "segera"] {
+        for text in [
+            "",
+            "lima menit",
+            "5",
+            "5 minggu",
+            "0 jam",
+            "24-12 jam",
+            "segera",
+        ] {
             assert!(text.parse::<TimeStandard>().is_err(), "{text}");
         }
     }

@@ -38,7 +38,9 @@ pub enum WorkflowError {
     Closed(String),
     #[error("permohonan sedang berada pada langkah {current}, bukan langkah {given}")]
     OutOfOrder { current: String, given: String },
-    #[error("langkah {step} dikerjakan oleh {roles}; Anda tidak memegang peran tersebut di kantor ini")]
+    #[error(
+        "langkah {step} dikerjakan oleh {roles}; Anda tidak memegang peran tersebut di kantor ini"
+    )]
     WrongRole { step: String, roles: String },
     #[error("langkah {step} hanya dapat dikerjakan oleh pemohon permohonan ini")]
     NotApplicant { step: String },
@@ -145,7 +147,11 @@ pub fn install_sop(
         let latest: Option<(SopVersionId, i32, String)> = sop_versions::table
             .filter(sop_versions::office_id.eq(office))
             .order(sop_versions::version.desc())
-            .select((sop_versions::id, sop_versions::version, sop_versions::sha256))
+            .select((
+                sop_versions::id,
+                sop_versions::version,
+                sop_versions::sha256,
+            ))
             .first(conn)
             .optional()?;
         if let Some((id, _, existing)) = &latest
@@ -187,7 +193,10 @@ pub fn sop_version(conn: &mut DbConn, version: SopVersionId) -> Result<Sop> {
         .select(sop_versions::definition)
         .first(conn)?;
     Sop::from_xml(&text).map_err(|problems| {
-        WorkflowError::InvalidSop(format!("stored version {version}: {} problem(s)", problems.len()))
+        WorkflowError::InvalidSop(format!(
+            "stored version {version}: {} problem(s)",
+            problems.len()
+        ))
     })
 }
 
@@ -308,7 +317,11 @@ pub fn add_item(
             return Err(WorkflowError::Closed(req.status));
         }
         let is_applicant = req.applicant_id == actor;
-        let staff = !people::roles_in(conn, actor, req.office_id)?.is_empty();
+        // Staff: someone holding one of the SOP's roles other than the applicant's.
+        let sop = sop_version(conn, req.sop_version_id)?;
+        let staff = people::roles_in(conn, actor, req.office_id)?
+            .iter()
+            .any(|held| sop.role(held).is_some_and(|r| !r.applicant));
         match item {
             ItemRef::Attachment(_) if !is_applicant => {
                 return Err(WorkflowError::Invalid(
@@ -353,11 +366,15 @@ pub fn add_item(
 fn exists(conn: &mut DbConn, request: RequestId, item: &Item) -> Result<bool> {
     let count: i64 = match item {
         Item::Letter { kind, state } => {
-            let states: Vec<&str> = [LetterState::Draft, LetterState::Numbered, LetterState::Signed]
-                .into_iter()
-                .filter(|s| s >= state)
-                .map(LetterState::id)
-                .collect();
+            let states: Vec<&str> = [
+                LetterState::Draft,
+                LetterState::Numbered,
+                LetterState::Signed,
+            ]
+            .into_iter()
+            .filter(|s| s >= state)
+            .map(LetterState::id)
+            .collect();
             letters::table
                 .filter(letters::request_id.eq(request))
                 .filter(letters::kind.eq(kind.id()))
@@ -381,7 +398,13 @@ fn count_items(conn: &mut DbConn, request: RequestId, item: ItemRef) -> Result<i
 }
 
 /// Refuses `actor` unless they may take `step` of `req`.
-fn authorize(conn: &mut DbConn, sop: &Sop, step: &Step, req: &Request, actor: PersonId) -> Result<()> {
+fn authorize(
+    conn: &mut DbConn,
+    sop: &Sop,
+    step: &Step,
+    req: &Request,
+    actor: PersonId,
+) -> Result<()> {
     let applicant_step = step
         .actors
         .iter()
@@ -390,11 +413,17 @@ fn authorize(conn: &mut DbConn, sop: &Sop, step: &Step, req: &Request, actor: Pe
         return Ok(());
     }
     let held = people::roles_in(conn, actor, req.office_id)?;
-    if step.actors.iter().any(|a| held.contains(a) && sop.role(a).is_some_and(|r| !r.applicant)) {
+    if step
+        .actors
+        .iter()
+        .any(|a| held.contains(a) && sop.role(a).is_some_and(|r| !r.applicant))
+    {
         return Ok(());
     }
     if applicant_step && step.actors.len() == 1 {
-        return Err(WorkflowError::NotApplicant { step: step.no.clone() });
+        return Err(WorkflowError::NotApplicant {
+            step: step.no.clone(),
+        });
     }
     let roles: Vec<&str> = step
         .actors
@@ -431,20 +460,29 @@ pub fn advance(
                 given: step_no.to_owned(),
             });
         }
-        let step = sop
-            .step(step_no)
-            .ok_or_else(|| WorkflowError::InvalidSop(format!("step {step_no} is not in the SOP")))?;
+        let step = sop.step(step_no).ok_or_else(|| {
+            WorkflowError::InvalidSop(format!("step {step_no} is not in the SOP"))
+        })?;
         authorize(conn, &sop, step, &req, actor)?;
 
         let (target, branch_outputs) = match (&step.route, decision) {
             (Route::Next { to }, None) => (to.clone(), Vec::new()),
             (Route::Next { .. }, Some(_)) => {
-                return Err(WorkflowError::NotADecision { step: step.no.clone() });
+                return Err(WorkflowError::NotADecision {
+                    step: step.no.clone(),
+                });
             }
             (Route::Decision { branches, .. }, given) => {
-                let choices = branches.iter().map(|b| b.value.as_str()).collect::<Vec<_>>().join(", ");
+                let choices = branches
+                    .iter()
+                    .map(|b| b.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let Some(given) = given else {
-                    return Err(WorkflowError::DecisionRequired { step: step.no.clone(), choices });
+                    return Err(WorkflowError::DecisionRequired {
+                        step: step.no.clone(),
+                        choices,
+                    });
                 };
                 let branch = branches.iter().find(|b| b.value == given).ok_or_else(|| {
                     WorkflowError::UnknownDecision {
@@ -458,7 +496,12 @@ pub fn advance(
         };
 
         let mut missing = Vec::new();
-        for item in step.requires.iter().chain(&step.outputs).chain(&branch_outputs) {
+        for item in step
+            .requires
+            .iter()
+            .chain(&step.outputs)
+            .chain(&branch_outputs)
+        {
             if !exists(conn, request, item)? && !missing.contains(item) {
                 missing.push(item.clone());
             }

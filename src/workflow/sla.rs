@@ -46,7 +46,11 @@ type Row = (
 );
 
 /// Every step `request` has entered, in order, with its SLA figures as of `now`.
-pub fn history(conn: &mut DbConn, request: RequestId, now: DateTime<Utc>) -> Result<Vec<StepRecord>> {
+pub fn history(
+    conn: &mut DbConn,
+    request: RequestId,
+    now: DateTime<Utc>,
+) -> Result<Vec<StepRecord>> {
     let req = find(conn, request)?;
     let sop = sop_version(conn, req.sop_version_id)?;
     let offset = office::find(conn, req.office_id)?.zone().offset();
@@ -67,25 +71,27 @@ pub fn history(conn: &mut DbConn, request: RequestId, now: DateTime<Utc>) -> Res
     let now = stored(now);
     Ok(rows
         .into_iter()
-        .map(|(step_no, entered, deadline, completed, by, decision, next_step)| {
-            let step = sop.step(&step_no);
-            let until = completed.unwrap_or(now);
-            StepRecord {
-                description: step.map(|s| s.description.clone()).unwrap_or_default(),
-                actors: step.map(|s| s.actors.clone()).unwrap_or_default(),
-                standard: step.map(|s| s.time.to_string()).unwrap_or_default(),
-                entered_at: entered + offset,
-                deadline: deadline.map(|d| d + offset),
-                completed_at: completed.map(|c| c + offset),
-                completed_by: by,
-                decision,
-                next_step,
-                working_minutes: calendar
-                    .working_time_between(entered + offset, until + offset)
-                    .num_minutes(),
-                late: deadline.is_some_and(|d| until > d),
-                step_no,
-            }
-        })
+        .map(
+            |(step_no, entered, deadline, completed, by, decision, next_step)| {
+                let step = sop.step(&step_no);
+                let until = completed.unwrap_or(now);
+                StepRecord {
+                    description: step.map(|s| s.description.clone()).unwrap_or_default(),
+                    actors: step.map(|s| s.actors.clone()).unwrap_or_default(),
+                    standard: step.map(|s| s.time.to_string()).unwrap_or_default(),
+                    entered_at: entered + offset,
+                    deadline: deadline.map(|d| d + offset),
+                    completed_at: completed.map(|c| c + offset),
+                    completed_by: by,
+                    decision,
+                    next_step,
+                    working_minutes: calendar
+                        .working_time_between(entered + offset, until + offset)
+                        .num_minutes(),
+                    late: deadline.is_some_and(|d| until > d),
+                    step_no,
+                }
+            },
+        )
         .collect())
 }

@@ -47,7 +47,7 @@ fn unreachable_database_is_named() {
             "NASKAH_DATABASE_URL",
             "postgres://naskah:secret@127.0.0.1:1/naskah",
         )
-        .arg("serve")
+        .args(["serve", "--bind", "127.0.0.1:0"])
         .output()
         .expect("run");
     assert_config_error(
@@ -77,7 +77,7 @@ fn unknown_url_scheme_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = naskah(dir.path())
         .env("NASKAH_DATABASE_URL", "mysql://root@127.0.0.1/naskah")
-        .arg("serve")
+        .args(["serve", "--bind", "127.0.0.1:0"])
         .output()
         .expect("run");
     assert_config_error(&output, "NASKAH_DATABASE_URL", "unknown scheme 'mysql'");
@@ -88,7 +88,10 @@ fn unwritable_data_directory_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"not a directory").expect("write");
-    let output = naskah(&file).arg("serve").output().expect("run");
+    let output = naskah(&file)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .expect("run");
     assert_config_error(&output, "NASKAH_DATA_DIR", "is not a directory");
 
     // The tests run as root, who may write anywhere a file system lets anyone write; /proc
@@ -143,7 +146,13 @@ fn malformed_config_file_is_named_with_its_position() {
     let file = dir.path().join("naskah.toml");
     std::fs::write(&file, "bind = \"127.0.0.1:9000\"\ndata_dir = [unclosed\n").expect("write");
     let output = naskah(dir.path())
-        .args(["--config", file.to_str().expect("utf-8"), "serve"])
+        .args([
+            "--config",
+            file.to_str().expect("utf-8"),
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+        ])
         .output()
         .expect("run");
     assert_config_error(&output, "--config", "is malformed at line 2");
@@ -151,14 +160,14 @@ fn malformed_config_file_is_named_with_its_position() {
     std::fs::write(&file, "bnid = \"127.0.0.1:9000\"\n").expect("write");
     let output = naskah(dir.path())
         .env("NASKAH_CONFIG", &file)
-        .arg("serve")
+        .args(["serve", "--bind", "127.0.0.1:0"])
         .output()
         .expect("run");
     assert_config_error(&output, "NASKAH_CONFIG", "unknown field `bnid`");
 
     let output = naskah(dir.path())
         .env("NASKAH_CONFIG", dir.path().join("missing.toml"))
-        .arg("serve")
+        .args(["serve", "--bind", "127.0.0.1:0"])
         .output()
         .expect("run");
     assert_config_error(&output, "NASKAH_CONFIG", "cannot read");

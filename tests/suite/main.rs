@@ -8,3 +8,5 @@ mod cli;
 mod common;
 mod database;
 mod serve;
+mod sop;
+mod workflow;
