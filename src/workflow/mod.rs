@@ -235,6 +235,14 @@ pub fn file_request(
     write_transaction(conn, |conn| {
         let (version, sop) = current_sop(conn, office)?;
         let first = sop.first_step().ok_or(WorkflowError::NoSop)?;
+        let applicant_role = sop.roles.iter().find(|r| r.applicant);
+        let held = people::roles_in(conn, applicant, office)?;
+        if !applicant_role.is_some_and(|role| held.contains(&role.id)) {
+            return Err(WorkflowError::Invalid(format!(
+                "hanya {} yang terdaftar di kantor ini yang dapat mengajukan permohonan",
+                applicant_role.map_or("pemohon", |r| r.name.as_str())
+            )));
+        }
         let now = stored(at);
         let id: RequestId = diesel::insert_into(requests::table)
             .values((

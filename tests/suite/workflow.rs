@@ -506,9 +506,11 @@ on_both_backends! {
                 _ => tim_teknis,
             };
             if step == "5" {
-                // Without its report the step is refused, naming it.
+                // Without its report the step is refused, naming it, and nothing changes.
+                let before = snapshot(&mut conn);
                 let error = workflow::advance(&mut conn, request, actor, step, None, None, clock(minute)).err().map(|e| e.to_string());
                 assert_eq!(error.as_deref(), Some("langkah 5 belum dapat diselesaikan; belum ada: Laporan Uji Kelayakan Aplikasi"));
+                assert_eq!(snapshot(&mut conn), before);
                 produce(&mut conn, &office, request, actor, &office.sop.step("5").expect("step 5").outputs[0], clock(minute));
             }
             workflow::advance(&mut conn, request, actor, step, None, None, clock(minute)).expect(step);
@@ -527,6 +529,26 @@ on_both_backends! {
         let error = workflow::add_item(&mut conn, request, office.applicant, ItemRef::Artefact(naskah::sop::Artefact::Subdomain), "x", None, clock(minute));
         assert!(error.is_err());
         assert_eq!(snapshot(&mut conn), before);
+    }
+
+    fn only_a_registered_applicant_files_a_request(db) {
+        let (pool, office) = setup(db, "banggai");
+        let mut conn = pool.get().expect("connection");
+        let new = NewRequest {
+            organization: "Dinas Kesehatan",
+            application_name: "SIMPUS",
+            subdomain: None,
+            application_type: None,
+        };
+        for username in ["banggai.sekretariat", "sumbar.pic_opd"] {
+            let someone = person(&mut conn, username);
+            let error = workflow::file_request(&mut conn, office.id, someone, &new, clock(0)).err().map(|e| e.to_string());
+            assert_eq!(error.as_deref(), Some("hanya Unit Kerja Pemohon yang terdaftar di kantor ini yang dapat mengajukan permohonan"), "{username}");
+        }
+        let blank = NewRequest { application_name: "  ", ..new.clone() };
+        assert!(workflow::file_request(&mut conn, office.id, office.applicant, &blank, clock(0)).is_err());
+        let requests: i64 = naskah::db::schema::requests::table.count().get_result(&mut conn).expect("count");
+        assert_eq!(requests, 0);
     }
 
     fn a_request_keeps_the_sop_version_it_was_filed_under(db) {
