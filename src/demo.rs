@@ -211,41 +211,7 @@ pub fn create(conn: &mut DbConn) -> Result<Summary, DemoError> {
         let mut summary = Summary::default();
         let mut staff = 0;
         for (office_index, demo) in OFFICES.iter().enumerate() {
-            let office_id = match office::find_by_code(conn, demo.code)? {
-                Some(existing) => existing.id,
-                None => {
-                    let id = office::insert(
-                        conn,
-                        &NewOffice {
-                            code: demo.code,
-                            government: demo.government,
-                            name: demo.name,
-                            unit: demo.unit,
-                            address: demo.address,
-                            city: demo.city,
-                            postal_code: demo.postal_code,
-                            phone: None,
-                            website: demo.website,
-                            email: demo.email,
-                            emblem_path: None,
-                            time_zone: demo.zone.code(),
-                            created_at: crate::db::now(),
-                        },
-                    )?;
-                    audit::append(
-                        conn,
-                        Event {
-                            actor: None,
-                            office: Some(id),
-                            action: "office.created",
-                            subject: format!("office:{id}"),
-                            detail: serde_json::json!({ "code": demo.code, "demo": true }),
-                        },
-                    )?;
-                    summary.offices_created += 1;
-                    id
-                }
-            };
+            let office_id = ensure_office(conn, demo, &mut summary)?;
             workflow::install_sop(conn, office_id, demo.sop, None)?;
             let (_, sop) = workflow::current_sop(conn, office_id)?;
 
@@ -289,6 +255,47 @@ pub fn create(conn: &mut DbConn) -> Result<Summary, DemoError> {
         }
         Ok(summary)
     })
+}
+
+/// The office's id, creating it (and recording it in the audit log) when missing.
+fn ensure_office(
+    conn: &mut DbConn,
+    demo: &DemoOffice,
+    summary: &mut Summary,
+) -> Result<OfficeId, DemoError> {
+    if let Some(existing) = office::find_by_code(conn, demo.code)? {
+        return Ok(existing.id);
+    }
+    let id = office::insert(
+        conn,
+        &NewOffice {
+            code: demo.code,
+            government: demo.government,
+            name: demo.name,
+            unit: demo.unit,
+            address: demo.address,
+            city: demo.city,
+            postal_code: demo.postal_code,
+            phone: None,
+            website: demo.website,
+            email: demo.email,
+            emblem_path: None,
+            time_zone: demo.zone.code(),
+            created_at: crate::db::now(),
+        },
+    )?;
+    audit::append(
+        conn,
+        Event {
+            actor: None,
+            office: Some(id),
+            action: "office.created",
+            subject: format!("office:{id}"),
+            detail: serde_json::json!({ "code": demo.code, "demo": true }),
+        },
+    )?;
+    summary.offices_created += 1;
+    Ok(id)
 }
 
 struct DemoPerson<'a> {
