@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Overrides};
 use crate::db::{Db, DbError, migrate};
+use crate::letters::{self, LetterKind};
 use crate::sop::{self, Sop};
 use crate::{demo, telemetry, web};
 
@@ -48,6 +49,42 @@ enum Command {
     Sop {
         #[command(subcommand)]
         command: SopCommand,
+    },
+    /// Letter kinds and rendering, without a database (for template authors).
+    Letter {
+        #[command(subcommand)]
+        command: LetterCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LetterCommand {
+    /// List the letter kinds, one a line: identifier, then name.
+    Kinds,
+    /// Render one letter to a PDF/A file.
+    Render {
+        /// The letter kind (see `naskah letter kinds`).
+        #[arg(long)]
+        kind: String,
+        /// The letter's data as a JSON object.
+        #[arg(
+            long,
+            value_name = "FILE.json",
+            conflicts_with = "sample",
+            required_unless_present = "sample"
+        )]
+        data: Option<PathBuf>,
+        /// Use the built-in sample data of the kind.
+        #[arg(long)]
+        sample: bool,
+        #[arg(long, value_name = "FILE.pdf")]
+        out: PathBuf,
+        /// The demo office whose letterhead is printed (default banggai).
+        #[arg(long, default_value = "banggai")]
+        office: String,
+        /// A directory of the office's own templates (KIND.xml), used instead of the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
     },
 }
 
@@ -123,6 +160,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Sop { command } = &cli.command {
         return sop_command(command);
     }
+    if let Command::Letter { command } = &cli.command {
+        return letter_command(command, cli.config.clone());
+    }
     let mut overrides = Overrides {
         config_file: cli.config,
         bind: None,
@@ -156,7 +196,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Sop { .. } => unreachable!("handled above: it needs no configuration"),
+        Command::Sop { .. } | Command::Letter { .. } => {
+            unreachable!("handled above: they need no database")
+        }
     }
 }
 
@@ -214,6 +256,93 @@ fn sop_command(command: &SopCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn letter_command(command: &LetterCommand, config_file: Option<PathBuf>) -> Result<(), Failure> {
+    match command {
+        LetterCommand::Kinds => {
+            for kind in LetterKind::ALL {
+                println!("{}\t{}", kind.id(), kind.name());
+            }
+            Ok(())
+        }
+        LetterCommand::Render {
+            kind,
+            data,
+            sample,
+            out,
+            office,
+            templates,
+        } => {
+            let config = Config::load(&Overrides {
+                config_file,
+                bind: None,
+            })?;
+            let kind: LetterKind = kind.parse().map_err(|e: String| {
+                Failure::Usage(format!("{e}; `naskah letter kinds` lists them"))
+            })?;
+            let letterhead = demo::letterhead(office).ok_or_else(|| {
+                Failure::Usage(format!(
+                    "unknown office '{office}' (the demo offices are {})",
+                    demo::office_codes().join(", ")
+                ))
+            })?;
+            let data: serde_json::Value = match (data, sample) {
+                (Some(path), _) => serde_json::from_str(&read_file(path)?)
+                    .map_err(|e| Failure::Usage(format!("{} is not JSON: {e}", path.display())))?,
+                (None, _) => letters::sample(kind),
+            };
+            if !data.is_object() {
+                return Err(Failure::Usage(
+                    "the letter's data must be a JSON object".into(),
+                ));
+            }
+            let (template, file) = letters::template(kind, templates.as_deref())
+                .map_err(|e| Failure::Work(e.to_string()))?;
+            let id = crate::digest::sha256_hex(format!("{kind}\n{data}").as_bytes());
+            let electronic = letters::Electronic {
+                verification_url: format!("{}/verifikasi/{}", config.public_url, &id[..32]),
+                issuer: config.tte_issuer.clone(),
+            };
+            let info = letters::Info {
+                title: kind.name().to_owned(),
+                author: letterhead.name.clone(),
+                created: chrono::Utc::now().naive_utc(),
+                document_id: id[..32].to_owned(),
+            };
+            let rendered =
+                letters::render(&template, &file, &data, &letterhead, &electronic, &info)
+                    .map_err(|e| Failure::Work(e.to_string()))?;
+            write_file_atomically(out, &rendered.pdf)?;
+            println!(
+                "{}: {} page(s), {} bytes",
+                out.display(),
+                rendered.pages,
+                rendered.pdf.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so that a crash never leaves a
+/// half-written file under the final name.
+fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| Failure::Work(format!("cannot write {}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes).map_err(fail)?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        fail(e)
+    })
 }
 
 /// Starts logging, opens the database and brings its schema up to date. An unreachable

@@ -125,6 +125,8 @@ struct FileSettings {
     log: Option<String>,
     log_format: Option<String>,
     db_pool_size: Option<u32>,
+    public_url: Option<String>,
+    tte_issuer: Option<String>,
 }
 
 /// Settings given on the command line; they win over everything else.
@@ -147,11 +149,19 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
+    /// The address people reach naskah at; the QR code of a signed letter opens
+    /// `{public_url}/verifikasi/{letter}`.
+    pub public_url: String,
+    /// The certificate issuer named in the footer of electronically signed letters.
+    pub tte_issuer: String,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_LOG: &str = "info";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+pub const DEFAULT_TTE_ISSUER: &str =
+    "Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara";
 
 impl Config {
     /// Reads the configuration from the process environment.
@@ -264,6 +274,28 @@ impl Config {
             ));
         }
 
+        let public_url = from_env("NASKAH_PUBLIC_URL")
+            .or_else(|| from_file("public_url", &file.public_url))
+            .unwrap_or_else(|| default(DEFAULT_PUBLIC_URL));
+        let public_url_value = public_url.value.trim().trim_end_matches('/').to_owned();
+        if !(public_url_value.starts_with("https://") || public_url_value.starts_with("http://"))
+            || public_url_value.contains(char::is_whitespace)
+        {
+            return Err(ConfigError::new(
+                public_url.origin,
+                format!(
+                    "'{}' is not an http:// or https:// address",
+                    public_url.value
+                ),
+            ));
+        }
+        let tte_issuer = from_env("NASKAH_TTE_ISSUER")
+            .or_else(|| from_file("tte_issuer", &file.tte_issuer))
+            .unwrap_or_else(|| default(DEFAULT_TTE_ISSUER));
+        if tte_issuer.value.trim().is_empty() {
+            return Err(ConfigError::new(tte_issuer.origin, "is empty"));
+        }
+
         Ok(Config {
             database: database_url,
             database_origin: database.origin,
@@ -274,6 +306,8 @@ impl Config {
             log_filter: log.value,
             log_format: log_format_value,
             db_pool_size: pool_size,
+            public_url: public_url_value,
+            tte_issuer: tte_issuer.value.trim().to_owned(),
         })
     }
 

@@ -192,6 +192,27 @@ pub struct Summary {
     pub people_created: usize,
 }
 
+/// The letterhead of the demo office `code`, for rendering letters without a database.
+pub fn letterhead(code: &str) -> Option<crate::letters::Letterhead> {
+    let demo = OFFICES.iter().find(|o| o.code == code)?;
+    Some(crate::letters::Letterhead {
+        government: demo.government.to_owned(),
+        name: demo.name.to_owned(),
+        address: demo.address.to_owned(),
+        city: demo.city.to_owned(),
+        postal_code: demo.postal_code.map(str::to_owned),
+        phone: None,
+        website: demo.website.map(str::to_owned),
+        email: demo.email.map(str::to_owned),
+        emblem: None,
+    })
+}
+
+/// The codes of the demo offices.
+pub fn office_codes() -> Vec<&'static str> {
+    OFFICES.iter().map(|o| o.code).collect()
+}
+
 /// The demo staff member's NIP: a valid, invented number unique to `index`.
 fn staff_nip(index: usize) -> String {
     let birth_year = 1975 + index % 20;

@@ -1,10 +1,26 @@
-//! Letters: the kinds of official letter naskah writes, and (with the letters issue) their
-//! templates, rendering and storage.
+//! Letters: the kinds of official letter naskah writes, their templates (`letter-templates/`),
+//! and their rendering into PDF/A documents.
+
+pub mod indonesian;
+mod layout;
+mod pdf;
+mod render;
+pub mod template;
+mod text;
 
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 
 use serde::Serialize;
+use serde_json::Value;
+
+pub use layout::Placed;
+pub use pdf::Info;
+pub use render::{Electronic, Emblem, Letterhead};
+pub use template::{FieldError, Template};
+
+use crate::xml::Problem;
 
 /// Declares the letter kinds once: identifier, variant, and the name a person reads.
 macro_rules! letter_kinds {
@@ -110,9 +126,151 @@ impl FromStr for LetterState {
     }
 }
 
+/// Why a letter could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {file}: {problem}")]
+    Template { file: String, problem: Problem },
+    #[error("template {file}: {error}")]
+    Field { file: String, error: FieldError },
+    #[error(transparent)]
+    Pdf(#[from] pdf::PdfError),
+    #[error("template {file}: {problem}")]
+    Unreadable { file: String, problem: String },
+}
+
+/// The built-in templates, one per kind.
+fn builtin(kind: LetterKind) -> &'static str {
+    macro_rules! templates {
+        ($($variant:ident => $file:literal,)+) => {
+            match kind {
+                $(LetterKind::$variant => include_str!(concat!("../../letter-templates/", $file)),)+
+            }
+        };
+    }
+    templates! {
+        SuratPermohonan => "surat_permohonan.xml",
+        LembarDisposisi => "lembar_disposisi.xml",
+        LaporanUjiKelayakan => "laporan_uji_kelayakan.xml",
+        LaporanAnalisisTeknis => "laporan_analisis_teknis.xml",
+        LaporanHasilHosting => "laporan_hasil_hosting.xml",
+        SuratRekomendasi => "surat_rekomendasi.xml",
+        SuratTanggapanPersetujuan => "surat_tanggapan_persetujuan.xml",
+        SuratTanggapanPenolakan => "surat_tanggapan_penolakan.xml",
+        SuratTanggapanKelengkapan => "surat_tanggapan_kelengkapan.xml",
+        SuratPemberitahuanHosting => "surat_pemberitahuan_hosting.xml",
+        BeritaAcaraSerahTerima => "berita_acara_serah_terima.xml",
+        LaporanSla => "laporan_sla.xml",
+        LaporanTahunan => "laporan_tahunan.xml",
+    }
+}
+
+/// Realistic data for each kind, for template authors and tests (`letter-templates/samples/`).
+pub fn sample(kind: LetterKind) -> Value {
+    macro_rules! samples {
+        ($($variant:ident => $file:literal,)+) => {
+            match kind {
+                $(LetterKind::$variant => include_str!(concat!("../../letter-templates/samples/", $file)),)+
+            }
+        };
+    }
+    let text = samples! {
+        SuratPermohonan => "surat_permohonan.json",
+        LembarDisposisi => "lembar_disposisi.json",
+        LaporanUjiKelayakan => "laporan_uji_kelayakan.json",
+        LaporanAnalisisTeknis => "laporan_analisis_teknis.json",
+        LaporanHasilHosting => "laporan_hasil_hosting.json",
+        SuratRekomendasi => "surat_rekomendasi.json",
+        SuratTanggapanPersetujuan => "surat_tanggapan_persetujuan.json",
+        SuratTanggapanPenolakan => "surat_tanggapan_penolakan.json",
+        SuratTanggapanKelengkapan => "surat_tanggapan_kelengkapan.json",
+        SuratPemberitahuanHosting => "surat_pemberitahuan_hosting.json",
+        BeritaAcaraSerahTerima => "berita_acara_serah_terima.json",
+        LaporanSla => "laporan_sla.json",
+        LaporanTahunan => "laporan_tahunan.json",
+    };
+    // The samples are compiled in and parsed by a test.
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// The template of `kind`: the office's own file `DIR/KIND.xml` when `overrides` names a
+/// directory that has one, the built-in template otherwise.
+pub fn template(
+    kind: LetterKind,
+    overrides: Option<&Path>,
+) -> Result<(Template, String), RenderError> {
+    let own = overrides
+        .map(|dir| dir.join(format!("{}.xml", kind.id())))
+        .filter(|p| p.is_file());
+    let (text, file) = match own {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| RenderError::Unreadable {
+                file: path.display().to_string(),
+                problem: e.to_string(),
+            })?;
+            (text, path.display().to_string())
+        }
+        None => (
+            builtin(kind).to_owned(),
+            format!("letter-templates/{}.xml", kind.id()),
+        ),
+    };
+    let template = Template::parse(&text).map_err(|problem| RenderError::Template {
+        file: file.clone(),
+        problem,
+    })?;
+    if template.kind != kind {
+        return Err(RenderError::Unreadable {
+            file,
+            problem: format!("is the template of {}, not of {}", template.kind, kind),
+        });
+    }
+    Ok((template, file))
+}
+
+/// A rendered letter: the PDF, and where each block of the template went.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    pub pdf: Vec<u8>,
+    pub pages: usize,
+    pub structure: Vec<Placed>,
+}
+
+/// Renders `template` (read from `file`) with `data` into a PDF/A-2b letter.
+pub fn render(
+    template: &Template,
+    file: &str,
+    data: &Value,
+    letterhead: &Letterhead,
+    electronic: &Electronic,
+    info: &Info,
+) -> Result<Rendered, RenderError> {
+    let laid_out = render::layout(template, data, letterhead, electronic).map_err(|error| {
+        RenderError::Field {
+            file: file.to_owned(),
+            error,
+        }
+    })?;
+    let pdf = pdf::write(&laid_out, info)?;
+    Ok(Rendered {
+        pdf,
+        pages: laid_out.pages.len(),
+        structure: laid_out.placed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_builtin_template_parses_and_every_sample_is_an_object() {
+        for kind in LetterKind::ALL {
+            let parsed = template(*kind, None);
+            assert!(parsed.is_ok(), "{kind}: {:?}", parsed.err());
+            assert!(sample(*kind).is_object(), "{kind}: sample");
+        }
+    }
 
     #[test]
     fn every_kind_reads_back_from_its_id() {

@@ -1,0 +1,1031 @@
+//! From a template and a letter's data to laid-out pages: each block of the template becomes
+//! lines, rows, boxes, a QR code or a signature block, in the order of an Indonesian official
+//! letter.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::indonesian;
+use super::layout::{
+    self, BODY_SIZE, Draw, LEFT, LINE, Layout, LineAlign, RIGHT, TOP, WIDTH, Word,
+};
+use super::template::{
+    Align, Block, Column, FieldError, Run, SignatureStyle, Template, Text, lookup,
+};
+use super::text::{self, Style};
+use crate::xml::Position;
+
+/// The office's kop surat.
+#[derive(Clone, Debug, Default)]
+pub struct Letterhead {
+    pub government: String,
+    pub name: String,
+    pub address: String,
+    pub city: String,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub email: Option<String>,
+    pub emblem: Option<Emblem>,
+}
+
+/// The regional emblem: a PNG or JPEG image.
+#[derive(Clone, Debug)]
+pub struct Emblem {
+    pub data: Arc<Vec<u8>>,
+    pub png: bool,
+}
+
+/// How an electronically signed letter points to its verification.
+#[derive(Clone, Debug)]
+pub struct Electronic {
+    /// The public verification page of this letter; the QR code opens it.
+    pub verification_url: String,
+    /// Who issued the signer's certificate, for the footer statement.
+    pub issuer: String,
+}
+
+/// Where the column of a signature block starts.
+const SIGNATURE_X: f32 = LEFT + WIDTH * 0.52;
+const SMALL: f32 = 10.0;
+const SMALL_LINE: f32 = 12.0;
+const QR_SIZE: f32 = 62.0;
+const FOOTER_SIZE: f32 = 7.5;
+
+/// Lays out `template` filled with `data`.
+pub fn layout(
+    template: &Template,
+    data: &Value,
+    letterhead: &Letterhead,
+    electronic: &Electronic,
+) -> Result<Layout, FieldError> {
+    let is_electronic = template.blocks.iter().any(|b| {
+        matches!(
+            b,
+            Block::Signature {
+                style: SignatureStyle::Electronic,
+                ..
+            } | Block::Signatures { .. }
+        )
+    });
+    let data = &with_defaults(data, letterhead);
+    let footer = is_electronic.then(|| footer_words(electronic));
+    let footer_height = footer
+        .as_ref()
+        .map_or(0.0, |lines| lines.len() as f32 * 9.0 + 8.0);
+    let mut out = Layout::new(layout::BOTTOM - footer_height);
+    for block in &template.blocks {
+        let page = out.page_index();
+        let top = out.y;
+        let name = render_block(&mut out, block, data, letterhead, electronic)?;
+        out.place(name, page, top);
+    }
+    if let Some(lines) = footer {
+        let top = layout::BOTTOM - footer_height + 8.0;
+        for page in &mut out.pages {
+            let mut y = top;
+            page.draws.push(Draw::Line {
+                x1: LEFT,
+                y1: y - 4.0,
+                x2: RIGHT,
+                y2: y - 4.0,
+                width: 0.5,
+            });
+            for line in &lines {
+                let mut x = LEFT;
+                for word in line {
+                    page.draws.push(Draw::Text {
+                        x,
+                        y: y + FOOTER_SIZE,
+                        size: FOOTER_SIZE,
+                        style: Style::Italic,
+                        text: word.text.clone(),
+                        shaped: word.shaped.clone(),
+                    });
+                    x += word.width(FOOTER_SIZE) + text::width(Style::Italic, " ", FOOTER_SIZE);
+                }
+                y += 9.0;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The data, with what the office's letterhead gives for the fields the data leaves out:
+/// `city` and `place` (where the letter is written), `government` and `office` (as a sentence
+/// writes them).
+fn with_defaults(data: &Value, letterhead: &Letterhead) -> Value {
+    let mut data = data.clone();
+    if let Value::Object(map) = &mut data {
+        let defaults = [
+            ("city", letterhead.city.clone()),
+            ("place", letterhead.city.clone()),
+            ("government", indonesian::title_case(&letterhead.government)),
+            ("office", indonesian::title_case(&letterhead.name)),
+        ];
+        for (key, value) in defaults {
+            map.entry(key).or_insert(Value::String(value));
+        }
+    }
+    data
+}
+
+fn footer_words(electronic: &Electronic) -> Vec<Vec<Word>> {
+    let statement = format!(
+        "Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat elektronik yang diterbitkan oleh {}. Keaslian dokumen dapat diperiksa dengan memindai kode QR atau melalui {}",
+        electronic.issuer, electronic.verification_url
+    );
+    let words = layout::words(&[(statement, Style::Italic)], FOOTER_SIZE, WIDTH);
+    layout::break_lines(words, FOOTER_SIZE, WIDTH, WIDTH)
+}
+
+fn field(data: &Value, name: &str, position: Position) -> Result<String, FieldError> {
+    Text::parse(&format!("{{{name}}}"), position)
+        .map_err(|p| FieldError {
+            field: name.to_owned(),
+            position,
+            problem: p.message,
+        })?
+        .fill(data)
+}
+
+fn optional(data: &Value, name: &str) -> Option<String> {
+    match lookup(data, name)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn filled_runs(runs: &[Run], data: &Value) -> Result<Vec<(String, Style)>, FieldError> {
+    runs.iter()
+        .map(|run| {
+            Ok((
+                run.text.fill(data)?,
+                if run.bold {
+                    Style::Bold
+                } else {
+                    Style::Regular
+                },
+            ))
+        })
+        .collect()
+}
+
+fn plain(text: &str, style: Style) -> Vec<(String, Style)> {
+    vec![(text.to_owned(), style)]
+}
+
+fn render_block(
+    out: &mut Layout,
+    block: &Block,
+    data: &Value,
+    letterhead: &Letterhead,
+    electronic: &Electronic,
+) -> Result<&'static str, FieldError> {
+    Ok(match block {
+        Block::Letterhead {
+            applicant: false, ..
+        } => {
+            draw_letterhead(out, letterhead);
+            "letterhead"
+        }
+        Block::Letterhead {
+            applicant: true,
+            position,
+        } => {
+            let key = |k: &str| format!("applicant_letterhead.{k}");
+            let applicant = Letterhead {
+                government: field(data, &key("government"), *position)?,
+                name: field(data, &key("name"), *position)?,
+                address: field(data, &key("address"), *position)?,
+                city: field(data, &key("city"), *position)?,
+                postal_code: optional(data, &key("postal_code")),
+                phone: optional(data, &key("phone")),
+                website: optional(data, &key("website")),
+                email: optional(data, &key("email")),
+                emblem: letterhead.emblem.clone(),
+            };
+            draw_letterhead(out, &applicant);
+            "letterhead"
+        }
+        Block::PlaceDate(at) => {
+            let date = field(data, "date:long", *at)?;
+            let place = format!("{}, {date}", field(data, "place", *at)?);
+            out.ensure(LINE);
+            let words = layout::words(
+                &plain(&place, Style::Regular),
+                BODY_SIZE,
+                RIGHT - SIGNATURE_X,
+            );
+            out.paragraph(
+                words,
+                SIGNATURE_X,
+                RIGHT - SIGNATURE_X,
+                BODY_SIZE,
+                LINE,
+                0.0,
+                LineAlign::Left,
+            );
+            out.y += 6.0;
+            "place-date"
+        }
+        Block::Reference(at) => {
+            let rows = [
+                ("Nomor", field(data, "number", *at)?),
+                ("Sifat", field(data, "sifat", *at)?),
+                ("Lampiran", field(data, "lampiran", *at)?),
+                ("Hal", field(data, "hal", *at)?),
+            ];
+            for (label, value) in rows {
+                label_value(
+                    out,
+                    LEFT,
+                    70.0,
+                    label,
+                    &plain(&value, Style::Regular),
+                    BODY_SIZE,
+                    LINE,
+                );
+            }
+            out.y += LINE;
+            "reference"
+        }
+        Block::Addressee(at) => {
+            let addressee = field(data, "addressee", *at)?;
+            let place = field(data, "addressee_place", *at)?;
+            out.ensure(LINE * 3.0);
+            let yth = "Yth.";
+            let indent = text::width(Style::Regular, "Yth. ", BODY_SIZE);
+            out.draw(layout::text_at(
+                LEFT,
+                out.y + BODY_SIZE * 0.9,
+                BODY_SIZE,
+                Style::Regular,
+                yth,
+            ));
+            let words = layout::words(&plain(&addressee, Style::Regular), BODY_SIZE, WIDTH * 0.55);
+            out.paragraph(
+                words,
+                LEFT + indent,
+                WIDTH * 0.55,
+                BODY_SIZE,
+                LINE,
+                0.0,
+                LineAlign::Left,
+            );
+            out.draw(layout::text_at(
+                LEFT,
+                out.y + BODY_SIZE * 0.9,
+                BODY_SIZE,
+                Style::Regular,
+                "di",
+            ));
+            out.y += LINE;
+            let words = layout::words(&plain(&place, Style::Regular), BODY_SIZE, WIDTH * 0.5);
+            out.paragraph(
+                words,
+                LEFT + indent,
+                WIDTH * 0.5,
+                BODY_SIZE,
+                LINE,
+                0.0,
+                LineAlign::Left,
+            );
+            out.y += LINE;
+            "addressee"
+        }
+        Block::Title { text, subtitle } => {
+            let content = text.fill(data)?;
+            let size = if *subtitle { BODY_SIZE } else { 13.0 };
+            out.ensure(LINE * 2.0);
+            let words = layout::words(&plain(&content, Style::Bold), size, WIDTH);
+            out.paragraph(
+                words,
+                LEFT,
+                WIDTH,
+                size,
+                size * 1.25,
+                0.0,
+                LineAlign::Center,
+            );
+            if !subtitle {
+                out.y += 2.0;
+            }
+            if *subtitle { "subtitle" } else { "title" }
+        }
+        Block::Number(at) => {
+            let number = format!("NOMOR: {}", field(data, "number", *at)?);
+            let words = layout::words(&plain(&number, Style::Regular), BODY_SIZE, WIDTH);
+            out.paragraph(words, LEFT, WIDTH, BODY_SIZE, LINE, 0.0, LineAlign::Center);
+            out.y += LINE;
+            "number"
+        }
+        Block::Paragraph {
+            runs,
+            align,
+            indent,
+        } => {
+            let pieces = filled_runs(runs, data)?;
+            let words = layout::words(&pieces, BODY_SIZE, WIDTH);
+            let align = match align {
+                Align::Left => LineAlign::Left,
+                Align::Center => LineAlign::Center,
+                Align::Justify => LineAlign::Justify,
+            };
+            let first = if *indent { 36.0 } else { 0.0 };
+            out.paragraph(words, LEFT, WIDTH, BODY_SIZE, LINE, first, align);
+            out.y += 6.0;
+            "paragraph"
+        }
+        Block::List {
+            items,
+            source,
+            position,
+        } => {
+            let pieces: Vec<Vec<(String, Style)>> = match source {
+                None => items
+                    .iter()
+                    .map(|item| filled_runs(item, data))
+                    .collect::<Result<_, _>>()?,
+                Some(name) => match lookup(data, name) {
+                    Some(Value::Array(list)) => list
+                        .iter()
+                        .map(|v| plain(&cell_text(Some(v)), Style::Regular))
+                        .collect(),
+                    _ => {
+                        return Err(FieldError {
+                            field: name.clone(),
+                            position: *position,
+                            problem: "missing from the letter's data (a list of text)".into(),
+                        });
+                    }
+                },
+            };
+            for (i, pieces) in pieces.into_iter().enumerate() {
+                out.ensure(LINE);
+                let marker = format!("{}.", i + 1);
+                out.draw(layout::text_at(
+                    LEFT + 18.0,
+                    out.y + BODY_SIZE * 0.9,
+                    BODY_SIZE,
+                    Style::Regular,
+                    &marker,
+                ));
+                let words = layout::words(&pieces, BODY_SIZE, WIDTH - 40.0);
+                out.paragraph(
+                    words,
+                    LEFT + 40.0,
+                    WIDTH - 40.0,
+                    BODY_SIZE,
+                    LINE,
+                    0.0,
+                    LineAlign::Justify,
+                );
+            }
+            out.y += 6.0;
+            "list"
+        }
+        Block::Fields { rows, boxed } => {
+            for (label, runs) in rows {
+                let pieces = filled_runs(runs, data)?;
+                let top = out.y;
+                let page = out.page_index();
+                if *boxed {
+                    out.y += 3.0;
+                }
+                label_value(
+                    out,
+                    LEFT + if *boxed { 4.0 } else { 0.0 },
+                    120.0,
+                    label,
+                    &pieces,
+                    BODY_SIZE,
+                    LINE,
+                );
+                if *boxed {
+                    out.y += 3.0;
+                    if out.page_index() == page {
+                        draw_box(out, LEFT, top, RIGHT, out.y);
+                    }
+                }
+            }
+            out.y += 6.0;
+            "fields"
+        }
+        Block::Checkboxes {
+            label,
+            field: name,
+            options,
+            position,
+        } => {
+            let chosen: Vec<String> = match lookup(data, name) {
+                Some(Value::String(s)) => vec![s.to_lowercase()],
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_lowercase))
+                    .collect(),
+                _ => {
+                    return Err(FieldError {
+                        field: name.clone(),
+                        position: *position,
+                        problem:
+                            "missing from the letter's data (text, or a list of the options chosen)"
+                                .into(),
+                    });
+                }
+            };
+            out.ensure(LINE * 2.0);
+            out.draw(layout::text_at(
+                LEFT,
+                out.y + BODY_SIZE * 0.9,
+                BODY_SIZE,
+                Style::Bold,
+                label,
+            ));
+            out.y += LINE + 2.0;
+            let column = WIDTH / 2.0;
+            for (i, option) in options.iter().enumerate() {
+                if i % 2 == 0 {
+                    out.ensure(LINE + 2.0);
+                }
+                let x = LEFT + column * (i % 2) as f32;
+                let filled = chosen.contains(&option.to_lowercase());
+                out.draw(Draw::Square {
+                    x: x + 2.0,
+                    y: out.y + 1.0,
+                    size: 9.0,
+                    filled,
+                });
+                out.draw(layout::text_at(
+                    x + 16.0,
+                    out.y + BODY_SIZE * 0.8,
+                    BODY_SIZE - 1.0,
+                    Style::Regular,
+                    option,
+                ));
+                if i % 2 == 1 || i + 1 == options.len() {
+                    out.y += LINE + 2.0;
+                }
+            }
+            out.y += 6.0;
+            "checkboxes"
+        }
+        Block::Table {
+            source,
+            columns,
+            position,
+        } => {
+            draw_table(out, data, source, columns, *position)?;
+            "table"
+        }
+        Block::Signature {
+            party,
+            style,
+            position,
+        } => {
+            let signer = Signer::from_data(data, *party, *position)?;
+            let block = signer_lines(&signer, RIGHT - SIGNATURE_X, None);
+            let mark = match style {
+                SignatureStyle::Electronic => Mark::Qr(&electronic.verification_url),
+                SignatureStyle::Manual => Mark::Space,
+            };
+            out.y += 6.0;
+            out.ensure(block.height(&mark));
+            block.draw(out, SIGNATURE_X, RIGHT - SIGNATURE_X, &mark);
+            out.y += LINE;
+            "signature"
+        }
+        Block::Signatures {
+            left,
+            right,
+            left_label,
+            right_label,
+            position,
+        } => {
+            let half = WIDTH / 2.0 - 10.0;
+            let left_block = signer_lines(
+                &Signer::from_data(data, *left, *position)?,
+                half,
+                Some(left_label),
+            );
+            let right_block = signer_lines(
+                &Signer::from_data(data, *right, *position)?,
+                half,
+                Some(right_label),
+            );
+            let mark = Mark::Qr(&electronic.verification_url);
+            out.y += 6.0;
+            out.ensure(left_block.height(&mark).max(right_block.height(&mark)));
+            let top = out.y;
+            left_block.draw(out, LEFT, half, &mark);
+            let left_bottom = out.y;
+            out.y = top;
+            right_block.draw(out, RIGHT - half, half, &mark);
+            out.y = out.y.max(left_bottom) + LINE;
+            "signatures"
+        }
+        Block::Parties(at) => {
+            for (i, label) in ["PIHAK PERTAMA", "PIHAK KEDUA"].iter().enumerate() {
+                let signer = Signer::from_data(data, i, *at)?;
+                out.ensure(LINE * 4.0);
+                out.draw(layout::text_at(
+                    LEFT + 18.0,
+                    out.y + BODY_SIZE * 0.9,
+                    BODY_SIZE,
+                    Style::Regular,
+                    &format!("{}.", i + 1),
+                ));
+                let x = LEFT + 36.0;
+                label_value(
+                    out,
+                    x,
+                    70.0,
+                    "Nama",
+                    &plain(&signer.name, Style::Bold),
+                    BODY_SIZE,
+                    LINE,
+                );
+                if let Some(nip) = &signer.nip {
+                    label_value(
+                        out,
+                        x,
+                        70.0,
+                        "NIP",
+                        &plain(nip, Style::Regular),
+                        BODY_SIZE,
+                        LINE,
+                    );
+                }
+                label_value(
+                    out,
+                    x,
+                    70.0,
+                    "Jabatan",
+                    &plain(&signer.position, Style::Regular),
+                    BODY_SIZE,
+                    LINE,
+                );
+                let words = layout::words(
+                    &[
+                        ("Selanjutnya disebut ".to_owned(), Style::Regular),
+                        (label.to_string(), Style::Bold),
+                    ],
+                    BODY_SIZE,
+                    WIDTH - 36.0,
+                );
+                out.paragraph(
+                    words,
+                    x,
+                    WIDTH - 36.0,
+                    BODY_SIZE,
+                    LINE,
+                    0.0,
+                    LineAlign::Left,
+                );
+                out.y += 4.0;
+            }
+            out.y += 4.0;
+            "parties"
+        }
+        Block::Tembusan(at) => {
+            let items: Vec<String> = match lookup(data, "tembusan") {
+                None => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                Some(_) => {
+                    return Err(FieldError {
+                        field: "tembusan".into(),
+                        position: *at,
+                        problem: "is not a list of text".into(),
+                    });
+                }
+            };
+            if !items.is_empty() {
+                out.ensure(SMALL_LINE * 2.0);
+                out.draw(layout::text_at(
+                    LEFT,
+                    out.y + SMALL * 0.9,
+                    SMALL,
+                    Style::Regular,
+                    "Tembusan:",
+                ));
+                out.y += SMALL_LINE;
+                for (i, item) in items.iter().enumerate() {
+                    out.ensure(SMALL_LINE);
+                    out.draw(layout::text_at(
+                        LEFT,
+                        out.y + SMALL * 0.9,
+                        SMALL,
+                        Style::Regular,
+                        &format!("{}.", i + 1),
+                    ));
+                    let words = layout::words(&plain(item, Style::Regular), SMALL, WIDTH - 16.0);
+                    out.paragraph(
+                        words,
+                        LEFT + 16.0,
+                        WIDTH - 16.0,
+                        SMALL,
+                        SMALL_LINE,
+                        0.0,
+                        LineAlign::Left,
+                    );
+                }
+            }
+            "tembusan"
+        }
+        Block::Spacer(height) => {
+            out.y += height;
+            "spacer"
+        }
+    })
+}
+
+/// "Label : value", the value wrapped in its own column.
+fn label_value(
+    out: &mut Layout,
+    x: f32,
+    label_width: f32,
+    label: &str,
+    value: &[(String, Style)],
+    size: f32,
+    leading: f32,
+) {
+    out.ensure(leading);
+    out.draw(layout::text_at(
+        x,
+        out.y + size * 0.9,
+        size,
+        Style::Regular,
+        label,
+    ));
+    out.draw(layout::text_at(
+        x + label_width,
+        out.y + size * 0.9,
+        size,
+        Style::Regular,
+        ":",
+    ));
+    let value_x = x + label_width + 10.0;
+    let width = RIGHT - value_x - 4.0;
+    let words = layout::words(value, size, width);
+    if words.is_empty() {
+        out.y += leading;
+    } else {
+        out.paragraph(words, value_x, width, size, leading, 0.0, LineAlign::Left);
+    }
+}
+
+fn draw_box(out: &mut Layout, x1: f32, y1: f32, x2: f32, y2: f32) {
+    for (a, b, c, d) in [
+        (x1, y1, x2, y1),
+        (x1, y2, x2, y2),
+        (x1, y1, x1, y2),
+        (x2, y1, x2, y2),
+    ] {
+        out.draw(Draw::Line {
+            x1: a,
+            y1: b,
+            x2: c,
+            y2: d,
+            width: 0.6,
+        });
+    }
+}
+
+fn cell_text(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => if *b { "ya" } else { "tidak" }.to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// A table whose rows come from the list `source` in the data. A row never splits; when one
+/// does not fit, the table goes on on the next page under its header again.
+fn draw_table(
+    out: &mut Layout,
+    data: &Value,
+    source: &str,
+    columns: &[Column],
+    position: Position,
+) -> Result<(), FieldError> {
+    let rows = match lookup(data, source) {
+        Some(Value::Array(rows)) => rows,
+        _ => {
+            return Err(FieldError {
+                field: source.to_owned(),
+                position,
+                problem: "missing from the letter's data (a list of rows)".into(),
+            });
+        }
+    };
+    let total: f32 = columns.iter().map(|c| c.width).sum::<f32>().max(1.0);
+    let widths: Vec<f32> = columns.iter().map(|c| WIDTH * c.width / total).collect();
+    let pad = 3.0;
+    let lay_row = |cells: Vec<(String, Style)>| -> Vec<Vec<Vec<Word>>> {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|((text, style), w)| {
+                let words = layout::words(&[(text.clone(), *style)], SMALL, w - 2.0 * pad);
+                layout::break_lines(words, SMALL, w - 2.0 * pad, w - 2.0 * pad)
+            })
+            .collect()
+    };
+    let header = lay_row(
+        columns
+            .iter()
+            .map(|c| (c.header.clone(), Style::Bold))
+            .collect(),
+    );
+    let draw_row = |out: &mut Layout, cells: &[Vec<Vec<Word>>], aligns: &[Align]| {
+        let lines = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let height = lines as f32 * SMALL_LINE + 2.0 * pad;
+        let top = out.y;
+        let mut x = LEFT;
+        for ((cell, w), align) in cells.iter().zip(&widths).zip(aligns) {
+            out.y = top + pad;
+            for line in cell {
+                let align = match align {
+                    Align::Center => LineAlign::Center,
+                    _ => LineAlign::Left,
+                };
+                out.line(line, x + pad, w - 2.0 * pad, SMALL, align);
+                out.y += SMALL_LINE;
+            }
+            x += w;
+        }
+        out.y = top + height;
+        let mut x = LEFT;
+        out.draw(Draw::Line {
+            x1: LEFT,
+            y1: top,
+            x2: RIGHT,
+            y2: top,
+            width: 0.6,
+        });
+        out.draw(Draw::Line {
+            x1: LEFT,
+            y1: top + height,
+            x2: RIGHT,
+            y2: top + height,
+            width: 0.6,
+        });
+        for w in widths.iter().copied().chain(std::iter::once(0.0)) {
+            out.draw(Draw::Line {
+                x1: x,
+                y1: top,
+                x2: x,
+                y2: top + height,
+                width: 0.6,
+            });
+            x += w;
+        }
+        height
+    };
+    let header_aligns = vec![Align::Center; columns.len()];
+    let header_height =
+        header.iter().map(Vec::len).max().unwrap_or(1) as f32 * SMALL_LINE + 2.0 * pad;
+    out.ensure(header_height * 2.0);
+    draw_row(out, &header, &header_aligns);
+    let aligns: Vec<Align> = columns.iter().map(|c| c.align).collect();
+    for row in rows {
+        let cells = lay_row(
+            columns
+                .iter()
+                .map(|c| (cell_text(lookup(row, &c.field)), Style::Regular))
+                .collect(),
+        );
+        let height =
+            cells.iter().map(Vec::len).max().unwrap_or(1).max(1) as f32 * SMALL_LINE + 2.0 * pad;
+        if out.y + height > out.limit {
+            out.new_page();
+            draw_row(out, &header, &header_aligns);
+        }
+        draw_row(out, &cells, &aligns);
+    }
+    out.y += 10.0;
+    Ok(())
+}
+
+/// The person signing, from the data's `signers` list.
+struct Signer {
+    position: String,
+    name: String,
+    rank: Option<String>,
+    nip: Option<String>,
+}
+
+impl Signer {
+    fn from_data(data: &Value, index: usize, position: Position) -> Result<Signer, FieldError> {
+        let key = |k: &str| format!("signers.{index}.{k}");
+        let nip = match optional(data, &key("nip")) {
+            Some(_) => Some(field(data, &format!("{}:nip", key("nip")), position)?),
+            None => None,
+        };
+        Ok(Signer {
+            position: field(data, &key("position"), position)?,
+            name: field(data, &key("name"), position)?,
+            rank: optional(data, &key("rank")),
+            nip,
+        })
+    }
+}
+
+enum Mark<'a> {
+    Qr(&'a str),
+    Space,
+}
+
+/// A signature block's lines: label, position, the mark, name, rank, NIP.
+struct SignatureLines {
+    label: Option<Vec<Vec<Word>>>,
+    position: Vec<Vec<Word>>,
+    name: Vec<Vec<Word>>,
+    rank: Option<Vec<Vec<Word>>>,
+    nip: Option<Vec<Vec<Word>>>,
+}
+
+fn signer_lines(signer: &Signer, width: f32, label: Option<&String>) -> SignatureLines {
+    let lines = |text: &str, style: Style| {
+        layout::break_lines(
+            layout::words(&plain(text, style), BODY_SIZE, width),
+            BODY_SIZE,
+            width,
+            width,
+        )
+    };
+    SignatureLines {
+        label: label.map(|l| lines(l, Style::Bold)),
+        position: lines(&format!("{},", signer.position), Style::Regular),
+        name: lines(&signer.name, Style::Bold),
+        rank: signer.rank.as_deref().map(|r| lines(r, Style::Regular)),
+        nip: signer
+            .nip
+            .as_deref()
+            .map(|n| lines(&format!("NIP. {n}"), Style::Regular)),
+    }
+}
+
+impl SignatureLines {
+    fn line_count(&self) -> usize {
+        self.label.as_ref().map_or(0, Vec::len)
+            + self.position.len()
+            + self.name.len()
+            + self.rank.as_ref().map_or(0, Vec::len)
+            + self.nip.as_ref().map_or(0, Vec::len)
+    }
+
+    fn height(&self, mark: &Mark<'_>) -> f32 {
+        let mark_height = match mark {
+            Mark::Qr(_) => QR_SIZE + 18.0,
+            Mark::Space => 60.0,
+        };
+        self.line_count() as f32 * LINE + mark_height
+    }
+
+    fn draw(&self, out: &mut Layout, x: f32, width: f32, mark: &Mark<'_>) {
+        let lines = |out: &mut Layout, lines: &[Vec<Word>]| {
+            for line in lines {
+                out.line(line, x, width, BODY_SIZE, LineAlign::Center);
+                out.y += LINE;
+            }
+        };
+        if let Some(label) = &self.label {
+            lines(out, label);
+        }
+        lines(out, &self.position);
+        match mark {
+            Mark::Qr(url) => {
+                out.y += 4.0;
+                if let Some(qr) = qr_draw(url, x + (width - QR_SIZE) / 2.0, out.y, QR_SIZE) {
+                    out.draw(qr);
+                }
+                out.y += QR_SIZE + 2.0;
+                let note = "Ditandatangani secara elektronik";
+                let w = text::width(Style::Italic, note, 8.0);
+                out.draw(layout::text_at(
+                    x + (width - w) / 2.0,
+                    out.y + 8.0,
+                    8.0,
+                    Style::Italic,
+                    note,
+                ));
+                out.y += 12.0;
+            }
+            Mark::Space => out.y += 60.0,
+        }
+        let name_top = out.y;
+        lines(out, &self.name);
+        // The name is underlined, as signature blocks print it.
+        if let Some(first) = self.name.first() {
+            let space = text::width(Style::Bold, " ", BODY_SIZE);
+            let w: f32 = first.iter().map(|w| w.width(BODY_SIZE)).sum::<f32>()
+                + space * first.len().saturating_sub(1) as f32;
+            let y = name_top + BODY_SIZE + 1.5;
+            out.draw(Draw::Line {
+                x1: x + (width - w) / 2.0,
+                y1: y,
+                x2: x + (width + w) / 2.0,
+                y2: y,
+                width: 0.7,
+            });
+        }
+        if let Some(rank) = &self.rank {
+            lines(out, rank);
+        }
+        if let Some(nip) = &self.nip {
+            lines(out, nip);
+        }
+    }
+}
+
+/// The QR code of `url` as a square of `size` points at (x, y).
+fn qr_draw(url: &str, x: f32, y: f32, size: f32) -> Option<Draw> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let count = code.width();
+    let modules = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Some(Draw::Qr {
+        x,
+        y,
+        size,
+        count,
+        modules,
+    })
+}
+
+/// The kop surat: emblem at the left, the government and office centred, the address and
+/// contacts, then a thick and a thin rule.
+fn draw_letterhead(out: &mut Layout, head: &Letterhead) {
+    let top = TOP;
+    let text_left = if head.emblem.is_some() {
+        LEFT + 70.0
+    } else {
+        LEFT
+    };
+    let width = RIGHT - text_left;
+    if let Some(emblem) = &head.emblem {
+        out.draw(Draw::Image {
+            x: LEFT,
+            y: top,
+            width: 56.0,
+            height: 68.0,
+            data: emblem.data.clone(),
+            png: emblem.png,
+        });
+    }
+    out.y = top;
+    // A name that does not fit on one line is set smaller, down to 11 points, before it wraps.
+    let centred = |out: &mut Layout, text: &str, style: Style, size: f32| {
+        let natural = text::width(style, text, size);
+        let size = if natural > width {
+            (size * width / natural).max(11.0)
+        } else {
+            size
+        };
+        let words = layout::words(&plain(text, style), size, width);
+        out.paragraph(
+            words,
+            text_left,
+            width,
+            size,
+            size * 1.2,
+            0.0,
+            LineAlign::Center,
+        );
+    };
+    centred(out, &head.government.to_uppercase(), Style::Bold, 14.0);
+    centred(out, &head.name.to_uppercase(), Style::Bold, 15.0);
+    let mut address = head.address.clone();
+    address.push_str(&format!(", {}", head.city));
+    if let Some(code) = &head.postal_code {
+        address.push_str(&format!(" {code}"));
+    }
+    centred(out, &address, Style::Regular, 10.0);
+    let contacts: Vec<String> = [
+        head.phone.as_ref().map(|p| format!("Telepon {p}")),
+        head.website.as_ref().map(|w| format!("Laman {w}")),
+        head.email.as_ref().map(|e| format!("Pos-el {e}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !contacts.is_empty() {
+        centred(out, &contacts.join(" | "), Style::Regular, 10.0);
+    }
+    out.y = out.y.max(top + 70.0) + 3.0;
+    out.rule(LEFT, RIGHT, 2.0);
+    out.y += 2.5;
+    out.rule(LEFT, RIGHT, 0.6);
+    out.y += 14.0;
+}
