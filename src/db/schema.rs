@@ -84,6 +84,7 @@ diesel::table! {
         office_id -> Int8,
         request_id -> Nullable<Int8>,
         kind -> Text,
+        public_id -> Text,
         status -> Text,
         letter_date -> Nullable<Date>,
         sifat -> Text,

@@ -109,7 +109,7 @@ pub fn words(pieces: &[(String, Style)], size: f32, max: f32) -> Vec<Word> {
     let mut open_end = false;
     for (text, style) in pieces {
         let glue_first = open_end && !text.starts_with(char::is_whitespace);
-        if !text.trim().is_empty() {
+        if !text.is_empty() {
             open_end = !text.ends_with(char::is_whitespace);
         }
         for (index, word) in text.split_whitespace().enumerate() {
@@ -341,6 +341,18 @@ mod tests {
         }
         let rejoined: Vec<String> = lines.iter().flatten().map(|w| w.text.clone()).collect();
         assert_eq!(rejoined.join(" "), text);
+    }
+
+    #[test]
+    fn pieces_join_only_where_no_space_separates_them() {
+        let pieces = vec![
+            ("SIMPUS".to_owned(), Style::Bold),
+            (" ".to_owned(), Style::Regular),
+            ("disetujui".to_owned(), Style::Bold),
+            (".".to_owned(), Style::Regular),
+        ];
+        let glued: Vec<(String, bool)> = words(&pieces, 12.0, 400.0).into_iter().map(|w| (w.text, w.glued)).collect();
+        assert_eq!(glued, [("SIMPUS".into(), false), ("disetujui".into(), false), (".".into(), true)]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod indonesian;
 mod layout;
 mod pdf;
 mod render;
+pub mod store;
 pub mod template;
 mod text;
 
@@ -226,6 +227,32 @@ pub fn template(
         });
     }
     Ok((template, file))
+}
+
+/// The kop surat of `office`, with its emblem when it has one (a PNG or JPEG file).
+pub fn letterhead_of(office: &crate::office::Office) -> Result<Letterhead, RenderError> {
+    let emblem = match &office.emblem_path {
+        None => None,
+        Some(path) => {
+            let data = std::fs::read(path).map_err(|e| RenderError::Unreadable {
+                file: path.clone(),
+                problem: format!("the office's emblem cannot be read: {e}"),
+            })?;
+            let png = data.starts_with(b"\x89PNG");
+            Some(Emblem { data: std::sync::Arc::new(data), png })
+        }
+    };
+    Ok(Letterhead {
+        government: office.government.clone(),
+        name: office.name.clone(),
+        address: office.address.clone(),
+        city: office.city.clone(),
+        postal_code: office.postal_code.clone(),
+        phone: office.phone.clone(),
+        website: office.website.clone(),
+        email: office.email.clone(),
+        emblem,
+    })
 }
 
 /// A rendered letter: the PDF, and where each block of the template went.

@@ -19,8 +19,8 @@ use crate::calendar;
 use crate::db::schema::{letters, request_items, request_steps, requests, sop_versions};
 use crate::db::{DbConn, write_transaction};
 use crate::digest::sha256_hex;
-use crate::ids::{OfficeId, PersonId, RequestId, SopVersionId};
-use crate::letters::LetterState;
+use crate::ids::{LetterId, OfficeId, PersonId, RequestId, SopVersionId};
+use crate::letters::{LetterKind, LetterState, letterhead_of, store as letter_store};
 use crate::office;
 use crate::people;
 use crate::sop::{Artefact, Attachment, Item, Outcome, Route, Sop, Step, Target};
@@ -58,6 +58,8 @@ pub enum WorkflowError {
     NotADecision { step: String },
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Letter(#[from] letter_store::LetterError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -368,6 +370,79 @@ pub fn add_item(
         )?;
         Ok(())
     })
+}
+
+/// Generates a letter of `kind` for the step `request` is at, as `actor`, from its template and
+/// `fields` (a JSON object; the request supplies the applicant, application, subdomain and date
+/// where `fields` leave them out), and stores it with its PDF as revision 1.
+pub fn produce_letter(
+    conn: &mut DbConn,
+    request: RequestId,
+    actor: PersonId,
+    kind: LetterKind,
+    fields: &serde_json::Value,
+    settings: &letter_store::Settings,
+    at: DateTime<Utc>,
+) -> Result<LetterId> {
+    let req = find(conn, request)?;
+    if req.status != "open" {
+        return Err(WorkflowError::Closed(req.status));
+    }
+    let sop = sop_version(conn, req.sop_version_id)?;
+    let step_no = req.current_step.clone().unwrap_or_default();
+    let step = sop
+        .step(&step_no)
+        .ok_or_else(|| WorkflowError::InvalidSop(format!("step {step_no} is not in the SOP")))?;
+    authorize(conn, &sop, step, &req, actor)?;
+    let branch_outputs = match &step.route {
+        Route::Decision { branches, .. } => branches.iter().flat_map(|b| b.outputs.iter()).collect(),
+        Route::Next { .. } => Vec::new(),
+    };
+    let makes = step
+        .requires
+        .iter()
+        .chain(&step.outputs)
+        .chain(branch_outputs)
+        .any(|item| matches!(item, Item::Letter { kind: k, .. } if *k == kind));
+    if !makes {
+        return Err(WorkflowError::Invalid(format!(
+            "langkah {step_no} tidak menghasilkan {}",
+            kind.name()
+        )));
+    }
+    let serde_json::Value::Object(mut data) = fields.clone() else {
+        return Err(WorkflowError::Invalid("isian surat harus berupa objek JSON".into()));
+    };
+    let office = office::find(conn, req.office_id)?;
+    let local_date = (stored(at) + office.zone().offset()).date();
+    let defaults = [
+        ("applicant_organization", Some(req.applicant_organization.clone())),
+        ("application_name", Some(req.application_name.clone())),
+        ("subdomain", req.subdomain.clone()),
+        ("date", Some(local_date.format("%Y-%m-%d").to_string())),
+        ("sifat", Some("Biasa".to_owned())),
+        ("lampiran", Some("-".to_owned())),
+    ];
+    for (key, value) in defaults {
+        if let Some(value) = value {
+            data.entry(key).or_insert(serde_json::Value::String(value));
+        }
+    }
+    let letterhead = letterhead_of(&office).map_err(letter_store::LetterError::from)?;
+    let owner = letter_store::Owner {
+        office: req.office_id,
+        request: Some(request),
+        actor: Some(actor),
+    };
+    Ok(letter_store::create(
+        conn,
+        owner,
+        &letterhead,
+        kind,
+        &serde_json::Value::Object(data),
+        settings,
+        stored(at),
+    )?)
 }
 
 /// Whether `item` exists for `request`.

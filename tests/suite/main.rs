@@ -7,6 +7,7 @@
 mod cli;
 mod common;
 mod database;
+mod letters;
 mod serve;
 mod sop;
 mod workflow;

@@ -84,6 +84,14 @@ fn holder(conn: &mut DbConn, office: &Office, role: &str) -> PersonId {
         .unwrap_or_else(|_| panic!("nobody holds {role} at {}", office.code))
 }
 
+fn settings() -> naskah::letters::store::Settings {
+    naskah::letters::store::Settings {
+        public_url: "https://naskah.example.go.id".into(),
+        tte_issuer: "Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara".into(),
+        templates: None,
+    }
+}
+
 fn file(conn: &mut DbConn, office: &Office, at: DateTime<Utc>) -> RequestId {
     workflow::file_request(
         conn,
@@ -125,6 +133,8 @@ fn produce(
 ) {
     match item {
         Item::Letter { kind, state } => {
+            // The draft is generated from its template by the workflow; numbering and signing
+            // (later issues) are stood in for by setting the state.
             let existing: Option<i64> = letters::table
                 .filter(letters::request_id.eq(request))
                 .filter(letters::kind.eq(kind.id()))
@@ -132,30 +142,17 @@ fn produce(
                 .first(conn)
                 .optional()
                 .expect("query");
-            match existing {
-                Some(id) => {
-                    diesel::update(letters::table.find(id))
-                        .set(letters::status.eq(state.id()))
-                        .execute(conn)
-                        .expect("update letter");
-                }
-                None => {
-                    diesel::insert_into(letters::table)
-                        .values((
-                            letters::office_id.eq(office.id),
-                            letters::request_id.eq(request),
-                            letters::kind.eq(kind.id()),
-                            letters::status.eq(state.id()),
-                            letters::sifat.eq("biasa"),
-                            letters::hal.eq(kind.name()),
-                            letters::sender.eq("Dinas"),
-                            letters::addressee.eq("Pemohon"),
-                            letters::fields.eq("{}"),
-                            letters::created_at.eq(at.naive_utc()),
-                        ))
-                        .execute(conn)
-                        .expect("insert letter");
-                }
+            let id = match existing {
+                Some(id) => id,
+                None => workflow::produce_letter(conn, request, actor, *kind, &naskah::letters::sample(*kind), &settings(), at)
+                    .unwrap_or_else(|e| panic!("{kind}: {e}"))
+                    .0,
+            };
+            if *state != LetterState::Draft {
+                diesel::update(letters::table.find(id))
+                    .set(letters::status.eq(state.id()))
+                    .execute(conn)
+                    .expect("update letter");
             }
         }
         Item::Attachment { id } => {
@@ -302,6 +299,31 @@ fn drive(
     assert_eq!(steps, visited);
     assert!(history.iter().all(|h| h.completed_at.is_some()));
     assert_eq!(naskah::audit::verify(&mut conn).expect("verify"), vec![]);
+
+    // The letter chain: every letter the steps required, in the order they were made, each
+    // stored as a generated PDF whose SHA-256 is recorded.
+    let made_letters: Vec<String> = made
+        .iter()
+        .filter_map(|m| m.strip_prefix("letter:"))
+        .map(|m| m.split(':').next().unwrap_or_default().to_owned())
+        .fold(Vec::new(), |mut seen, kind| {
+            if !seen.contains(&kind) {
+                seen.push(kind);
+            }
+            seen
+        });
+    let chain = naskah::letters::store::chain(&mut conn, request).expect("chain");
+    let kinds: Vec<String> = chain.iter().map(|l| l.kind.clone()).collect();
+    assert_eq!(kinds, made_letters);
+    for letter in &chain {
+        let revisions = naskah::letters::store::revisions(&mut conn, letter.id).expect("revisions");
+        assert_eq!(revisions.len(), 1, "{}", letter.kind);
+        let first = &revisions[0];
+        assert_eq!((first.revision, first.purpose.as_str()), (1, "generated"));
+        assert!(first.pdf.starts_with(b"%PDF-"));
+        assert_eq!(first.sha256, naskah::digest::sha256_hex(&first.pdf));
+        assert_eq!(first.size, first.pdf.len() as i64);
+    }
 }
 
 on_both_backends! {
@@ -466,7 +488,8 @@ on_both_backends! {
             produce(&mut conn, &office, request, office.applicant, item, clock(1));
         }
         workflow::advance(&mut conn, request, office.applicant, "1", None, None, clock(2)).expect("step 1");
-        produce(&mut conn, &office, request, office.applicant, &office.sop.step("2").expect("step 2").outputs[0], clock(3));
+        let sekretariat = person(&mut conn, "banggai.sekretariat");
+        produce(&mut conn, &office, request, sekretariat, &office.sop.step("2").expect("step 2").outputs[0], clock(3));
 
         let snapshot = |conn: &mut DbConn| {
             let req = workflow::find(conn, request).expect("request");
@@ -476,7 +499,6 @@ on_both_backends! {
         };
         let before = snapshot(&mut conn);
         let tim_teknis = person(&mut conn, "banggai.tim_teknis");
-        let sekretariat = person(&mut conn, "banggai.sekretariat");
         let other_office_head = person(&mut conn, "sumbar.kadis");
         let cases: Vec<(&str, Result<workflow::Moved, WorkflowError>, &str)> = vec![
             ("wrong role", workflow::advance(&mut conn, request, tim_teknis, "2", None, None, clock(4)),

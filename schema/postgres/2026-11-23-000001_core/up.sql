@@ -80,6 +80,9 @@ CREATE TABLE letters (
     office_id BIGINT NOT NULL REFERENCES offices (id),
     request_id BIGINT REFERENCES requests (id),
     kind TEXT NOT NULL,
+    -- The random identifier in the letter's QR code and verification address: public, and not
+    -- guessable from the row id.
+    public_id TEXT NOT NULL UNIQUE,
     status TEXT NOT NULL CHECK (status IN ('draft', 'numbered', 'signed', 'void')),
     letter_date DATE,
     sifat TEXT NOT NULL,

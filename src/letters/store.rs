@@ -1,0 +1,188 @@
+//! Letters in the database: a letter is created with its generated PDF as revision 1, in one
+//! transaction with its audit entry; later revisions (signatures, LTV updates) are appended,
+//! never rewritten. A request's letters, in the order they were made, are its letter chain.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Electronic, Info, LetterKind, Letterhead, RenderError};
+use crate::audit::{self, Event};
+use crate::db::schema::{letter_revisions, letters};
+use crate::db::{DbConn, write_transaction};
+use crate::digest::{hex, sha256_hex};
+use crate::ids::{LetterId, OfficeId, PersonId, RequestId};
+
+/// What every generated letter needs from the installation.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where people reach naskah: the QR code opens `{public_url}/verifikasi/{public_id}`.
+    pub public_url: String,
+    pub tte_issuer: String,
+    /// A directory of the office's own templates (`KIND.xml`), when it has any.
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LetterError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("kata acak tidak dapat dibuat: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// A new letter's place: its office, and the request it belongs to, if any.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner {
+    pub office: OfficeId,
+    pub request: Option<RequestId>,
+    pub actor: Option<PersonId>,
+}
+
+/// A letter as a request's chain lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Serialize)]
+pub struct LetterSummary {
+    pub id: LetterId,
+    pub kind: String,
+    pub public_id: String,
+    pub status: String,
+    pub hal: String,
+    pub letter_date: Option<NaiveDate>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// A stored PDF revision.
+#[derive(Clone, Debug, Queryable, Serialize)]
+pub struct Revision {
+    pub revision: i32,
+    pub purpose: String,
+    pub sha256: String,
+    pub size: i64,
+    #[serde(skip)]
+    pub pdf: Vec<u8>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+fn text(data: &Value, key: &str) -> String {
+    data.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+/// Renders a letter of `kind` from `data` and stores it, with its PDF as revision 1.
+pub fn create(
+    conn: &mut DbConn,
+    owner: Owner,
+    letterhead: &Letterhead,
+    kind: LetterKind,
+    data: &Value,
+    settings: &Settings,
+    at: chrono::NaiveDateTime,
+) -> Result<LetterId, LetterError> {
+    let mut random = [0u8; 16];
+    openssl::rand::rand_bytes(&mut random).map_err(|e| LetterError::Random(e.to_string()))?;
+    let public_id = hex(&random);
+    let (template, file) = super::template(kind, settings.templates.as_deref())?;
+    let electronic = Electronic {
+        verification_url: format!("{}/verifikasi/{public_id}", settings.public_url),
+        issuer: settings.tte_issuer.clone(),
+    };
+    let info = Info {
+        title: format!("{}: {}", kind.name(), text(data, "hal")),
+        author: letterhead.name.clone(),
+        created: at,
+        document_id: public_id.clone(),
+    };
+    let rendered = super::render(&template, &file, data, letterhead, &electronic, &info)?;
+    let sha256 = sha256_hex(&rendered.pdf);
+    let letter_date = data
+        .get("date")
+        .and_then(Value::as_str)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    write_transaction(conn, |conn| {
+        let id: LetterId = diesel::insert_into(letters::table)
+            .values((
+                letters::office_id.eq(owner.office),
+                letters::request_id.eq(owner.request),
+                letters::kind.eq(kind.id()),
+                letters::public_id.eq(&public_id),
+                letters::status.eq("draft"),
+                letters::letter_date.eq(letter_date),
+                letters::sifat.eq(text(data, "sifat")),
+                letters::hal.eq(text(data, "hal")),
+                letters::sender.eq(&letterhead.name),
+                letters::addressee.eq(text(data, "addressee")),
+                letters::classification_code.eq(data.get("kka").and_then(Value::as_str)),
+                letters::fields.eq(data.to_string()),
+                letters::created_by.eq(owner.actor),
+                letters::created_at.eq(at),
+            ))
+            .returning(letters::id)
+            .get_result(conn)?;
+        diesel::insert_into(letter_revisions::table)
+            .values((
+                letter_revisions::letter_id.eq(id),
+                letter_revisions::revision.eq(1),
+                letter_revisions::purpose.eq("generated"),
+                letter_revisions::sha256.eq(&sha256),
+                letter_revisions::size.eq(rendered.pdf.len() as i64),
+                letter_revisions::pdf.eq(&rendered.pdf),
+                letter_revisions::actor_id.eq(owner.actor),
+                letter_revisions::created_at.eq(at),
+            ))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor: owner.actor,
+                office: Some(owner.office),
+                action: "letter.created",
+                subject: format!("letter:{id}"),
+                detail: serde_json::json!({
+                    "kind": kind.id(),
+                    "request": owner.request,
+                    "revision": 1,
+                    "sha256": sha256,
+                    "pages": rendered.pages,
+                }),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// The letters of `request` in the order they were made: permohonan, disposisi, …, berita acara.
+pub fn chain(conn: &mut DbConn, request: RequestId) -> QueryResult<Vec<LetterSummary>> {
+    letters::table
+        .filter(letters::request_id.eq(request))
+        .order(letters::id)
+        .select((
+            letters::id,
+            letters::kind,
+            letters::public_id,
+            letters::status,
+            letters::hal,
+            letters::letter_date,
+            letters::created_at,
+        ))
+        .load(conn)
+}
+
+/// Every revision of `letter`, oldest first.
+pub fn revisions(conn: &mut DbConn, letter: LetterId) -> QueryResult<Vec<Revision>> {
+    letter_revisions::table
+        .filter(letter_revisions::letter_id.eq(letter))
+        .order(letter_revisions::revision)
+        .select((
+            letter_revisions::revision,
+            letter_revisions::purpose,
+            letter_revisions::sha256,
+            letter_revisions::size,
+            letter_revisions::pdf,
+            letter_revisions::created_at,
+        ))
+        .load(conn)
+}
