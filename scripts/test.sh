@@ -23,6 +23,9 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
 command -v pg_isready >/dev/null || missing+=(postgresql-client)
+# Independent readers of the letters naskah writes: poppler (pdftotext, pdftoppm) and qpdf.
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v qpdf >/dev/null || missing+=(qpdf)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # PostgreSQL answering on 127.0.0.1:5432. When this script has to install or start it, it lets
