@@ -3,6 +3,8 @@
 //! list of things to draw per page, in points from the page's top-left corner; `pdf.rs` draws
 //! them.
 
+use krilla::text::KrillaGlyph;
+
 use super::text::{self, Shaped, Style};
 
 pub const PAGE_WIDTH: f32 = 595.276;
@@ -234,25 +236,14 @@ impl Layout {
         let words: f32 = line.iter().map(|w| w.width(size)).sum();
         let gaps = line.iter().skip(1).filter(|w| !w.glued).count();
         let natural = words + space * gaps as f32;
-        let (mut cursor, gap) = match align {
+        let (start, gap) = match align {
             LineAlign::Left => (x, space),
             LineAlign::Center => (x + (width - natural) / 2.0, space),
             LineAlign::Justify if gaps > 0 => (x, (width - words) / gaps as f32),
             LineAlign::Justify => (x, space),
         };
-        for (i, word) in line.iter().enumerate() {
-            if i > 0 && !word.glued {
-                cursor += gap;
-            }
-            self.draw(Draw::Text {
-                x: cursor,
-                y: baseline,
-                size,
-                style: word.style,
-                text: word.text.clone(),
-                shaped: word.shaped.clone(),
-            });
-            cursor += word.width(size);
+        for draw in line_draws(line, start, baseline, size, gap) {
+            self.draw(draw);
         }
     }
 
@@ -294,6 +285,81 @@ impl Layout {
             y2: y,
             width,
         });
+    }
+}
+
+/// The words of a line as few text draws as can be: one per run of words in one style, the
+/// spaces between them written as space glyphs `gap` points wide. Fewer, longer runs make a
+/// smaller content stream, and text extraction finds the spaces where they are.
+pub fn line_draws(line: &[Word], x: f32, baseline: f32, size: f32, gap: f32) -> Vec<Draw> {
+    let mut draws = Vec::new();
+    let mut cursor = x;
+    let mut run: Option<(f32, Style, String, Vec<KrillaGlyph>, f32)> = None;
+    for (i, word) in line.iter().enumerate() {
+        let spaced = i > 0 && !word.glued;
+        match &mut run {
+            Some((_, style, text, glyphs, width)) if *style == word.style => {
+                if spaced {
+                    let offset = text.len();
+                    text.push(' ');
+                    glyphs.push(KrillaGlyph::new(
+                        text::space_glyph(word.style),
+                        gap / size,
+                        0.0,
+                        0.0,
+                        0.0,
+                        offset..offset + 1,
+                        None,
+                    ));
+                    *width += gap / size;
+                }
+                let offset = text.len();
+                text.push_str(&word.text);
+                glyphs.extend(word.shaped.glyphs.iter().map(|g| shifted(g, offset)));
+                *width += word.shaped.width_em;
+            }
+            _ => {
+                if let Some(done) = run.take() {
+                    cursor = done.0 + done.4 * size;
+                    draws.push(run_draw(done, baseline, size));
+                }
+                if spaced {
+                    cursor += gap;
+                }
+                run = Some((
+                    cursor,
+                    word.style,
+                    word.text.clone(),
+                    word.shaped.glyphs.clone(),
+                    word.shaped.width_em,
+                ));
+            }
+        }
+    }
+    if let Some(done) = run {
+        draws.push(run_draw(done, baseline, size));
+    }
+    draws
+}
+
+fn shifted(glyph: &KrillaGlyph, offset: usize) -> KrillaGlyph {
+    let mut glyph = glyph.clone();
+    glyph.text_range = glyph.text_range.start + offset..glyph.text_range.end + offset;
+    glyph
+}
+
+fn run_draw(
+    (x, style, text, glyphs, width_em): (f32, Style, String, Vec<KrillaGlyph>, f32),
+    y: f32,
+    size: f32,
+) -> Draw {
+    Draw::Text {
+        x,
+        y,
+        size,
+        style,
+        text,
+        shaped: Shaped { glyphs, width_em },
     }
 }
 
@@ -351,8 +417,18 @@ mod tests {
             ("disetujui".to_owned(), Style::Bold),
             (".".to_owned(), Style::Regular),
         ];
-        let glued: Vec<(String, bool)> = words(&pieces, 12.0, 400.0).into_iter().map(|w| (w.text, w.glued)).collect();
-        assert_eq!(glued, [("SIMPUS".into(), false), ("disetujui".into(), false), (".".into(), true)]);
+        let glued: Vec<(String, bool)> = words(&pieces, 12.0, 400.0)
+            .into_iter()
+            .map(|w| (w.text, w.glued))
+            .collect();
+        assert_eq!(
+            glued,
+            [
+                ("SIMPUS".into(), false),
+                ("disetujui".into(), false),
+                (".".into(), true)
+            ]
+        );
     }
 
     #[test]

@@ -239,7 +239,10 @@ pub fn letterhead_of(office: &crate::office::Office) -> Result<Letterhead, Rende
                 problem: format!("the office's emblem cannot be read: {e}"),
             })?;
             let png = data.starts_with(b"\x89PNG");
-            Some(Emblem { data: std::sync::Arc::new(data), png })
+            Some(Emblem {
+                data: std::sync::Arc::new(data),
+                png,
+            })
         }
     };
     Ok(Letterhead {

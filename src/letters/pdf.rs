@@ -128,28 +128,40 @@ pub fn write(layout: &Layout, info: &Info) -> Result<Vec<u8>, PdfError> {
                     count,
                     modules,
                 } => {
+                    // Drawn in module units under a scale, each row's runs of dark modules as
+                    // one rectangle: a few hundred bytes of content instead of tens of kilobytes.
                     let cell = size / *count as f32;
                     let mut path = PathBuilder::new();
-                    for (i, dark) in modules.iter().enumerate() {
-                        if *dark {
-                            let (row, column) = (i / count, i % count);
+                    for (row, line) in modules.chunks(*count).enumerate() {
+                        let mut column = 0;
+                        while column < line.len() {
+                            if !line[column] {
+                                column += 1;
+                                continue;
+                            }
+                            let start = column;
+                            while column < line.len() && line[column] {
+                                column += 1;
+                            }
                             if let Some(rect) = Rect::from_xywh(
-                                x + column as f32 * cell,
-                                y + row as f32 * cell,
-                                cell,
-                                cell,
+                                start as f32,
+                                row as f32,
+                                (column - start) as f32,
+                                1.0,
                             ) {
                                 path.push_rect(rect);
                             }
                         }
                     }
                     if let Some(path) = path.finish() {
+                        surface.push_transform(&Transform::from_row(cell, 0.0, 0.0, cell, *x, *y));
                         surface.set_stroke(None);
                         surface.set_fill(Some(Fill {
                             opacity: NormalizedF32::ONE,
                             ..Fill::default()
                         }));
                         surface.draw_path(&path);
+                        surface.pop();
                     }
                 }
                 Draw::Image {

@@ -69,7 +69,10 @@ pub struct Revision {
 }
 
 fn text(data: &Value, key: &str) -> String {
-    data.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    data.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Renders a letter of `kind` from `data` and stores it, with its PDF as revision 1.

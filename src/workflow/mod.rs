@@ -395,7 +395,9 @@ pub fn produce_letter(
         .ok_or_else(|| WorkflowError::InvalidSop(format!("step {step_no} is not in the SOP")))?;
     authorize(conn, &sop, step, &req, actor)?;
     let branch_outputs = match &step.route {
-        Route::Decision { branches, .. } => branches.iter().flat_map(|b| b.outputs.iter()).collect(),
+        Route::Decision { branches, .. } => {
+            branches.iter().flat_map(|b| b.outputs.iter()).collect()
+        }
         Route::Next { .. } => Vec::new(),
     };
     let makes = step
@@ -411,12 +413,17 @@ pub fn produce_letter(
         )));
     }
     let serde_json::Value::Object(mut data) = fields.clone() else {
-        return Err(WorkflowError::Invalid("isian surat harus berupa objek JSON".into()));
+        return Err(WorkflowError::Invalid(
+            "isian surat harus berupa objek JSON".into(),
+        ));
     };
     let office = office::find(conn, req.office_id)?;
     let local_date = (stored(at) + office.zone().offset()).date();
     let defaults = [
-        ("applicant_organization", Some(req.applicant_organization.clone())),
+        (
+            "applicant_organization",
+            Some(req.applicant_organization.clone()),
+        ),
         ("application_name", Some(req.application_name.clone())),
         ("subdomain", req.subdomain.clone()),
         ("date", Some(local_date.format("%Y-%m-%d").to_string())),

@@ -15,7 +15,8 @@ use crate::common::{crate_root, naskah};
 
 fn electronic() -> Electronic {
     Electronic {
-        verification_url: "https://naskah.example.go.id/verifikasi/0123456789abcdef0123456789abcdef".into(),
+        verification_url:
+            "https://naskah.example.go.id/verifikasi/0123456789abcdef0123456789abcdef".into(),
         issuer: "Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara".into(),
     }
 }
@@ -34,7 +35,14 @@ fn info(kind: LetterKind) -> Info {
 fn render(kind: LetterKind, office: &str, data: &Value) -> Result<Rendered, letters::RenderError> {
     let (template, file) = letters::template(kind, None)?;
     let letterhead = naskah::demo::letterhead(office).expect("a demo office");
-    letters::render(&template, &file, data, &letterhead, &electronic(), &info(kind))
+    letters::render(
+        &template,
+        &file,
+        data,
+        &letterhead,
+        &electronic(),
+        &info(kind),
+    )
 }
 
 /// Runs a poppler or qpdf tool; the README's test line installs them, and a test that needs one
@@ -43,7 +51,9 @@ fn tool(program: &str, args: &[&str]) -> std::process::Output {
     Command::new(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("{program} is needed by this test (installed by scripts/test.sh): {e}"))
+        .unwrap_or_else(|e| {
+            panic!("{program} is needed by this test (installed by scripts/test.sh): {e}")
+        })
 }
 
 fn write(dir: &Path, name: &str, pdf: &[u8]) -> String {
@@ -58,13 +68,20 @@ fn pdftotext(path: &str, layout: bool) -> String {
         args.insert(0, "-layout");
     }
     let output = tool("pdftotext", &args);
-    assert!(output.status.success(), "pdftotext {path}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "pdftotext {path}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// White space folded, so that text wrapped over lines still matches.
 fn folded(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// What a reader must find in the letter: its number, date, addressee, subject, and each
@@ -80,7 +97,11 @@ fn expected_texts(kind: LetterKind, data: &Value) -> Vec<String> {
     for signer in data["signers"].as_array().expect("signers") {
         expected.push(signer["name"].as_str().expect("a name").to_owned());
         if let Some(nip) = signer["nip"].as_str() {
-            expected.push(nip.parse::<naskah::people::Nip>().expect("a NIP").to_string());
+            expected.push(
+                nip.parse::<naskah::people::Nip>()
+                    .expect("a NIP")
+                    .to_string(),
+            );
         }
     }
     expected
@@ -91,14 +112,29 @@ fn assert_words_on_page(path: &str, what: &str) {
     let output = tool("pdftotext", &["-bbox", path, "-"]);
     let html = String::from_utf8_lossy(&output.stdout);
     let number = |line: &str, key: &str| -> f32 {
-        let start = line.find(&format!("{key}=\"")).map(|i| i + key.len() + 2).expect(key);
-        line[start..].split('"').next().and_then(|v| v.parse().ok()).expect("a number")
+        let start = line
+            .find(&format!("{key}=\""))
+            .map(|i| i + key.len() + 2)
+            .expect(key);
+        line[start..]
+            .split('"')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a number")
     };
     let mut words = 0;
     for line in html.lines().filter(|l| l.trim_start().starts_with("<word")) {
         words += 1;
-        let (x1, y1, x2, y2) = (number(line, "xMin"), number(line, "yMin"), number(line, "xMax"), number(line, "yMax"));
-        assert!(x1 >= 56.0 && x2 <= 540.0 && y1 >= 30.0 && y2 <= 800.0, "{what}: a word runs off the page: {line}");
+        let (x1, y1, x2, y2) = (
+            number(line, "xMin"),
+            number(line, "yMin"),
+            number(line, "xMax"),
+            number(line, "yMax"),
+        );
+        assert!(
+            x1 >= 56.0 && x2 <= 540.0 && y1 >= 30.0 && y2 <= 800.0,
+            "{what}: a word runs off the page: {line}"
+        );
     }
     assert!(words > 20, "{what}: {words} words");
 }
@@ -109,7 +145,8 @@ fn every_kind_renders_for_every_demo_office() {
     for office in naskah::demo::office_codes() {
         for kind in LetterKind::ALL {
             let data = letters::sample(*kind);
-            let rendered = render(*kind, office, &data).unwrap_or_else(|e| panic!("{kind} for {office}: {e}"));
+            let rendered =
+                render(*kind, office, &data).unwrap_or_else(|e| panic!("{kind} for {office}: {e}"));
             let path = write(dir.path(), &format!("{office}-{kind}.pdf"), &rendered.pdf);
             let check = tool("qpdf", &["--check", &path]);
             assert!(
@@ -119,10 +156,16 @@ fn every_kind_renders_for_every_demo_office() {
             );
             let text = folded(&pdftotext(&path, false));
             for expected in expected_texts(*kind, &data) {
-                assert!(text.contains(&folded(&expected)), "{kind} for {office} lacks {expected:?}");
+                assert!(
+                    text.contains(&folded(&expected)),
+                    "{kind} for {office} lacks {expected:?}"
+                );
             }
             let letterhead = naskah::demo::letterhead(office).expect("office");
-            assert!(text.contains(&folded(&letterhead.government)), "{kind} for {office}: letterhead");
+            assert!(
+                text.contains(&folded(&letterhead.government)),
+                "{kind} for {office}: letterhead"
+            );
             assert_words_on_page(&path, &format!("{kind} for {office}"));
         }
     }
@@ -135,7 +178,10 @@ fn electronically_signed_letters_say_so_in_the_footer_of_every_page() {
     let rendered = render(LetterKind::BeritaAcaraSerahTerima, "banggai", &data).expect("render");
     let path = write(dir.path(), "ba.pdf", &rendered.pdf);
     let text = pdftotext(&path, false);
-    let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
     assert_eq!(pages.len(), rendered.pages);
     for page in pages {
         assert!(
@@ -163,7 +209,15 @@ fn snapshots_of_text_and_layout() {
         let structure: Vec<String> = rendered
             .structure
             .iter()
-            .map(|p| format!("page {} {:<12} {:6.1} .. {:6.1}", p.page + 1, p.block, p.top, p.bottom))
+            .map(|p| {
+                format!(
+                    "page {} {:<12} {:6.1} .. {:6.1}",
+                    p.page + 1,
+                    p.block,
+                    p.top,
+                    p.bottom
+                )
+            })
             .collect();
         let snapshot = format!(
             "# {kind}: {} page(s)\n## layout\n{}\n## text (pdftotext -layout)\n{}\n",
@@ -179,7 +233,10 @@ fn snapshots_of_text_and_layout() {
             stale.push(kind.id());
         }
     }
-    assert!(stale.is_empty(), "snapshots differ (see tests/snapshots/letters/*.txt.new): {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "snapshots differ (see tests/snapshots/letters/*.txt.new): {stale:?}"
+    );
 }
 
 #[test]
@@ -215,10 +272,16 @@ fn a_long_subject_and_a_long_table_flow_onto_further_pages() {
     let path = write(dir.path(), "table.pdf", &rendered.pdf);
     let text = pdftotext(&path, false);
     for i in [1, 150, 299, 300] {
-        assert!(text.contains(&format!("app{i}.banggaikab.go.id")), "row {i}");
+        assert!(
+            text.contains(&format!("app{i}.banggaikab.go.id")),
+            "row {i}"
+        );
     }
     // Pages after the first carry their number at the top: "- 2 -".
-    let pages: Vec<String> = pdftotext(&path, true).split('\u{c}').map(str::to_owned).collect();
+    let pages: Vec<String> = pdftotext(&path, true)
+        .split('\u{c}')
+        .map(str::to_owned)
+        .collect();
     for page in 2..=rendered.pages {
         let first_line: String = pages[page - 1]
             .lines()
@@ -246,7 +309,10 @@ fn markup_in_user_text_is_printed_as_text() {
     data["hal"] = json!(hostile);
     data["reasons"] = json!(["<i>miring</i> {{hal}}"]);
     let rendered = render(LetterKind::SuratTanggapanPenolakan, "banggai", &data).expect("render");
-    let text = folded(&pdftotext(&write(dir.path(), "markup.pdf", &rendered.pdf), false));
+    let text = folded(&pdftotext(
+        &write(dir.path(), "markup.pdf", &rendered.pdf),
+        false,
+    ));
     assert!(text.contains(&folded(hostile)), "{text}");
     assert!(text.contains("<i>miring</i> {{hal}}"));
 }
@@ -255,22 +321,35 @@ fn markup_in_user_text_is_printed_as_text() {
 fn a_missing_field_is_named_with_its_template_line() {
     let mut data = letters::sample(LetterKind::SuratRekomendasi);
     data.as_object_mut().expect("object").remove("hal");
-    let error = render(LetterKind::SuratRekomendasi, "banggai", &data).err().map(|e| e.to_string());
+    let error = render(LetterKind::SuratRekomendasi, "banggai", &data)
+        .err()
+        .map(|e| e.to_string());
     // <reference/> is on line 5 of letter-templates/surat_rekomendasi.xml.
     assert_eq!(
         error.as_deref(),
-        Some("template letter-templates/surat_rekomendasi.xml: field hal (template line 5, column 3): missing from the letter's data")
+        Some(
+            "template letter-templates/surat_rekomendasi.xml: field hal (template line 5, column 3): missing from the letter's data"
+        )
     );
     let mut data = letters::sample(LetterKind::SuratRekomendasi);
-    data["signers"][0].as_object_mut().expect("signer").remove("name");
-    let error = render(LetterKind::SuratRekomendasi, "banggai", &data).err().map(|e| e.to_string()).unwrap_or_default();
+    data["signers"][0]
+        .as_object_mut()
+        .expect("signer")
+        .remove("name");
+    let error = render(LetterKind::SuratRekomendasi, "banggai", &data)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(error.contains("field signers.0.name"), "{error}");
 }
 
 #[test]
 fn the_cli_lists_kinds_and_renders_with_an_office_template() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = naskah(dir.path()).args(["letter", "kinds"]).output().expect("run");
+    let output = naskah(dir.path())
+        .args(["letter", "kinds"])
+        .output()
+        .expect("run");
     assert!(output.status.success());
     let listed: Vec<String> = String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -281,11 +360,24 @@ fn the_cli_lists_kinds_and_renders_with_an_office_template() {
 
     let out = dir.path().join("rekomendasi.pdf");
     let output = naskah(dir.path())
-        .args(["letter", "render", "--kind", "surat_rekomendasi", "--sample", "--office", "tarakan", "--out"])
+        .args([
+            "letter",
+            "render",
+            "--kind",
+            "surat_rekomendasi",
+            "--sample",
+            "--office",
+            "tarakan",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .expect("run");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = pdftotext(out.to_str().expect("utf-8"), false);
     assert!(text.contains("PEMERINTAH KOTA TARAKAN"));
 
@@ -298,7 +390,14 @@ fn the_cli_lists_kinds_and_renders_with_an_office_template() {
     )
     .expect("write");
     let output = naskah(dir.path())
-        .args(["letter", "render", "--kind", "surat_rekomendasi", "--sample", "--templates"])
+        .args([
+            "letter",
+            "render",
+            "--kind",
+            "surat_rekomendasi",
+            "--sample",
+            "--templates",
+        ])
         .arg(&own)
         .arg("--out")
         .arg(dir.path().join("own.pdf"))
@@ -306,11 +405,26 @@ fn the_cli_lists_kinds_and_renders_with_an_office_template() {
         .expect("run");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("field nama_kepala_bidang (template line 4, column 3): missing"), "{stderr}");
+    assert!(
+        stderr.contains("field nama_kepala_bidang (template line 4, column 3): missing"),
+        "{stderr}"
+    );
 
     for (args, message) in [
-        (vec!["--kind", "surat_cinta", "--sample"], "unknown letter kind 'surat_cinta'"),
-        (vec!["--kind", "surat_rekomendasi", "--sample", "--office", "atlantis"], "unknown office 'atlantis'"),
+        (
+            vec!["--kind", "surat_cinta", "--sample"],
+            "unknown letter kind 'surat_cinta'",
+        ),
+        (
+            vec![
+                "--kind",
+                "surat_rekomendasi",
+                "--sample",
+                "--office",
+                "atlantis",
+            ],
+            "unknown office 'atlantis'",
+        ),
     ] {
         let output = naskah(dir.path())
             .args(["letter", "render"])
@@ -320,6 +434,9 @@ fn the_cli_lists_kinds_and_renders_with_an_office_template() {
             .output()
             .expect("run");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&output.stderr).contains(message), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(message),
+            "{args:?}"
+        );
     }
 }

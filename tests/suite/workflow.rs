@@ -87,7 +87,8 @@ fn holder(conn: &mut DbConn, office: &Office, role: &str) -> PersonId {
 fn settings() -> naskah::letters::store::Settings {
     naskah::letters::store::Settings {
         public_url: "https://naskah.example.go.id".into(),
-        tte_issuer: "Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara".into(),
+        tte_issuer: "Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara"
+            .into(),
         templates: None,
     }
 }
@@ -144,9 +145,19 @@ fn produce(
                 .expect("query");
             let id = match existing {
                 Some(id) => id,
-                None => workflow::produce_letter(conn, request, actor, *kind, &naskah::letters::sample(*kind), &settings(), at)
+                None => {
+                    workflow::produce_letter(
+                        conn,
+                        request,
+                        actor,
+                        *kind,
+                        &naskah::letters::sample(*kind),
+                        &settings(),
+                        at,
+                    )
                     .unwrap_or_else(|e| panic!("{kind}: {e}"))
-                    .0,
+                    .0
+                }
             };
             if *state != LetterState::Draft {
                 diesel::update(letters::table.find(id))
@@ -545,6 +556,16 @@ on_both_backends! {
             assert!(error.contains(message), "{error}");
             assert_eq!(snapshot(&mut conn), before);
         }
+        // A letter is made at the step that makes it, by the step's actor.
+        let sample = naskah::letters::sample(naskah::letters::LetterKind::BeritaAcaraSerahTerima);
+        let error = workflow::produce_letter(&mut conn, request, kadis, naskah::letters::LetterKind::BeritaAcaraSerahTerima, &sample, &settings(), clock(minute))
+            .err().map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some("langkah 6 tidak menghasilkan Berita Acara Serah Terima"));
+        let sample = naskah::letters::sample(naskah::letters::LetterKind::SuratTanggapanPenolakan);
+        let error = workflow::produce_letter(&mut conn, request, tim_teknis, naskah::letters::LetterKind::SuratTanggapanPenolakan, &sample, &settings(), clock(minute))
+            .err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("langkah 6 dikerjakan oleh Kepala Dinas"), "{error}");
+        assert_eq!(snapshot(&mut conn), before);
         // The applicant's attachments are the applicant's alone; records are the staff's.
         let error = workflow::add_item(&mut conn, request, kadis, ItemRef::Attachment(naskah::sop::Attachment::ManualBook), "x.pdf", None, clock(minute));
         assert!(error.is_err());
