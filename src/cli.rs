@@ -9,9 +9,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, ConfigError, Overrides};
+use chrono::NaiveDate;
+
+use crate::config::{Config, ConfigError, DatabaseUrl, Overrides};
 use crate::db::{Db, DbError, migrate};
 use crate::letters::{self, LetterKind};
+use crate::numbering;
 use crate::sop::{self, Sop};
 use crate::{demo, telemetry, web};
 
@@ -54,6 +57,95 @@ enum Command {
     Letter {
         #[command(subcommand)]
         command: LetterCommand,
+    },
+    /// Letter numbers: preview a pattern, read and work on a register, benchmark issuing.
+    Number {
+        #[command(subcommand)]
+        command: NumberCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NumberCommand {
+    /// Print the number a pattern gives (no database).
+    Preview {
+        /// Tokens: {kka} {seq} {seq:N} {sub} {unit} {series} {sifat_code} {month:roman} {month} {year}.
+        #[arg(long)]
+        pattern: String,
+        #[arg(long)]
+        seq: u32,
+        /// A sisipan's sub-number (written with its dot: .8).
+        #[arg(long, default_value_t = 0)]
+        sub: u32,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: NaiveDate,
+        /// A token's value, such as kka=500.12.6 or unit="Bid. Layanan E-Gov".
+        #[arg(long = "set", value_name = "TOKEN=VALUE")]
+        values: Vec<String>,
+    },
+    /// Print a register's log (or CSV with --csv).
+    List {
+        #[arg(long)]
+        office: String,
+        #[arg(long)]
+        register: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<NaiveDate>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: Option<NaiveDate>,
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Number a letter, as a person of the secretariat.
+    Issue {
+        #[arg(long)]
+        office: String,
+        #[arg(long)]
+        register: String,
+        #[arg(long)]
+        letter: i64,
+        /// The secretariat member issuing the number (username).
+        #[arg(long = "as", value_name = "USERNAME")]
+        actor: String,
+        /// The letter's date (default: today in the office's time zone).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+    },
+    /// Void a number, keeping it in the log with the reason.
+    Void {
+        #[arg(long)]
+        number: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        actor: String,
+    },
+    /// Issue COUNT numbers from CLIENTS concurrent clients through the HTTP API of a server this
+    /// command starts, then check the register; prints issued=, duplicates=, gaps=, rate=.
+    Bench {
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        #[arg(long, default_value_t = 5000)]
+        count: usize,
+        /// The database (default: a new SQLite file in a temporary directory).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Make an API token for a person; it is printed once and cannot be read back.
+    Create {
+        #[arg(long, value_name = "USERNAME")]
+        user: String,
+        #[arg(long, default_value = "api")]
+        name: String,
     },
 }
 
@@ -163,6 +255,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Letter { command } = &cli.command {
         return letter_command(command, cli.config.clone());
     }
+    if let Command::Number { command: NumberCommand::Preview { pattern, seq, sub, date, values } } = &cli.command {
+        return preview(pattern, *seq, *sub, *date, values);
+    }
     let mut overrides = Overrides {
         config_file: cli.config,
         bind: None,
@@ -194,6 +289,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 "demo data: {} office(s) and {} person(s) created",
                 summary.offices_created, summary.people_created
             );
+            Ok(())
+        }
+        Command::Number { command } => {
+            let config = Config::load(&overrides)?;
+            number_command(&config, &command)
+        }
+        Command::Token { command: TokenCommand::Create { user, name } } => {
+            let config = Config::load(&overrides)?;
+            let (db, _) = open_migrated(&config)?;
+            let mut conn = db.get()?;
+            let person = crate::people::find_by_username(&mut conn, &user)?
+                .ok_or_else(|| Failure::Usage(format!("no person with username '{user}'")))?;
+            let token = crate::tokens::create(&mut conn, person.id, &name).map_err(|e| Failure::Work(e.to_string()))?;
+            println!("{token}");
             Ok(())
         }
         Command::Sop { .. } | Command::Letter { .. } => {
@@ -253,6 +362,114 @@ fn sop_command(command: &SopCommand) -> Result<(), Failure> {
             } else {
                 print!("{}", sop::show(&sop));
             }
+            Ok(())
+        }
+    }
+}
+
+fn preview(pattern: &str, seq: u32, sub: u32, date: NaiveDate, values: &[String]) -> Result<(), Failure> {
+    let pattern = numbering::pattern::Pattern::parse(pattern).map_err(Failure::Usage)?;
+    let mut given = std::collections::BTreeMap::new();
+    for value in values {
+        let (token, text) = value
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("--set {value}: write TOKEN=VALUE")))?;
+        if !numbering::pattern::VALUE_TOKENS.contains(&token) {
+            return Err(Failure::Usage(format!(
+                "--set {value}: '{token}' is not a value token ({})",
+                numbering::pattern::VALUE_TOKENS.join(", ")
+            )));
+        }
+        given.insert(token.to_owned(), text.to_owned());
+    }
+    println!("{}", pattern.format(seq, sub, date, &given).map_err(Failure::Usage)?);
+    Ok(())
+}
+
+fn person_id(conn: &mut crate::db::DbConn, username: &str) -> Result<crate::ids::PersonId, Failure> {
+    Ok(crate::people::find_by_username(conn, username)?
+        .ok_or_else(|| Failure::Usage(format!("no person with username '{username}'")))?
+        .id)
+}
+
+fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failure> {
+    let work = |e: numbering::NumberingError| Failure::Work(e.to_string());
+    match command {
+        NumberCommand::Preview { .. } => unreachable!("handled before the configuration is read"),
+        NumberCommand::Bench { clients, count, database } => {
+            telemetry::init("warn", config.log_format);
+            let scratch = tempfile::tempdir().map_err(|e| Failure::Work(format!("no temporary directory: {e}")))?;
+            let url = match database {
+                Some(url) => DatabaseUrl::parse(url).map_err(|p| Failure::Config(ConfigError::new("--database", p)))?,
+                None => DatabaseUrl::Sqlite(scratch.path().join("bench.sqlite3")),
+            };
+            if *clients == 0 || *count == 0 {
+                return Err(Failure::Usage("--clients and --count must be at least 1".into()));
+            }
+            let settings = letters::store::Settings {
+                public_url: config.public_url.clone(),
+                tte_issuer: config.tte_issuer.clone(),
+                templates: None,
+            };
+            let outcome = numbering::bench::run(&url, *clients, *count, settings).map_err(|e| Failure::Work(e.to_string()))?;
+            println!("{}", outcome.line());
+            if outcome.duplicates > 0 || outcome.gaps > 0 || outcome.issued != *count || outcome.failed_requests > 0 {
+                return Err(Failure::Work(format!(
+                    "the register does not hold {count} numbers once each ({} request(s) failed)",
+                    outcome.failed_requests
+                )));
+            }
+            Ok(())
+        }
+        NumberCommand::List { office, register, from, to, csv } => {
+            let (db, _) = open_migrated(config)?;
+            let mut conn = db.get()?;
+            let office = crate::office::find_by_code(&mut conn, office)?
+                .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
+            let register = numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
+            let numbers = numbering::log(
+                &mut conn,
+                register.id,
+                from.unwrap_or(NaiveDate::MIN),
+                to.unwrap_or(NaiveDate::MAX),
+            )
+            .map_err(work)?;
+            if *csv {
+                print!("{}", numbering::csv(&numbers));
+            } else {
+                for n in &numbers {
+                    let note = n.void_reason.as_deref().or(n.reason.as_deref()).unwrap_or_default();
+                    println!("{:<40} {} {:<8} {}", n.number, n.letter_date, n.status, note);
+                }
+            }
+            Ok(())
+        }
+        NumberCommand::Issue { office, register, letter, actor, date } => {
+            let (db, _) = open_migrated(config)?;
+            let mut conn = db.get()?;
+            let office = crate::office::find_by_code(&mut conn, office)?
+                .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
+            let actor = person_id(&mut conn, actor)?;
+            let register = numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
+            let date = date.unwrap_or_else(|| (chrono::Utc::now().naive_utc() + office.zone().offset()).date());
+            let letter = crate::ids::LetterId(*letter);
+            let issued = numbering::issue(&mut conn, register.id, letter, date, actor, crate::db::now()).map_err(work)?;
+            let settings = letters::store::Settings {
+                public_url: config.public_url.clone(),
+                tte_issuer: config.tte_issuer.clone(),
+                templates: None,
+            };
+            letters::store::add_numbered_revision(&mut conn, letter, actor, &settings)
+                .map_err(|e| Failure::Work(format!("number {} issued, but the PDF was not renewed: {e}", issued.number)))?;
+            println!("{}", issued.number);
+            Ok(())
+        }
+        NumberCommand::Void { number, reason, actor } => {
+            let (db, _) = open_migrated(config)?;
+            let mut conn = db.get()?;
+            let actor = person_id(&mut conn, actor)?;
+            let voided = numbering::void(&mut conn, *number, reason, actor, crate::db::now()).map_err(work)?;
+            println!("{} void: {}", voided.number, voided.void_reason.unwrap_or_default());
             Ok(())
         }
     }
@@ -382,7 +599,12 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         );
     }
     actix_web::rt::System::new().block_on(async {
-        let (server, addr) = web::start(listener, db)
+        let settings = letters::store::Settings {
+            public_url: config.public_url.clone(),
+            tte_issuer: config.tte_issuer.clone(),
+            templates: None,
+        };
+        let (server, addr) = web::start(listener, db, settings)
             .map_err(|e| Failure::Work(format!("cannot start the web server: {e}")))?;
         // The one line on standard output: tests and scripts read the port from it.
         let mut stdout = std::io::stdout();

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::audit::{self, Event};
 use crate::db::{DbConn, write_transaction};
 use crate::ids::{OfficeId, PersonId};
+use crate::numbering::{self, RegisterKind};
 use crate::office::{self, NewOffice, TimeZone};
 use crate::people::{self, NewPerson, Nip};
 use crate::workflow::{self, WorkflowError};
@@ -32,6 +33,8 @@ struct DemoOffice {
     sop: &'static str,
     /// The agency that files the demo requests.
     applicant_organization: &'static str,
+    /// The outgoing register: its pattern and the values of its tokens.
+    register: (&'static str, &'static [(&'static str, &'static str)]),
 }
 
 /// Letterhead data from the seeds in `../shared/seeds/`. Where a seed leaves a field out, it is
@@ -54,6 +57,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi, Informatika, Statistik dan Persandian",
         sop: include_str!("../sops/banggai-hosting.xml"),
         applicant_organization: "Dinas Kesehatan Kabupaten Banggai",
+        register: ("{kka}/{seq}/{unit}", &[("kka", "500.12.6"), ("unit", "Bid. Layanan E-Gov")]),
     },
     // Seed 001: SOP 555/129/Dikominfotik-2021, Provinsi Sumatera Barat. The seed gives no
     // address; street, postal code and website here are demo values.
@@ -73,6 +77,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi, Informatika dan Statistik",
         sop: include_str!("../sops/sumbar-hosting.xml"),
         applicant_organization: "Dinas Pendidikan Provinsi Sumatera Barat",
+        register: ("{kka}/{seq}/{unit}-{year}", &[("kka", "555"), ("unit", "Dikominfotik")]),
     },
     // Seed 002: SOP 500.4/40.8/DKIP/II/2025, Provinsi Maluku Utara. The seed does not name the
     // head of office; the demo head is invented and says so in the name.
@@ -92,6 +97,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi, Informatika dan Persandian",
         sop: include_str!("../sops/malut-hosting.xml"),
         applicant_organization: "Badan Pendapatan Daerah Provinsi Maluku Utara",
+        register: ("{kka}/{seq}{sub}/{unit}/{month:roman}/{year}", &[("kka", "500.4"), ("unit", "DKIP")]),
     },
     // Seed 003: Kabupaten Bolaang Mongondow Utara (2021); the seat of the regency is Boroko,
     // the address a demo value.
@@ -111,6 +117,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi Informatika dan Persandian",
         sop: include_str!("../sops/bolmut-hosting.xml"),
         applicant_organization: "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bolaang Mongondow Utara",
+        register: ("{sifat_code}/{kka}/{seq}/{unit}/{month:roman}/{year}", &[("kka", "500.12"), ("unit", "Diskominfo-BMU")]),
     },
     // Seed 004: SOP 067/28/SOP/DKISP/2022, Kota Tarakan. The seed prints the head's NIP with
     // 19 digits ("1975051619950111001"), one too many; the demo uses the 18-digit reading.
@@ -131,6 +138,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi, Informatika, Statistik dan Persandian",
         sop: include_str!("../sops/tarakan-hosting.xml"),
         applicant_organization: "Badan Perencanaan Pembangunan Daerah Kota Tarakan",
+        register: ("{kka}/{seq}/{series}/{unit}/{year}", &[("kka", "500.12"), ("series", "Apl"), ("unit", "DKISP")]),
     },
 ];
 
@@ -273,6 +281,8 @@ pub fn create(conn: &mut DbConn) -> Result<Summary, DemoError> {
                 let id = ensure_person(conn, office_id, &person, &mut summary)?;
                 people::grant_role(conn, id, office_id, &role.id)?;
             }
+            ensure_secretariat(conn, demo, office_index, office_id, &mut summary)?;
+            ensure_registers(conn, demo, office_id)?;
         }
         Ok(summary)
     })
@@ -317,6 +327,64 @@ fn ensure_office(
     )?;
     summary.offices_created += 1;
     Ok(id)
+}
+
+/// naskah's own secretariat role, which numbers letters: given to the person the SOP names for
+/// the secretariat's work, or to a demo secretary where the SOP names none.
+fn ensure_secretariat(
+    conn: &mut DbConn,
+    demo: &DemoOffice,
+    office_index: usize,
+    office: OfficeId,
+    summary: &mut Summary,
+) -> Result<(), DemoError> {
+    const SECRETARIES: [&str; 5] = [
+        "Nur Wahidah Mokoagow, A.Md",
+        "Yusnita Rahman, S.AP",
+        "Marlina Hi. Ahmad, A.Md",
+        "Deby Paputungan, S.Sos",
+        "Ratna Sari Dewi, S.E.",
+    ];
+    let username = match demo.code {
+        "tarakan" => "tarakan.bagian_umum".to_owned(),
+        code => format!("{code}.sekretariat"),
+    };
+    let nip = staff_nip(100 + office_index);
+    let person = DemoPerson {
+        username,
+        full_name: SECRETARIES[office_index % SECRETARIES.len()],
+        nip: Some(&nip),
+        position: Some("Pengadministrasi Umum (Sekretariat)"),
+        organization: None,
+    };
+    let id = ensure_person(conn, office, &person, summary)?;
+    people::grant_role(conn, id, office, numbering::SECRETARIAT)?;
+    Ok(())
+}
+
+/// The office's outgoing register, in its seed's format, and its agenda book.
+fn ensure_registers(conn: &mut DbConn, demo: &DemoOffice, office: OfficeId) -> Result<(), DemoError> {
+    let (pattern, values) = demo.register;
+    let registers = [
+        ("keluar", "Surat Keluar", RegisterKind::Outgoing, pattern, values),
+        ("agenda", "Buku Agenda Surat Masuk", RegisterKind::Agenda, "{seq:4}", &[][..]),
+    ];
+    for (code, name, kind, pattern, values) in registers {
+        if numbering::register_by_code(conn, office, code).is_ok() {
+            continue;
+        }
+        let new = numbering::NewRegister {
+            office,
+            code,
+            name,
+            kind,
+            pattern,
+            values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            letter_kind: None,
+        };
+        numbering::create_register(conn, &new, None).map_err(|e| DemoError::Data(e.to_string()))?;
+    }
+    Ok(())
 }
 
 struct DemoPerson<'a> {

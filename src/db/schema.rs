@@ -219,6 +219,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> Int8,
+        person_id -> Int8,
+        name -> Text,
+        token_sha256 -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(person_roles -> people (person_id));
 diesel::joinable!(person_roles -> offices (office_id));
 diesel::joinable!(sop_versions -> offices (office_id));
@@ -242,6 +253,7 @@ diesel::joinable!(request_steps -> requests (request_id));
 diesel::joinable!(request_steps -> people (completed_by));
 diesel::joinable!(request_items -> requests (request_id));
 diesel::joinable!(request_items -> people (created_by));
+diesel::joinable!(api_tokens -> people (person_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     offices,
@@ -259,4 +271,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     office_holidays,
     request_steps,
     request_items,
+    api_tokens,
 );

@@ -157,6 +157,74 @@ pub fn create(
     })
 }
 
+/// After a letter is numbered, renders it again with its number and appends the result as a
+/// revision "numbered", in its own transaction. A letter without a generated PDF (an incoming
+/// letter in the agenda book, a letter made outside naskah) has none to renew and is left as it
+/// is. Should the process stop between the two transactions, the letter is numbered without the
+/// numbered revision; signing renders it from the stored data first.
+pub fn add_numbered_revision(
+    conn: &mut DbConn,
+    letter: LetterId,
+    actor: PersonId,
+    settings: &Settings,
+) -> Result<Option<i32>, LetterError> {
+    let last: Option<i32> = letter_revisions::table
+        .filter(letter_revisions::letter_id.eq(letter))
+        .select(diesel::dsl::max(letter_revisions::revision))
+        .first(conn)?;
+    let Some(last) = last else { return Ok(None) };
+    let (office_id, kind, public_id, fields): (OfficeId, String, String, String) = letters::table
+        .find(letter)
+        .select((letters::office_id, letters::kind, letters::public_id, letters::fields))
+        .first(conn)?;
+    let office = crate::office::find(conn, office_id)?;
+    let letterhead = super::letterhead_of(&office)?;
+    let kind: LetterKind = kind
+        .parse()
+        .map_err(|e: String| LetterError::Render(RenderError::Unreadable { file: "letters.kind".into(), problem: e }))?;
+    let data: Value = serde_json::from_str(&fields).unwrap_or(Value::Null);
+    let (template, file) = super::template(kind, settings.templates.as_deref())?;
+    let electronic = Electronic {
+        verification_url: format!("{}/verifikasi/{public_id}", settings.public_url),
+        issuer: settings.tte_issuer.clone(),
+    };
+    let at = crate::db::now();
+    let info = Info {
+        title: format!("{}: {}", kind.name(), text(&data, "hal")),
+        author: letterhead.name.clone(),
+        created: at,
+        document_id: public_id,
+    };
+    let rendered = super::render(&template, &file, &data, &letterhead, &electronic, &info)?;
+    let sha256 = sha256_hex(&rendered.pdf);
+    let revision = last + 1;
+    write_transaction(conn, |conn| {
+        diesel::insert_into(letter_revisions::table)
+            .values((
+                letter_revisions::letter_id.eq(letter),
+                letter_revisions::revision.eq(revision),
+                letter_revisions::purpose.eq("numbered"),
+                letter_revisions::sha256.eq(&sha256),
+                letter_revisions::size.eq(rendered.pdf.len() as i64),
+                letter_revisions::pdf.eq(&rendered.pdf),
+                letter_revisions::actor_id.eq(actor),
+                letter_revisions::created_at.eq(at),
+            ))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(office_id),
+                action: "letter.revised",
+                subject: format!("letter:{letter}"),
+                detail: serde_json::json!({ "revision": revision, "purpose": "numbered", "sha256": sha256 }),
+            },
+        )?;
+        Ok(Some(revision))
+    })
+}
+
 /// The letters of `request` in the order they were made: permohonan, disposisi, …, berita acara.
 pub fn chain(conn: &mut DbConn, request: RequestId) -> QueryResult<Vec<LetterSummary>> {
     letters::table

@@ -3,7 +3,10 @@
 //!
 //! Each surface has its own route table (`fn configure(cfg: &mut ServiceConfig)`), mounted here.
 
+mod auth;
+pub mod error;
 mod health;
+mod numbers;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -21,18 +24,27 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
+    /// What generating a letter needs: the public address for its QR code, the certificate
+    /// issuer for its footer.
+    pub letters: crate::letters::store::Settings,
 }
 
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything
 /// else starts) and returns the server, not yet awaited, with the address it listens on.
-pub fn start(listener: TcpListener, db: Db) -> std::io::Result<(Server, SocketAddr)> {
+pub fn start(
+    listener: TcpListener,
+    db: Db,
+    letters: crate::letters::store::Settings,
+) -> std::io::Result<(Server, SocketAddr)> {
     let local = listener.local_addr()?;
-    let state = web::Data::new(AppState { db });
+    let state = web::Data::new(AppState { db, letters });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(error::json_config())
             .wrap(from_fn(log_request))
             .configure(health::configure)
+            .configure(numbers::configure)
     })
     .listen(listener)?
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())

@@ -104,7 +104,7 @@ CREATE TABLE letter_revisions (
     id INTEGER PRIMARY KEY,
     letter_id BIGINT NOT NULL REFERENCES letters (id),
     revision INTEGER NOT NULL,
-    purpose TEXT NOT NULL CHECK (purpose IN ('generated', 'paraf', 'signature', 'ltv', 'timestamp')),
+    purpose TEXT NOT NULL CHECK (purpose IN ('generated', 'numbered', 'paraf', 'signature', 'ltv', 'timestamp')),
     sha256 TEXT NOT NULL,
     size BIGINT NOT NULL,
     pdf BLOB NOT NULL,

@@ -1,0 +1,630 @@
+//! Letter numbers and the agenda book. The secretariat numbers every outgoing letter before it
+//! is signed, and every incoming letter gets a nomor agenda; each register counts per calendar
+//! year, and a number issued twice or lost is a legal defect.
+//!
+//! How that holds: a number is issued in the same write transaction that records it against its
+//! letter, and the counter row of the register's year is incremented first in that transaction,
+//! so concurrent issuers queue on it (a row lock on PostgreSQL, the write lock on SQLite) and a
+//! transaction that does not commit takes its number with it. The table's unique key on
+//! (register, year, seq, sub) makes a duplicate impossible even for a bug.
+
+pub mod bench;
+pub mod pattern;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer};
+use serde::Serialize;
+
+use crate::audit::{self, Event};
+use crate::db::schema::{issued_numbers, letters, number_registers};
+use crate::db::{DbConn, write_transaction};
+use crate::ids::{LetterId, OfficeId, PersonId, RegisterId};
+use pattern::Pattern;
+
+/// The naskah role that assigns numbers, in each office.
+pub const SECRETARIAT: &str = "sekretariat";
+
+/// Why numbering refused. The messages are what the secretariat reads, in Indonesian.
+#[derive(Debug, thiserror::Error)]
+pub enum NumberingError {
+    #[error("hanya sekretariat kantor ini yang dapat memberi nomor")]
+    NotSecretariat,
+    #[error("buku register {0} tidak ditemukan")]
+    RegisterNotFound(String),
+    #[error("nomor {0} tidak ditemukan")]
+    NumberNotFound(i64),
+    #[error("surat {0} tidak ditemukan")]
+    LetterNotFound(LetterId),
+    #[error("surat {0} sudah bernomor")]
+    AlreadyNumbered(LetterId),
+    #[error("surat {0} sudah dibatalkan")]
+    LetterVoid(LetterId),
+    #[error("surat {letter} milik kantor lain")]
+    OtherOffice { letter: LetterId },
+    #[error("pola nomor tidak dapat dipakai: {0}")]
+    Pattern(String),
+    #[error(
+        "tanggal {date} lebih awal dari nomor terakhir ({latest}); gunakan nomor sisipan untuk surat yang ditanggalkan mundur"
+    )]
+    BackDated { date: NaiveDate, latest: NaiveDate },
+    #[error("nomor sisipan bertanggal {date} tidak boleh sesudah nomor terakhir ({latest})")]
+    InsertAfterLatest { date: NaiveDate, latest: NaiveDate },
+    #[error("belum ada nomor pada atau sebelum {0} di tahun itu untuk disisipi")]
+    NothingToInsertAfter(NaiveDate),
+    #[error("alasan wajib diisi")]
+    ReasonRequired,
+    #[error("nomor {0} sudah dibatalkan sebelumnya")]
+    AlreadyVoid(String),
+    #[error("nomor {number} berstatus {status}, bukan nomor cadangan")]
+    NotReserved { number: String, status: String },
+    #[error("jumlah nomor cadangan harus 1 sampai 500")]
+    ReservationSize,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub type Result<T> = std::result::Result<T, NumberingError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisterKind {
+    /// Outgoing letters (surat keluar).
+    Outgoing,
+    /// The incoming-mail book (buku agenda): nomor agenda.
+    Agenda,
+}
+
+impl RegisterKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            RegisterKind::Outgoing => "outgoing",
+            RegisterKind::Agenda => "agenda",
+        }
+    }
+}
+
+/// A register as stored.
+#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+#[diesel(table_name = number_registers)]
+pub struct Register {
+    pub id: RegisterId,
+    pub office_id: OfficeId,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub pattern: String,
+    /// The values of the pattern's tokens, as a JSON object: kka, unit, series.
+    pub settings: String,
+    pub letter_kind: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl Register {
+    fn values(&self) -> BTreeMap<String, String> {
+        serde_json::from_str(&self.settings).unwrap_or_default()
+    }
+
+    fn parsed(&self) -> Result<Pattern> {
+        Pattern::parse(&self.pattern).map_err(NumberingError::Pattern)
+    }
+}
+
+/// A number in a register's log.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = issued_numbers)]
+pub struct IssuedNumber {
+    pub id: i64,
+    pub register_id: RegisterId,
+    pub year: i32,
+    pub seq: i32,
+    pub sub: i32,
+    pub number: String,
+    pub letter_date: NaiveDate,
+    /// issued (to a letter), reserved (for a letter made outside naskah), used, void.
+    pub status: String,
+    pub letter_id: Option<LetterId>,
+    pub reason: Option<String>,
+    pub issued_by: PersonId,
+    pub issued_at: NaiveDateTime,
+    pub void_reason: Option<String>,
+    pub voided_by: Option<PersonId>,
+    pub voided_at: Option<NaiveDateTime>,
+}
+
+/// A new register.
+#[derive(Clone, Debug)]
+pub struct NewRegister<'a> {
+    pub office: OfficeId,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub kind: RegisterKind,
+    pub pattern: &'a str,
+    pub values: BTreeMap<String, String>,
+    pub letter_kind: Option<&'a str>,
+}
+
+/// Creates a register after checking its pattern.
+pub fn create_register(conn: &mut DbConn, new: &NewRegister<'_>, actor: Option<PersonId>) -> Result<RegisterId> {
+    Pattern::parse(new.pattern).map_err(NumberingError::Pattern)?;
+    let settings = serde_json::to_string(&new.values).unwrap_or_else(|_| "{}".into());
+    write_transaction(conn, |conn| {
+        let id: RegisterId = diesel::insert_into(number_registers::table)
+            .values((
+                number_registers::office_id.eq(new.office),
+                number_registers::code.eq(new.code),
+                number_registers::name.eq(new.name),
+                number_registers::kind.eq(new.kind.id()),
+                number_registers::pattern.eq(new.pattern),
+                number_registers::settings.eq(&settings),
+                number_registers::letter_kind.eq(new.letter_kind),
+                number_registers::created_at.eq(crate::db::now()),
+            ))
+            .returning(number_registers::id)
+            .get_result(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor,
+                office: Some(new.office),
+                action: "register.created",
+                subject: format!("register:{id}"),
+                detail: serde_json::json!({ "code": new.code, "pattern": new.pattern, "values": new.values }),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+pub fn register(conn: &mut DbConn, id: RegisterId) -> Result<Register> {
+    number_registers::table
+        .find(id)
+        .select(Register::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| NumberingError::RegisterNotFound(id.to_string()))
+}
+
+pub fn register_by_code(conn: &mut DbConn, office: OfficeId, code: &str) -> Result<Register> {
+    number_registers::table
+        .filter(number_registers::office_id.eq(office))
+        .filter(number_registers::code.eq(code))
+        .select(Register::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| NumberingError::RegisterNotFound(code.to_owned()))
+}
+
+pub fn registers(conn: &mut DbConn, office: OfficeId) -> Result<Vec<Register>> {
+    Ok(number_registers::table
+        .filter(number_registers::office_id.eq(office))
+        .order(number_registers::code)
+        .select(Register::as_select())
+        .load(conn)?)
+}
+
+fn require_secretariat(conn: &mut DbConn, actor: PersonId, office: OfficeId) -> Result<()> {
+    if crate::people::roles_in(conn, actor, office)?.iter().any(|r| r == SECRETARIAT) {
+        Ok(())
+    } else {
+        Err(NumberingError::NotSecretariat)
+    }
+}
+
+#[derive(QueryableByName)]
+struct Counter {
+    #[diesel(sql_type = Integer)]
+    last_seq: i32,
+}
+
+/// Takes the next sequence number of `register` in `year`. The upsert locks the counter row
+/// until the transaction ends, so concurrent issuers queue here.
+fn next_seq(conn: &mut DbConn, register: RegisterId, year: i32, count: i32) -> Result<i32> {
+    const UPSERT: &str = "INSERT INTO register_counters (register_id, year, last_seq) VALUES ($1, $2, $3) \
+         ON CONFLICT (register_id, year) DO UPDATE SET last_seq = register_counters.last_seq + $3 \
+         RETURNING last_seq";
+    let query = diesel::sql_query(UPSERT)
+        .bind::<BigInt, _>(register.0)
+        .bind::<Integer, _>(year)
+        .bind::<Integer, _>(count);
+    let counter: Counter = match conn {
+        DbConn::Pg(pg) => query.get_result(pg)?,
+        DbConn::Sqlite(sqlite) => query.get_result(sqlite)?,
+    };
+    Ok(counter.last_seq)
+}
+
+/// The date of the latest main number of `register` in `year`.
+fn latest_date(conn: &mut DbConn, register: RegisterId, year: i32) -> Result<Option<NaiveDate>> {
+    Ok(issued_numbers::table
+        .filter(issued_numbers::register_id.eq(register))
+        .filter(issued_numbers::year.eq(year))
+        .filter(issued_numbers::sub.eq(0))
+        .select(diesel::dsl::max(issued_numbers::letter_date))
+        .first(conn)?)
+}
+
+/// The token values for a number: the register's, then the letter's classification code and
+/// sifat.
+fn values_for(register: &Register, letter: Option<(&Option<String>, &str)>) -> BTreeMap<String, String> {
+    let mut values = register.values();
+    if let Some((classification, sifat)) = letter {
+        if let Some(code) = classification.as_ref().filter(|c| !c.trim().is_empty()) {
+            values.insert("kka".into(), code.clone());
+        }
+        if let Some(code) = pattern::sifat_code(sifat) {
+            values.entry("sifat_code".into()).or_insert_with(|| code.to_owned());
+        }
+    }
+    values
+}
+
+fn insert_number(
+    conn: &mut DbConn,
+    register: &Register,
+    (year, seq, sub): (i32, i32, i32),
+    number: &str,
+    date: NaiveDate,
+    status: &str,
+    letter: Option<LetterId>,
+    reason: Option<&str>,
+    actor: PersonId,
+    at: NaiveDateTime,
+) -> Result<IssuedNumber> {
+    Ok(diesel::insert_into(issued_numbers::table)
+        .values((
+            issued_numbers::register_id.eq(register.id),
+            issued_numbers::year.eq(year),
+            issued_numbers::seq.eq(seq),
+            issued_numbers::sub.eq(sub),
+            issued_numbers::number.eq(number),
+            issued_numbers::letter_date.eq(date),
+            issued_numbers::status.eq(status),
+            issued_numbers::letter_id.eq(letter),
+            issued_numbers::reason.eq(reason),
+            issued_numbers::issued_by.eq(actor),
+            issued_numbers::issued_at.eq(at),
+        ))
+        .returning(issued_numbers::id)
+        .get_result::<i64>(conn)
+        .map_err(NumberingError::from)
+        .and_then(|id| number_row(conn, id))?)
+}
+
+/// Loads `letter` for numbering: it must exist in the register's office, be neither numbered
+/// nor void. Returns its classification code and sifat.
+fn numberable(conn: &mut DbConn, letter: LetterId, office: OfficeId) -> Result<(Option<String>, String)> {
+    let (letter_office, status, classification, sifat): (OfficeId, String, Option<String>, String) = letters::table
+        .find(letter)
+        .select((letters::office_id, letters::status, letters::classification_code, letters::sifat))
+        .first(conn)
+        .optional()?
+        .ok_or(NumberingError::LetterNotFound(letter))?;
+    if letter_office != office {
+        return Err(NumberingError::OtherOffice { letter });
+    }
+    match status.as_str() {
+        "void" => Err(NumberingError::LetterVoid(letter)),
+        "draft" => Ok((classification, sifat)),
+        _ => Err(NumberingError::AlreadyNumbered(letter)),
+    }
+}
+
+/// Records `number` against `letter`: the letter becomes numbered, and its data carries the
+/// number and date for the revision that prints them.
+fn mark_letter(conn: &mut DbConn, letter: LetterId, number: &str, date: NaiveDate) -> Result<()> {
+    let fields: String = letters::table.find(letter).select(letters::fields).first(conn)?;
+    let mut data: serde_json::Value = serde_json::from_str(&fields).unwrap_or_else(|_| serde_json::json!({}));
+    if let Some(map) = data.as_object_mut() {
+        map.insert("number".into(), number.into());
+        map.insert("date".into(), date.format("%Y-%m-%d").to_string().into());
+    }
+    diesel::update(letters::table.find(letter))
+        .set((
+            letters::status.eq("numbered"),
+            letters::letter_date.eq(date),
+            letters::fields.eq(data.to_string()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Issues the next number of `register` to `letter`, dated `date`, as `actor`.
+pub fn issue(
+    conn: &mut DbConn,
+    register: RegisterId,
+    letter: LetterId,
+    date: NaiveDate,
+    actor: PersonId,
+    at: NaiveDateTime,
+) -> Result<IssuedNumber> {
+    write_transaction(conn, |conn| {
+        let register = self::register(conn, register)?;
+        require_secretariat(conn, actor, register.office_id)?;
+        let pattern = register.parsed()?;
+        let (classification, sifat) = numberable(conn, letter, register.office_id)?;
+        let values = values_for(&register, Some((&classification, &sifat)));
+        let year = date.year();
+        // The counter comes first: from here on, issuers of this register queue behind us.
+        let seq = next_seq(conn, register.id, year, 1)?;
+        if let Some(latest) = latest_date(conn, register.id, year)?
+            && date < latest
+        {
+            return Err(NumberingError::BackDated { date, latest });
+        }
+        let number = pattern
+            .format(seq as u32, 0, date, &values)
+            .map_err(NumberingError::Pattern)?;
+        let issued = insert_number(conn, &register, (year, seq, 0), &number, date, "issued", Some(letter), None, actor, at)?;
+        mark_letter(conn, letter, &number, date)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(register.office_id),
+                action: "number.issued",
+                subject: format!("letter:{letter}"),
+                detail: serde_json::json!({ "register": register.code, "number": number, "year": year, "seq": seq }),
+            },
+        )?;
+        Ok(issued)
+    })
+}
+
+/// A back-dated insert (nomor sisipan): the next sub-number of the last number issued on or
+/// before `date`, without moving the counter. Needs a reason, and is logged.
+pub fn insert(
+    conn: &mut DbConn,
+    register: RegisterId,
+    letter: LetterId,
+    date: NaiveDate,
+    reason: &str,
+    actor: PersonId,
+    at: NaiveDateTime,
+) -> Result<IssuedNumber> {
+    if reason.trim().is_empty() {
+        return Err(NumberingError::ReasonRequired);
+    }
+    write_transaction(conn, |conn| {
+        let register = self::register(conn, register)?;
+        require_secretariat(conn, actor, register.office_id)?;
+        let pattern = register.parsed()?;
+        let (classification, sifat) = numberable(conn, letter, register.office_id)?;
+        let year = date.year();
+        // Taking the counter row's lock (adding nothing) serialises us with issuers.
+        next_seq(conn, register.id, year, 0)?;
+        let latest = latest_date(conn, register.id, year)?.ok_or(NumberingError::NothingToInsertAfter(date))?;
+        if date > latest {
+            return Err(NumberingError::InsertAfterLatest { date, latest });
+        }
+        let base: (i32, NaiveDate) = issued_numbers::table
+            .filter(issued_numbers::register_id.eq(register.id))
+            .filter(issued_numbers::year.eq(year))
+            .filter(issued_numbers::sub.eq(0))
+            .filter(issued_numbers::letter_date.le(date))
+            .order(issued_numbers::seq.desc())
+            .select((issued_numbers::seq, issued_numbers::letter_date))
+            .first(conn)
+            .optional()?
+            .ok_or(NumberingError::NothingToInsertAfter(date))?;
+        let last_sub: Option<i32> = issued_numbers::table
+            .filter(issued_numbers::register_id.eq(register.id))
+            .filter(issued_numbers::year.eq(year))
+            .filter(issued_numbers::seq.eq(base.0))
+            .select(diesel::dsl::max(issued_numbers::sub))
+            .first(conn)?;
+        let sub = last_sub.unwrap_or(0) + 1;
+        let values = values_for(&register, Some((&classification, &sifat)));
+        let number = pattern
+            .format(base.0 as u32, sub as u32, date, &values)
+            .map_err(NumberingError::Pattern)?;
+        let issued = insert_number(
+            conn,
+            &register,
+            (year, base.0, sub),
+            &number,
+            date,
+            "issued",
+            Some(letter),
+            Some(reason.trim()),
+            actor,
+            at,
+        )?;
+        mark_letter(conn, letter, &number, date)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(register.office_id),
+                action: "number.inserted",
+                subject: format!("letter:{letter}"),
+                detail: serde_json::json!({ "register": register.code, "number": number, "after": base.0, "sub": sub, "reason": reason.trim() }),
+            },
+        )?;
+        Ok(issued)
+    })
+}
+
+/// Reserves `count` consecutive numbers for letters made outside naskah. Each ends as used
+/// (with what it was used for) or void.
+pub fn reserve(
+    conn: &mut DbConn,
+    register: RegisterId,
+    count: u32,
+    date: NaiveDate,
+    reason: &str,
+    actor: PersonId,
+    at: NaiveDateTime,
+) -> Result<Vec<IssuedNumber>> {
+    if reason.trim().is_empty() {
+        return Err(NumberingError::ReasonRequired);
+    }
+    if !(1..=500).contains(&count) {
+        return Err(NumberingError::ReservationSize);
+    }
+    write_transaction(conn, |conn| {
+        let register = self::register(conn, register)?;
+        require_secretariat(conn, actor, register.office_id)?;
+        let pattern = register.parsed()?;
+        let values = values_for(&register, None);
+        let year = date.year();
+        let last = next_seq(conn, register.id, year, count as i32)?;
+        if let Some(latest) = latest_date(conn, register.id, year)?
+            && date < latest
+        {
+            return Err(NumberingError::BackDated { date, latest });
+        }
+        let mut reserved = Vec::with_capacity(count as usize);
+        for seq in last - count as i32 + 1..=last {
+            let number = pattern.format(seq as u32, 0, date, &values).map_err(NumberingError::Pattern)?;
+            reserved.push(insert_number(
+                conn,
+                &register,
+                (year, seq, 0),
+                &number,
+                date,
+                "reserved",
+                None,
+                Some(reason.trim()),
+                actor,
+                at,
+            )?);
+        }
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(register.office_id),
+                action: "number.reserved",
+                subject: format!("register:{}", register.id),
+                detail: serde_json::json!({
+                    "first": reserved.first().map(|n| &n.number),
+                    "last": reserved.last().map(|n| &n.number),
+                    "count": count,
+                    "reason": reason.trim(),
+                }),
+            },
+        )?;
+        Ok(reserved)
+    })
+}
+
+fn number_row(conn: &mut DbConn, id: i64) -> Result<IssuedNumber> {
+    issued_numbers::table
+        .find(id)
+        .select(IssuedNumber::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(NumberingError::NumberNotFound(id))
+}
+
+/// Marks a reserved number used, with what it was used for.
+pub fn use_reserved(conn: &mut DbConn, id: i64, used_for: &str, actor: PersonId) -> Result<IssuedNumber> {
+    if used_for.trim().is_empty() {
+        return Err(NumberingError::ReasonRequired);
+    }
+    write_transaction(conn, |conn| {
+        let number = number_row(conn, id)?;
+        let register = register(conn, number.register_id)?;
+        require_secretariat(conn, actor, register.office_id)?;
+        if number.status != "reserved" {
+            return Err(NumberingError::NotReserved { number: number.number, status: number.status });
+        }
+        let reason = format!("{} | dipakai untuk: {}", number.reason.clone().unwrap_or_default(), used_for.trim());
+        diesel::update(issued_numbers::table.find(id))
+            .set((issued_numbers::status.eq("used"), issued_numbers::reason.eq(&reason)))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(register.office_id),
+                action: "number.used",
+                subject: format!("number:{id}"),
+                detail: serde_json::json!({ "number": number.number, "used_for": used_for.trim() }),
+            },
+        )?;
+        number_row(conn, id)
+    })
+}
+
+/// Voids a number, which keeps it in the log with its reason; its letter is voided with it.
+pub fn void(conn: &mut DbConn, id: i64, reason: &str, actor: PersonId, at: NaiveDateTime) -> Result<IssuedNumber> {
+    if reason.trim().is_empty() {
+        return Err(NumberingError::ReasonRequired);
+    }
+    write_transaction(conn, |conn| {
+        let number = number_row(conn, id)?;
+        let register = register(conn, number.register_id)?;
+        require_secretariat(conn, actor, register.office_id)?;
+        if number.status == "void" {
+            return Err(NumberingError::AlreadyVoid(number.number));
+        }
+        diesel::update(issued_numbers::table.find(id))
+            .set((
+                issued_numbers::status.eq("void"),
+                issued_numbers::void_reason.eq(reason.trim()),
+                issued_numbers::voided_by.eq(actor),
+                issued_numbers::voided_at.eq(at),
+            ))
+            .execute(conn)?;
+        if let Some(letter) = number.letter_id {
+            diesel::update(letters::table.find(letter))
+                .set((letters::status.eq("void"), letters::voided_at.eq(at), letters::void_reason.eq(reason.trim())))
+                .execute(conn)?;
+        }
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(register.office_id),
+                action: "number.voided",
+                subject: format!("number:{id}"),
+                detail: serde_json::json!({ "number": number.number, "letter": number.letter_id, "reason": reason.trim() }),
+            },
+        )?;
+        number_row(conn, id)
+    })
+}
+
+/// The log of `register` for letters dated `from` to `to` (inclusive), in number order.
+pub fn log(conn: &mut DbConn, register: RegisterId, from: NaiveDate, to: NaiveDate) -> Result<Vec<IssuedNumber>> {
+    Ok(issued_numbers::table
+        .filter(issued_numbers::register_id.eq(register))
+        .filter(issued_numbers::letter_date.ge(from))
+        .filter(issued_numbers::letter_date.le(to))
+        .order((issued_numbers::year, issued_numbers::seq, issued_numbers::sub))
+        .select(IssuedNumber::as_select())
+        .load(conn)?)
+}
+
+/// The log as CSV, one number a line, with a header.
+pub fn csv(numbers: &[IssuedNumber]) -> String {
+    let field = |text: &str| {
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut out = String::from("nomor,tahun,urut,sisipan,tanggal,status,surat,keterangan,alasan_batal,diberikan_pada\r\n");
+    for n in numbers {
+        out.push_str(&[
+            field(&n.number),
+            n.year.to_string(),
+            n.seq.to_string(),
+            n.sub.to_string(),
+            n.letter_date.to_string(),
+            n.status.clone(),
+            n.letter_id.map(|l| l.to_string()).unwrap_or_default(),
+            field(n.reason.as_deref().unwrap_or_default()),
+            field(n.void_reason.as_deref().unwrap_or_default()),
+            n.issued_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        ]
+        .join(","));
+        out.push_str("\r\n");
+    }
+    out
+}

@@ -1,0 +1,284 @@
+//! The numbering API: the secretariat numbers letters (and inserts back-dated ones), reserves
+//! blocks of numbers for letters made outside naskah, voids numbers, and reads a register's log
+//! as JSON or CSV. Every call checks the caller's role in the office that owns the object; an
+//! object of an office the caller has no role in is answered 404.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::db::DbConn;
+use crate::db::schema::{issued_numbers, letters, offices};
+use crate::ids::{LetterId, OfficeId, PersonId};
+use crate::numbering::{self, NumberingError};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/letters/{id}/number", web::post().to(number_letter))
+        .route("/api/v1/letters/{id}/number/insert", web::post().to(insert_letter))
+        .route("/api/v1/offices/{office}/registers/{register}/reservations", web::post().to(reserve))
+        .route("/api/v1/offices/{office}/registers/{register}/numbers", web::get().to(list))
+        .route("/api/v1/numbers/{id}/void", web::post().to(void))
+        .route("/api/v1/numbers/{id}/use", web::post().to(use_reserved));
+}
+
+impl From<NumberingError> for ApiError {
+    fn from(error: NumberingError) -> Self {
+        use NumberingError as E;
+        let (status, code) = match &error {
+            E::NotSecretariat => (StatusCode::FORBIDDEN, "forbidden"),
+            E::RegisterNotFound(_) | E::NumberNotFound(_) | E::LetterNotFound(_) | E::OtherOffice { .. } => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            E::AlreadyNumbered(_) | E::LetterVoid(_) | E::AlreadyVoid(_) | E::NotReserved { .. } => {
+                (StatusCode::CONFLICT, "conflict")
+            }
+            E::Pattern(_)
+            | E::BackDated { .. }
+            | E::InsertAfterLatest { .. }
+            | E::NothingToInsertAfter(_)
+            | E::ReasonRequired
+            | E::ReservationSize => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            E::Database(cause) => return ApiError::internal(cause),
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+/// Refuses, as "not found", an office the caller holds no role in.
+fn visible(conn: &mut DbConn, caller: PersonId, office: OfficeId, what: &str) -> Result<(), ApiError> {
+    if crate::people::roles_in(conn, caller, office)?.is_empty() {
+        Err(ApiError::not_found(what))
+    } else {
+        Ok(())
+    }
+}
+
+fn office_by_code(conn: &mut DbConn, code: &str) -> Result<OfficeId, ApiError> {
+    offices::table
+        .filter(offices::code.eq(code))
+        .select(offices::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("kantor"))
+}
+
+fn letter_office(conn: &mut DbConn, caller: PersonId, letter: LetterId) -> Result<OfficeId, ApiError> {
+    let office: OfficeId = letters::table
+        .find(letter)
+        .select(letters::office_id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("surat"))?;
+    visible(conn, caller, office, "surat")?;
+    Ok(office)
+}
+
+/// Prints the new number into the letter's PDF. The number stands whatever happens here: a
+/// failure is logged, and signing renders the letter from its stored data again.
+fn renew_pdf(conn: &mut DbConn, letter: LetterId, actor: PersonId, settings: &crate::letters::store::Settings) {
+    if let Err(error) = crate::letters::store::add_numbered_revision(conn, letter, actor, settings) {
+        tracing::error!(%letter, %error, "the numbered letter's PDF could not be rendered");
+    }
+}
+
+/// Today in the office's time zone.
+fn today(conn: &mut DbConn, office: OfficeId) -> Result<NaiveDate, ApiError> {
+    let zone = crate::office::find(conn, office)?.zone();
+    Ok((chrono::Utc::now().naive_utc() + zone.offset()).date())
+}
+
+#[derive(Deserialize)]
+struct NumberBody {
+    register: String,
+    date: Option<NaiveDate>,
+}
+
+async fn number_letter(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<NumberBody>,
+) -> Result<HttpResponse, ApiError> {
+    let letter = LetterId(path.into_inner());
+    let body = body.into_inner();
+    let settings = state.letters.clone();
+    let issued = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = letter_office(conn, caller.person, letter)?;
+            let register = numbering::register_by_code(conn, office, &body.register)?;
+            let date = match body.date {
+                Some(date) => date,
+                None => today(conn, office)?,
+            };
+            let issued = numbering::issue(conn, register.id, letter, date, caller.person, crate::db::now())?;
+            renew_pdf(conn, letter, caller.person, &settings);
+            Ok(issued)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(issued))
+}
+
+#[derive(Deserialize)]
+struct InsertBody {
+    register: String,
+    date: NaiveDate,
+    reason: String,
+}
+
+async fn insert_letter(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<InsertBody>,
+) -> Result<HttpResponse, ApiError> {
+    let letter = LetterId(path.into_inner());
+    let body = body.into_inner();
+    let settings = state.letters.clone();
+    let issued = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = letter_office(conn, caller.person, letter)?;
+            let register = numbering::register_by_code(conn, office, &body.register)?;
+            let issued =
+                numbering::insert(conn, register.id, letter, body.date, &body.reason, caller.person, crate::db::now())?;
+            renew_pdf(conn, letter, caller.person, &settings);
+            Ok(issued)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(issued))
+}
+
+#[derive(Deserialize)]
+struct ReserveBody {
+    count: u32,
+    date: Option<NaiveDate>,
+    reason: String,
+}
+
+async fn reserve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<ReserveBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (office, register) = path.into_inner();
+    let body = body.into_inner();
+    let reserved = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_by_code(conn, &office)?;
+            visible(conn, caller.person, office, "kantor")?;
+            let register = numbering::register_by_code(conn, office, &register)?;
+            let date = match body.date {
+                Some(date) => date,
+                None => today(conn, office)?,
+            };
+            Ok(numbering::reserve(conn, register.id, body.count, date, &body.reason, caller.person, crate::db::now())?)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(reserved))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    format: Option<String>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (office, register) = path.into_inner();
+    let query = query.into_inner();
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => return Err(ApiError::bad_request(format!("format '{other}' bukan json atau csv"))),
+    };
+    let numbers = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_by_code(conn, &office)?;
+            visible(conn, caller.person, office, "kantor")?;
+            let register = numbering::register_by_code(conn, office, &register)?;
+            let from = query.from.unwrap_or(NaiveDate::MIN);
+            let to = query.to.unwrap_or(NaiveDate::MAX);
+            Ok(numbering::log(conn, register.id, from, to)?)
+        })
+        .await?;
+    Ok(if csv {
+        HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(numbering::csv(&numbers))
+    } else {
+        HttpResponse::Ok().json(numbers)
+    })
+}
+
+/// The office of a number, checked against the caller.
+fn number_office(conn: &mut DbConn, caller: PersonId, id: i64) -> Result<(), ApiError> {
+    let register = issued_numbers::table
+        .find(id)
+        .select(issued_numbers::register_id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("nomor"))?;
+    let office = numbering::register(conn, register)?.office_id;
+    visible(conn, caller, office, "nomor")
+}
+
+#[derive(Deserialize)]
+struct VoidBody {
+    reason: String,
+}
+
+async fn void(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<VoidBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let reason = body.into_inner().reason;
+    let voided = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            number_office(conn, caller.person, id)?;
+            Ok(numbering::void(conn, id, &reason, caller.person, crate::db::now())?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(voided))
+}
+
+#[derive(Deserialize)]
+struct UseBody {
+    used_for: String,
+}
+
+async fn use_reserved(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<UseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let used_for = body.into_inner().used_for;
+    let used = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            number_office(conn, caller.person, id)?;
+            Ok(numbering::use_reserved(conn, id, &used_for, caller.person)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(used))
+}
