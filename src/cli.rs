@@ -255,7 +255,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Letter { command } = &cli.command {
         return letter_command(command, cli.config.clone());
     }
-    if let Command::Number { command: NumberCommand::Preview { pattern, seq, sub, date, values } } = &cli.command {
+    if let Command::Number {
+        command:
+            NumberCommand::Preview {
+                pattern,
+                seq,
+                sub,
+                date,
+                values,
+            },
+    } = &cli.command
+    {
         return preview(pattern, *seq, *sub, *date, values);
     }
     let mut overrides = Overrides {
@@ -295,13 +305,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let config = Config::load(&overrides)?;
             number_command(&config, &command)
         }
-        Command::Token { command: TokenCommand::Create { user, name } } => {
+        Command::Token {
+            command: TokenCommand::Create { user, name },
+        } => {
             let config = Config::load(&overrides)?;
             let (db, _) = open_migrated(&config)?;
             let mut conn = db.get()?;
             let person = crate::people::find_by_username(&mut conn, &user)?
                 .ok_or_else(|| Failure::Usage(format!("no person with username '{user}'")))?;
-            let token = crate::tokens::create(&mut conn, person.id, &name).map_err(|e| Failure::Work(e.to_string()))?;
+            let token = crate::tokens::create(&mut conn, person.id, &name)
+                .map_err(|e| Failure::Work(e.to_string()))?;
             println!("{token}");
             Ok(())
         }
@@ -367,7 +380,13 @@ fn sop_command(command: &SopCommand) -> Result<(), Failure> {
     }
 }
 
-fn preview(pattern: &str, seq: u32, sub: u32, date: NaiveDate, values: &[String]) -> Result<(), Failure> {
+fn preview(
+    pattern: &str,
+    seq: u32,
+    sub: u32,
+    date: NaiveDate,
+    values: &[String],
+) -> Result<(), Failure> {
     let pattern = numbering::pattern::Pattern::parse(pattern).map_err(Failure::Usage)?;
     let mut given = std::collections::BTreeMap::new();
     for value in values {
@@ -382,11 +401,19 @@ fn preview(pattern: &str, seq: u32, sub: u32, date: NaiveDate, values: &[String]
         }
         given.insert(token.to_owned(), text.to_owned());
     }
-    println!("{}", pattern.format(seq, sub, date, &given).map_err(Failure::Usage)?);
+    println!(
+        "{}",
+        pattern
+            .format(seq, sub, date, &given)
+            .map_err(Failure::Usage)?
+    );
     Ok(())
 }
 
-fn person_id(conn: &mut crate::db::DbConn, username: &str) -> Result<crate::ids::PersonId, Failure> {
+fn person_id(
+    conn: &mut crate::db::DbConn,
+    username: &str,
+) -> Result<crate::ids::PersonId, Failure> {
     Ok(crate::people::find_by_username(conn, username)?
         .ok_or_else(|| Failure::Usage(format!("no person with username '{username}'")))?
         .id)
@@ -396,24 +423,37 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
     let work = |e: numbering::NumberingError| Failure::Work(e.to_string());
     match command {
         NumberCommand::Preview { .. } => unreachable!("handled before the configuration is read"),
-        NumberCommand::Bench { clients, count, database } => {
+        NumberCommand::Bench {
+            clients,
+            count,
+            database,
+        } => {
             telemetry::init("warn", config.log_format);
-            let scratch = tempfile::tempdir().map_err(|e| Failure::Work(format!("no temporary directory: {e}")))?;
+            let scratch = tempfile::tempdir()
+                .map_err(|e| Failure::Work(format!("no temporary directory: {e}")))?;
             let url = match database {
-                Some(url) => DatabaseUrl::parse(url).map_err(|p| Failure::Config(ConfigError::new("--database", p)))?,
+                Some(url) => DatabaseUrl::parse(url)
+                    .map_err(|p| Failure::Config(ConfigError::new("--database", p)))?,
                 None => DatabaseUrl::Sqlite(scratch.path().join("bench.sqlite3")),
             };
             if *clients == 0 || *count == 0 {
-                return Err(Failure::Usage("--clients and --count must be at least 1".into()));
+                return Err(Failure::Usage(
+                    "--clients and --count must be at least 1".into(),
+                ));
             }
             let settings = letters::store::Settings {
                 public_url: config.public_url.clone(),
                 tte_issuer: config.tte_issuer.clone(),
                 templates: None,
             };
-            let outcome = numbering::bench::run(&url, *clients, *count, settings).map_err(|e| Failure::Work(e.to_string()))?;
+            let outcome = numbering::bench::run(&url, *clients, *count, settings)
+                .map_err(|e| Failure::Work(e.to_string()))?;
             println!("{}", outcome.line());
-            if outcome.duplicates > 0 || outcome.gaps > 0 || outcome.issued != *count || outcome.failed_requests > 0 {
+            if outcome.duplicates > 0
+                || outcome.gaps > 0
+                || outcome.issued != *count
+                || outcome.failed_requests > 0
+            {
                 return Err(Failure::Work(format!(
                     "the register does not hold {count} numbers once each ({} request(s) failed)",
                     outcome.failed_requests
@@ -421,12 +461,19 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
             }
             Ok(())
         }
-        NumberCommand::List { office, register, from, to, csv } => {
+        NumberCommand::List {
+            office,
+            register,
+            from,
+            to,
+            csv,
+        } => {
             let (db, _) = open_migrated(config)?;
             let mut conn = db.get()?;
             let office = crate::office::find_by_code(&mut conn, office)?
                 .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
-            let register = numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
+            let register =
+                numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
             let numbers = numbering::log(
                 &mut conn,
                 register.id,
@@ -438,38 +485,76 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
                 print!("{}", numbering::csv(&numbers));
             } else {
                 for n in &numbers {
-                    let note = n.void_reason.as_deref().or(n.reason.as_deref()).unwrap_or_default();
-                    println!("{:<40} {} {:<8} {}", n.number, n.letter_date, n.status, note);
+                    let note = n
+                        .void_reason
+                        .as_deref()
+                        .or(n.reason.as_deref())
+                        .unwrap_or_default();
+                    println!(
+                        "{:<40} {} {:<8} {}",
+                        n.number, n.letter_date, n.status, note
+                    );
                 }
             }
             Ok(())
         }
-        NumberCommand::Issue { office, register, letter, actor, date } => {
+        NumberCommand::Issue {
+            office,
+            register,
+            letter,
+            actor,
+            date,
+        } => {
             let (db, _) = open_migrated(config)?;
             let mut conn = db.get()?;
             let office = crate::office::find_by_code(&mut conn, office)?
                 .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
             let actor = person_id(&mut conn, actor)?;
-            let register = numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
-            let date = date.unwrap_or_else(|| (chrono::Utc::now().naive_utc() + office.zone().offset()).date());
+            let register =
+                numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
+            let date =
+                date.unwrap_or_else(|| numbering::local_date(chrono::Utc::now(), office.zone()));
             let letter = crate::ids::LetterId(*letter);
-            let issued = numbering::issue(&mut conn, register.id, letter, date, actor, crate::db::now()).map_err(work)?;
+            let issued = numbering::issue(
+                &mut conn,
+                register.id,
+                letter,
+                date,
+                actor,
+                crate::db::now(),
+            )
+            .map_err(work)?;
             let settings = letters::store::Settings {
                 public_url: config.public_url.clone(),
                 tte_issuer: config.tte_issuer.clone(),
                 templates: None,
             };
-            letters::store::add_numbered_revision(&mut conn, letter, actor, &settings)
-                .map_err(|e| Failure::Work(format!("number {} issued, but the PDF was not renewed: {e}", issued.number)))?;
+            letters::store::add_numbered_revision(&mut conn, letter, actor, &settings).map_err(
+                |e| {
+                    Failure::Work(format!(
+                        "number {} issued, but the PDF was not renewed: {e}",
+                        issued.number
+                    ))
+                },
+            )?;
             println!("{}", issued.number);
             Ok(())
         }
-        NumberCommand::Void { number, reason, actor } => {
+        NumberCommand::Void {
+            number,
+            reason,
+            actor,
+        } => {
             let (db, _) = open_migrated(config)?;
             let mut conn = db.get()?;
             let actor = person_id(&mut conn, actor)?;
-            let voided = numbering::void(&mut conn, *number, reason, actor, crate::db::now()).map_err(work)?;
-            println!("{} void: {}", voided.number, voided.void_reason.unwrap_or_default());
+            let voided = numbering::void(&mut conn, *number, reason, actor, crate::db::now())
+                .map_err(work)?;
+            println!(
+                "{} void: {}",
+                voided.number,
+                voided.void_reason.unwrap_or_default()
+            );
             Ok(())
         }
     }

@@ -57,7 +57,10 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi, Informatika, Statistik dan Persandian",
         sop: include_str!("../sops/banggai-hosting.xml"),
         applicant_organization: "Dinas Kesehatan Kabupaten Banggai",
-        register: ("{kka}/{seq}/{unit}", &[("kka", "500.12.6"), ("unit", "Bid. Layanan E-Gov")]),
+        register: (
+            "{kka}/{seq}/{unit}",
+            &[("kka", "500.12.6"), ("unit", "Bid. Layanan E-Gov")],
+        ),
     },
     // Seed 001: SOP 555/129/Dikominfotik-2021, Provinsi Sumatera Barat. The seed gives no
     // address; street, postal code and website here are demo values.
@@ -77,7 +80,10 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi, Informatika dan Statistik",
         sop: include_str!("../sops/sumbar-hosting.xml"),
         applicant_organization: "Dinas Pendidikan Provinsi Sumatera Barat",
-        register: ("{kka}/{seq}/{unit}-{year}", &[("kka", "555"), ("unit", "Dikominfotik")]),
+        register: (
+            "{kka}/{seq}/{unit}-{year}",
+            &[("kka", "555"), ("unit", "Dikominfotik")],
+        ),
     },
     // Seed 002: SOP 500.4/40.8/DKIP/II/2025, Provinsi Maluku Utara. The seed does not name the
     // head of office; the demo head is invented and says so in the name.
@@ -97,7 +103,10 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi, Informatika dan Persandian",
         sop: include_str!("../sops/malut-hosting.xml"),
         applicant_organization: "Badan Pendapatan Daerah Provinsi Maluku Utara",
-        register: ("{kka}/{seq}{sub}/{unit}/{month:roman}/{year}", &[("kka", "500.4"), ("unit", "DKIP")]),
+        register: (
+            "{kka}/{seq}{sub}/{unit}/{month:roman}/{year}",
+            &[("kka", "500.4"), ("unit", "DKIP")],
+        ),
     },
     // Seed 003: Kabupaten Bolaang Mongondow Utara (2021); the seat of the regency is Boroko,
     // the address a demo value.
@@ -117,7 +126,10 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi Informatika dan Persandian",
         sop: include_str!("../sops/bolmut-hosting.xml"),
         applicant_organization: "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bolaang Mongondow Utara",
-        register: ("{sifat_code}/{kka}/{seq}/{unit}/{month:roman}/{year}", &[("kka", "500.12"), ("unit", "Diskominfo-BMU")]),
+        register: (
+            "{sifat_code}/{kka}/{seq}/{unit}/{month:roman}/{year}",
+            &[("kka", "500.12"), ("unit", "Diskominfo-BMU")],
+        ),
     },
     // Seed 004: SOP 067/28/SOP/DKISP/2022, Kota Tarakan. The seed prints the head's NIP with
     // 19 digits ("1975051619950111001"), one too many; the demo uses the 18-digit reading.
@@ -138,7 +150,10 @@ const OFFICES: [DemoOffice; 5] = [
         head_position: "Kepala Dinas Komunikasi, Informatika, Statistik dan Persandian",
         sop: include_str!("../sops/tarakan-hosting.xml"),
         applicant_organization: "Badan Perencanaan Pembangunan Daerah Kota Tarakan",
-        register: ("{kka}/{seq}/{series}/{unit}/{year}", &[("kka", "500.12"), ("series", "Apl"), ("unit", "DKISP")]),
+        register: (
+            "{kka}/{seq}/{series}/{unit}/{year}",
+            &[("kka", "500.12"), ("series", "Apl"), ("unit", "DKISP")],
+        ),
     },
 ];
 
@@ -363,11 +378,27 @@ fn ensure_secretariat(
 }
 
 /// The office's outgoing register, in its seed's format, and its agenda book.
-fn ensure_registers(conn: &mut DbConn, demo: &DemoOffice, office: OfficeId) -> Result<(), DemoError> {
+fn ensure_registers(
+    conn: &mut DbConn,
+    demo: &DemoOffice,
+    office: OfficeId,
+) -> Result<(), DemoError> {
     let (pattern, values) = demo.register;
     let registers = [
-        ("keluar", "Surat Keluar", RegisterKind::Outgoing, pattern, values),
-        ("agenda", "Buku Agenda Surat Masuk", RegisterKind::Agenda, "{seq:4}", &[][..]),
+        (
+            "keluar",
+            "Surat Keluar",
+            RegisterKind::Outgoing,
+            pattern,
+            values,
+        ),
+        (
+            "agenda",
+            "Buku Agenda Surat Masuk",
+            RegisterKind::Agenda,
+            "{seq:4}",
+            &[][..],
+        ),
     ];
     for (code, name, kind, pattern, values) in registers {
         if numbering::register_by_code(conn, office, code).is_ok() {
@@ -379,7 +410,10 @@ fn ensure_registers(conn: &mut DbConn, demo: &DemoOffice, office: OfficeId) -> R
             name,
             kind,
             pattern,
-            values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             letter_kind: None,
         };
         numbering::create_register(conn, &new, None).map_err(|e| DemoError::Data(e.to_string()))?;

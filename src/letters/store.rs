@@ -175,13 +175,21 @@ pub fn add_numbered_revision(
     let Some(last) = last else { return Ok(None) };
     let (office_id, kind, public_id, fields): (OfficeId, String, String, String) = letters::table
         .find(letter)
-        .select((letters::office_id, letters::kind, letters::public_id, letters::fields))
+        .select((
+            letters::office_id,
+            letters::kind,
+            letters::public_id,
+            letters::fields,
+        ))
         .first(conn)?;
     let office = crate::office::find(conn, office_id)?;
     let letterhead = super::letterhead_of(&office)?;
-    let kind: LetterKind = kind
-        .parse()
-        .map_err(|e: String| LetterError::Render(RenderError::Unreadable { file: "letters.kind".into(), problem: e }))?;
+    let kind: LetterKind = kind.parse().map_err(|e: String| {
+        LetterError::Render(RenderError::Unreadable {
+            file: "letters.kind".into(),
+            problem: e,
+        })
+    })?;
     let data: Value = serde_json::from_str(&fields).unwrap_or(Value::Null);
     let (template, file) = super::template(kind, settings.templates.as_deref())?;
     let electronic = Electronic {

@@ -126,7 +126,11 @@ pub fn fixture(conn: &mut DbConn, count: usize) -> Result<Fixture, BenchError> {
     })
 }
 
-fn draft_letters(conn: &mut DbConn, office: OfficeId, count: usize) -> Result<Vec<LetterId>, BenchError> {
+fn draft_letters(
+    conn: &mut DbConn,
+    office: OfficeId,
+    count: usize,
+) -> Result<Vec<LetterId>, BenchError> {
     let now = crate::db::now();
     let mut ids = Vec::with_capacity(count);
     crate::db::write_transaction(conn, |conn| {
@@ -171,7 +175,9 @@ pub fn drive(servers: &[String], fixture: &Fixture, clients: usize) -> (usize, D
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(letter) = fixture.letters.get(i) else { break };
+                    let Some(letter) = fixture.letters.get(i) else {
+                        break;
+                    };
                     let server = &servers[i % servers.len()];
                     let url = format!("{server}/api/v1/letters/{letter}/number");
                     let ok = agent
@@ -209,7 +215,12 @@ pub fn check(conn: &mut DbConn, register: RegisterId) -> Result<(usize, usize, u
 }
 
 /// The whole bench: a server on loopback (in this process), `clients` clients, `count` numbers.
-pub fn run(database: &DatabaseUrl, clients: usize, count: usize, settings: Settings) -> Result<Outcome, BenchError> {
+pub fn run(
+    database: &DatabaseUrl,
+    clients: usize,
+    count: usize,
+    settings: Settings,
+) -> Result<Outcome, BenchError> {
     let db = Db::open(database, (clients as u32 + 2).min(64)).map_err(fail)?;
     let mut conn = db.get().map_err(fail)?;
     migrate::run_pending(&mut conn).map_err(fail)?;

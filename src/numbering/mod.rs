@@ -147,7 +147,11 @@ pub struct NewRegister<'a> {
 }
 
 /// Creates a register after checking its pattern.
-pub fn create_register(conn: &mut DbConn, new: &NewRegister<'_>, actor: Option<PersonId>) -> Result<RegisterId> {
+pub fn create_register(
+    conn: &mut DbConn,
+    new: &NewRegister<'_>,
+    actor: Option<PersonId>,
+) -> Result<RegisterId> {
     Pattern::parse(new.pattern).map_err(NumberingError::Pattern)?;
     let settings = serde_json::to_string(&new.values).unwrap_or_else(|_| "{}".into());
     write_transaction(conn, |conn| {
@@ -206,7 +210,10 @@ pub fn registers(conn: &mut DbConn, office: OfficeId) -> Result<Vec<Register>> {
 }
 
 fn require_secretariat(conn: &mut DbConn, actor: PersonId, office: OfficeId) -> Result<()> {
-    if crate::people::roles_in(conn, actor, office)?.iter().any(|r| r == SECRETARIAT) {
+    if crate::people::roles_in(conn, actor, office)?
+        .iter()
+        .any(|r| r == SECRETARIAT)
+    {
         Ok(())
     } else {
         Err(NumberingError::NotSecretariat)
@@ -248,14 +255,19 @@ fn latest_date(conn: &mut DbConn, register: RegisterId, year: i32) -> Result<Opt
 
 /// The token values for a number: the register's, then the letter's classification code and
 /// sifat.
-fn values_for(register: &Register, letter: Option<(&Option<String>, &str)>) -> BTreeMap<String, String> {
+fn values_for(
+    register: &Register,
+    letter: Option<(&Option<String>, &str)>,
+) -> BTreeMap<String, String> {
     let mut values = register.values();
     if let Some((classification, sifat)) = letter {
         if let Some(code) = classification.as_ref().filter(|c| !c.trim().is_empty()) {
             values.insert("kka".into(), code.clone());
         }
         if let Some(code) = pattern::sifat_code(sifat) {
-            values.entry("sifat_code".into()).or_insert_with(|| code.to_owned());
+            values
+                .entry("sifat_code".into())
+                .or_insert_with(|| code.to_owned());
         }
     }
     values
@@ -293,15 +305,31 @@ fn insert_number(
         .and_then(|id| number_row(conn, id))?)
 }
 
+/// The date of `at` on the wall clock of `zone`: a letter written at 00:00:01 on 1 January in
+/// Luwuk belongs to the new year, whatever UTC says.
+pub fn local_date(at: chrono::DateTime<chrono::Utc>, zone: crate::office::TimeZone) -> NaiveDate {
+    (at.naive_utc() + zone.offset()).date()
+}
+
 /// Loads `letter` for numbering: it must exist in the register's office, be neither numbered
 /// nor void. Returns its classification code and sifat.
-fn numberable(conn: &mut DbConn, letter: LetterId, office: OfficeId) -> Result<(Option<String>, String)> {
-    let (letter_office, status, classification, sifat): (OfficeId, String, Option<String>, String) = letters::table
-        .find(letter)
-        .select((letters::office_id, letters::status, letters::classification_code, letters::sifat))
-        .first(conn)
-        .optional()?
-        .ok_or(NumberingError::LetterNotFound(letter))?;
+fn numberable(
+    conn: &mut DbConn,
+    letter: LetterId,
+    office: OfficeId,
+) -> Result<(Option<String>, String)> {
+    let (letter_office, status, classification, sifat): (OfficeId, String, Option<String>, String) =
+        letters::table
+            .find(letter)
+            .select((
+                letters::office_id,
+                letters::status,
+                letters::classification_code,
+                letters::sifat,
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or(NumberingError::LetterNotFound(letter))?;
     if letter_office != office {
         return Err(NumberingError::OtherOffice { letter });
     }
@@ -315,8 +343,12 @@ fn numberable(conn: &mut DbConn, letter: LetterId, office: OfficeId) -> Result<(
 /// Records `number` against `letter`: the letter becomes numbered, and its data carries the
 /// number and date for the revision that prints them.
 fn mark_letter(conn: &mut DbConn, letter: LetterId, number: &str, date: NaiveDate) -> Result<()> {
-    let fields: String = letters::table.find(letter).select(letters::fields).first(conn)?;
-    let mut data: serde_json::Value = serde_json::from_str(&fields).unwrap_or_else(|_| serde_json::json!({}));
+    let fields: String = letters::table
+        .find(letter)
+        .select(letters::fields)
+        .first(conn)?;
+    let mut data: serde_json::Value =
+        serde_json::from_str(&fields).unwrap_or_else(|_| serde_json::json!({}));
     if let Some(map) = data.as_object_mut() {
         map.insert("number".into(), number.into());
         map.insert("date".into(), date.format("%Y-%m-%d").to_string().into());
@@ -357,7 +389,18 @@ pub fn issue(
         let number = pattern
             .format(seq as u32, 0, date, &values)
             .map_err(NumberingError::Pattern)?;
-        let issued = insert_number(conn, &register, (year, seq, 0), &number, date, "issued", Some(letter), None, actor, at)?;
+        let issued = insert_number(
+            conn,
+            &register,
+            (year, seq, 0),
+            &number,
+            date,
+            "issued",
+            Some(letter),
+            None,
+            actor,
+            at,
+        )?;
         mark_letter(conn, letter, &number, date)?;
         audit::append(
             conn,
@@ -395,7 +438,8 @@ pub fn insert(
         let year = date.year();
         // Taking the counter row's lock (adding nothing) serialises us with issuers.
         next_seq(conn, register.id, year, 0)?;
-        let latest = latest_date(conn, register.id, year)?.ok_or(NumberingError::NothingToInsertAfter(date))?;
+        let latest = latest_date(conn, register.id, year)?
+            .ok_or(NumberingError::NothingToInsertAfter(date))?;
         if date > latest {
             return Err(NumberingError::InsertAfterLatest { date, latest });
         }
@@ -478,7 +522,9 @@ pub fn reserve(
         }
         let mut reserved = Vec::with_capacity(count as usize);
         for seq in last - count as i32 + 1..=last {
-            let number = pattern.format(seq as u32, 0, date, &values).map_err(NumberingError::Pattern)?;
+            let number = pattern
+                .format(seq as u32, 0, date, &values)
+                .map_err(NumberingError::Pattern)?;
             reserved.push(insert_number(
                 conn,
                 &register,
@@ -521,7 +567,12 @@ fn number_row(conn: &mut DbConn, id: i64) -> Result<IssuedNumber> {
 }
 
 /// Marks a reserved number used, with what it was used for.
-pub fn use_reserved(conn: &mut DbConn, id: i64, used_for: &str, actor: PersonId) -> Result<IssuedNumber> {
+pub fn use_reserved(
+    conn: &mut DbConn,
+    id: i64,
+    used_for: &str,
+    actor: PersonId,
+) -> Result<IssuedNumber> {
     if used_for.trim().is_empty() {
         return Err(NumberingError::ReasonRequired);
     }
@@ -530,11 +581,21 @@ pub fn use_reserved(conn: &mut DbConn, id: i64, used_for: &str, actor: PersonId)
         let register = register(conn, number.register_id)?;
         require_secretariat(conn, actor, register.office_id)?;
         if number.status != "reserved" {
-            return Err(NumberingError::NotReserved { number: number.number, status: number.status });
+            return Err(NumberingError::NotReserved {
+                number: number.number,
+                status: number.status,
+            });
         }
-        let reason = format!("{} | dipakai untuk: {}", number.reason.clone().unwrap_or_default(), used_for.trim());
+        let reason = format!(
+            "{} | dipakai untuk: {}",
+            number.reason.clone().unwrap_or_default(),
+            used_for.trim()
+        );
         diesel::update(issued_numbers::table.find(id))
-            .set((issued_numbers::status.eq("used"), issued_numbers::reason.eq(&reason)))
+            .set((
+                issued_numbers::status.eq("used"),
+                issued_numbers::reason.eq(&reason),
+            ))
             .execute(conn)?;
         audit::append(
             conn,
@@ -551,7 +612,13 @@ pub fn use_reserved(conn: &mut DbConn, id: i64, used_for: &str, actor: PersonId)
 }
 
 /// Voids a number, which keeps it in the log with its reason; its letter is voided with it.
-pub fn void(conn: &mut DbConn, id: i64, reason: &str, actor: PersonId, at: NaiveDateTime) -> Result<IssuedNumber> {
+pub fn void(
+    conn: &mut DbConn,
+    id: i64,
+    reason: &str,
+    actor: PersonId,
+    at: NaiveDateTime,
+) -> Result<IssuedNumber> {
     if reason.trim().is_empty() {
         return Err(NumberingError::ReasonRequired);
     }
@@ -572,7 +639,11 @@ pub fn void(conn: &mut DbConn, id: i64, reason: &str, actor: PersonId, at: Naive
             .execute(conn)?;
         if let Some(letter) = number.letter_id {
             diesel::update(letters::table.find(letter))
-                .set((letters::status.eq("void"), letters::voided_at.eq(at), letters::void_reason.eq(reason.trim())))
+                .set((
+                    letters::status.eq("void"),
+                    letters::voided_at.eq(at),
+                    letters::void_reason.eq(reason.trim()),
+                ))
                 .execute(conn)?;
         }
         audit::append(
@@ -590,12 +661,21 @@ pub fn void(conn: &mut DbConn, id: i64, reason: &str, actor: PersonId, at: Naive
 }
 
 /// The log of `register` for letters dated `from` to `to` (inclusive), in number order.
-pub fn log(conn: &mut DbConn, register: RegisterId, from: NaiveDate, to: NaiveDate) -> Result<Vec<IssuedNumber>> {
+pub fn log(
+    conn: &mut DbConn,
+    register: RegisterId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<IssuedNumber>> {
     Ok(issued_numbers::table
         .filter(issued_numbers::register_id.eq(register))
         .filter(issued_numbers::letter_date.ge(from))
         .filter(issued_numbers::letter_date.le(to))
-        .order((issued_numbers::year, issued_numbers::seq, issued_numbers::sub))
+        .order((
+            issued_numbers::year,
+            issued_numbers::seq,
+            issued_numbers::sub,
+        ))
         .select(IssuedNumber::as_select())
         .load(conn)?)
 }
@@ -609,21 +689,25 @@ pub fn csv(numbers: &[IssuedNumber]) -> String {
             text.to_owned()
         }
     };
-    let mut out = String::from("nomor,tahun,urut,sisipan,tanggal,status,surat,keterangan,alasan_batal,diberikan_pada\r\n");
+    let mut out = String::from(
+        "nomor,tahun,urut,sisipan,tanggal,status,surat,keterangan,alasan_batal,diberikan_pada\r\n",
+    );
     for n in numbers {
-        out.push_str(&[
-            field(&n.number),
-            n.year.to_string(),
-            n.seq.to_string(),
-            n.sub.to_string(),
-            n.letter_date.to_string(),
-            n.status.clone(),
-            n.letter_id.map(|l| l.to_string()).unwrap_or_default(),
-            field(n.reason.as_deref().unwrap_or_default()),
-            field(n.void_reason.as_deref().unwrap_or_default()),
-            n.issued_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        ]
-        .join(","));
+        out.push_str(
+            &[
+                field(&n.number),
+                n.year.to_string(),
+                n.seq.to_string(),
+                n.sub.to_string(),
+                n.letter_date.to_string(),
+                n.status.clone(),
+                n.letter_id.map(|l| l.to_string()).unwrap_or_default(),
+                field(n.reason.as_deref().unwrap_or_default()),
+                field(n.void_reason.as_deref().unwrap_or_default()),
+                n.issued_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            ]
+            .join(","),
+        );
         out.push_str("\r\n");
     }
     out

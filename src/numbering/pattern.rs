@@ -13,12 +13,16 @@ use crate::letters::indonesian;
 enum Piece {
     Literal(String),
     /// The sequence number, zero-padded to `width` digits.
-    Seq { width: usize },
+    Seq {
+        width: usize,
+    },
     /// A sisipan's sub-number with its dot (".8"), empty for a main number.
     Sub,
     MonthRoman,
     /// The month as a number, zero-padded to `width` digits.
-    Month { width: usize },
+    Month {
+        width: usize,
+    },
     Year,
     /// A value the register or the letter gives: kka, unit, series, sifat_code.
     Value(&'static str),
@@ -59,21 +63,31 @@ impl Pattern {
                         .parse::<usize>()
                         .ok()
                         .filter(|w| (1..=9).contains(w))
-                        .ok_or_else(|| format!("pattern '{text}': '{{{token}}}' needs a width of 1 to 9")),
+                        .ok_or_else(|| {
+                            format!("pattern '{text}': '{{{token}}}' needs a width of 1 to 9")
+                        }),
                 }
             };
             let piece = match (name, option) {
                 ("seq", option) => {
                     has_seq = true;
-                    Piece::Seq { width: width(option)? }
+                    Piece::Seq {
+                        width: width(option)?,
+                    }
                 }
                 ("sub", None) => Piece::Sub,
                 ("month", Some("roman")) => Piece::MonthRoman,
-                ("month", option) => Piece::Month { width: width(option)? },
+                ("month", option) => Piece::Month {
+                    width: width(option)?,
+                },
                 ("year", None) => Piece::Year,
-                (name, None) if VALUE_TOKENS.contains(&name) => {
-                    Piece::Value(VALUE_TOKENS.iter().find(|t| **t == name).copied().unwrap_or("kka"))
-                }
+                (name, None) if VALUE_TOKENS.contains(&name) => Piece::Value(
+                    VALUE_TOKENS
+                        .iter()
+                        .find(|t| **t == name)
+                        .copied()
+                        .unwrap_or("kka"),
+                ),
                 _ => {
                     return Err(format!(
                         "pattern '{text}': unknown token '{{{token}}}' (known: {{kka}}, {{seq}}, {{seq:N}}, {{sub}}, {{unit}}, {{series}}, {{sifat_code}}, {{month:roman}}, {{month}}, {{year}})"
@@ -173,7 +187,10 @@ mod tests {
     use super::*;
 
     fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn date(text: &str) -> NaiveDate {
@@ -183,11 +200,50 @@ mod tests {
     #[test]
     fn every_seed_number_is_written_exactly() -> Result<(), String> {
         let cases = [
-            ("{kka}/{seq}/{unit}", 468, 0, "2025-09-22", vec![("kka", "500.12.6"), ("unit", "Bid. Layanan E-Gov")], "500.12.6/468/Bid. Layanan E-Gov"),
-            ("{kka}/{seq}/{unit}-{year}", 129, 0, "2021-12-30", vec![("kka", "555"), ("unit", "Dikominfotik")], "555/129/Dikominfotik-2021"),
-            ("{kka}/{seq}{sub}/{unit}/{month:roman}/{year}", 40, 8, "2025-02-03", vec![("kka", "500.4"), ("unit", "DKIP")], "500.4/40.8/DKIP/II/2025"),
-            ("{kka}/{seq}/{series}/{unit}/{year}", 28, 0, "2022-01-03", vec![("kka", "067"), ("series", "SOP"), ("unit", "DKISP")], "067/28/SOP/DKISP/2022"),
-            ("{sifat_code}/{kka}/{seq}/{unit}/{month:roman}/{year}", 573, 0, "2026-09-14", vec![("sifat_code", "B"), ("kka", "500.12.16.3"), ("unit", "BPBD-KL")], "B/500.12.16.3/573/BPBD-KL/IX/2026"),
+            (
+                "{kka}/{seq}/{unit}",
+                468,
+                0,
+                "2025-09-22",
+                vec![("kka", "500.12.6"), ("unit", "Bid. Layanan E-Gov")],
+                "500.12.6/468/Bid. Layanan E-Gov",
+            ),
+            (
+                "{kka}/{seq}/{unit}-{year}",
+                129,
+                0,
+                "2021-12-30",
+                vec![("kka", "555"), ("unit", "Dikominfotik")],
+                "555/129/Dikominfotik-2021",
+            ),
+            (
+                "{kka}/{seq}{sub}/{unit}/{month:roman}/{year}",
+                40,
+                8,
+                "2025-02-03",
+                vec![("kka", "500.4"), ("unit", "DKIP")],
+                "500.4/40.8/DKIP/II/2025",
+            ),
+            (
+                "{kka}/{seq}/{series}/{unit}/{year}",
+                28,
+                0,
+                "2022-01-03",
+                vec![("kka", "067"), ("series", "SOP"), ("unit", "DKISP")],
+                "067/28/SOP/DKISP/2022",
+            ),
+            (
+                "{sifat_code}/{kka}/{seq}/{unit}/{month:roman}/{year}",
+                573,
+                0,
+                "2026-09-14",
+                vec![
+                    ("sifat_code", "B"),
+                    ("kka", "500.12.16.3"),
+                    ("unit", "BPBD-KL"),
+                ],
+                "B/500.12.16.3/573/BPBD-KL/IX/2026",
+            ),
         ];
         for (pattern, seq, sub, day, given, expected) in cases {
             let number = Pattern::parse(pattern)?.format(seq, sub, date(day), &values(&given))?;
@@ -199,7 +255,10 @@ mod tests {
     #[test]
     fn padding_and_month_numbers() -> Result<(), String> {
         let pattern = Pattern::parse("{seq:4}/{month:2}/{year}")?;
-        assert_eq!(pattern.format(7, 0, date("2026-03-01"), &values(&[]))?, "0007/03/2026");
+        assert_eq!(
+            pattern.format(7, 0, date("2026-03-01"), &values(&[]))?,
+            "0007/03/2026"
+        );
         Ok(())
     }
 
@@ -221,8 +280,13 @@ mod tests {
 
     #[test]
     fn a_value_the_pattern_needs_must_be_given() -> Result<(), String> {
-        let error = Pattern::parse("{kka}/{seq}")?.format(1, 0, date("2026-01-01"), &values(&[])).err();
-        assert_eq!(error.as_deref(), Some("pattern '{kka}/{seq}' needs a value for {kka}"));
+        let error = Pattern::parse("{kka}/{seq}")?
+            .format(1, 0, date("2026-01-01"), &values(&[]))
+            .err();
+        assert_eq!(
+            error.as_deref(),
+            Some("pattern '{kka}/{seq}' needs a value for {kka}")
+        );
         Ok(())
     }
 }

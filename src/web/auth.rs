@@ -36,7 +36,9 @@ impl FromRequest for Caller {
                 .db
                 .run(move |conn| crate::tokens::person_of(conn, &token).map_err(DbError::from))
                 .await?;
-            person.map(|person| Caller { person }).ok_or_else(ApiError::unauthenticated)
+            person
+                .map(|person| Caller { person })
+                .ok_or_else(ApiError::unauthenticated)
         })
     }
 }

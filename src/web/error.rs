@@ -26,15 +26,27 @@ impl ApiError {
     /// A failure the caller cannot act on: logged here with its cause, answered without it.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(%cause, "request failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "terjadi kesalahan pada server")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "terjadi kesalahan pada server",
+        )
     }
 
     pub fn unauthenticated() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "masuk terlebih dahulu (token API atau sesi)")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "masuk terlebih dahulu (token API atau sesi)",
+        )
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} tidak ditemukan"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} tidak ditemukan"),
+        )
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -54,7 +66,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({ "error": { "code": self.code, "message": self.message } }))
+        HttpResponse::build(self.status)
+            .json(json!({ "error": { "code": self.code, "message": self.message } }))
     }
 }
 
@@ -74,5 +87,7 @@ impl From<diesel::result::Error> for ApiError {
 pub fn json_config() -> actix_web::web::JsonConfig {
     actix_web::web::JsonConfig::default()
         .limit(64 * 1024)
-        .error_handler(|error, _| ApiError::bad_request(format!("isi permintaan tidak dapat dibaca: {error}")).into())
+        .error_handler(|error, _| {
+            ApiError::bad_request(format!("isi permintaan tidak dapat dibaca: {error}")).into()
+        })
 }

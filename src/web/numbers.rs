@@ -19,9 +19,18 @@ use crate::numbering::{self, NumberingError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/letters/{id}/number", web::post().to(number_letter))
-        .route("/api/v1/letters/{id}/number/insert", web::post().to(insert_letter))
-        .route("/api/v1/offices/{office}/registers/{register}/reservations", web::post().to(reserve))
-        .route("/api/v1/offices/{office}/registers/{register}/numbers", web::get().to(list))
+        .route(
+            "/api/v1/letters/{id}/number/insert",
+            web::post().to(insert_letter),
+        )
+        .route(
+            "/api/v1/offices/{office}/registers/{register}/reservations",
+            web::post().to(reserve),
+        )
+        .route(
+            "/api/v1/offices/{office}/registers/{register}/numbers",
+            web::get().to(list),
+        )
         .route("/api/v1/numbers/{id}/void", web::post().to(void))
         .route("/api/v1/numbers/{id}/use", web::post().to(use_reserved));
 }
@@ -31,12 +40,14 @@ impl From<NumberingError> for ApiError {
         use NumberingError as E;
         let (status, code) = match &error {
             E::NotSecretariat => (StatusCode::FORBIDDEN, "forbidden"),
-            E::RegisterNotFound(_) | E::NumberNotFound(_) | E::LetterNotFound(_) | E::OtherOffice { .. } => {
-                (StatusCode::NOT_FOUND, "not_found")
-            }
-            E::AlreadyNumbered(_) | E::LetterVoid(_) | E::AlreadyVoid(_) | E::NotReserved { .. } => {
-                (StatusCode::CONFLICT, "conflict")
-            }
+            E::RegisterNotFound(_)
+            | E::NumberNotFound(_)
+            | E::LetterNotFound(_)
+            | E::OtherOffice { .. } => (StatusCode::NOT_FOUND, "not_found"),
+            E::AlreadyNumbered(_)
+            | E::LetterVoid(_)
+            | E::AlreadyVoid(_)
+            | E::NotReserved { .. } => (StatusCode::CONFLICT, "conflict"),
             E::Pattern(_)
             | E::BackDated { .. }
             | E::InsertAfterLatest { .. }
@@ -50,7 +61,12 @@ impl From<NumberingError> for ApiError {
 }
 
 /// Refuses, as "not found", an office the caller holds no role in.
-fn visible(conn: &mut DbConn, caller: PersonId, office: OfficeId, what: &str) -> Result<(), ApiError> {
+fn visible(
+    conn: &mut DbConn,
+    caller: PersonId,
+    office: OfficeId,
+    what: &str,
+) -> Result<(), ApiError> {
     if crate::people::roles_in(conn, caller, office)?.is_empty() {
         Err(ApiError::not_found(what))
     } else {
@@ -67,7 +83,11 @@ fn office_by_code(conn: &mut DbConn, code: &str) -> Result<OfficeId, ApiError> {
         .ok_or_else(|| ApiError::not_found("kantor"))
 }
 
-fn letter_office(conn: &mut DbConn, caller: PersonId, letter: LetterId) -> Result<OfficeId, ApiError> {
+fn letter_office(
+    conn: &mut DbConn,
+    caller: PersonId,
+    letter: LetterId,
+) -> Result<OfficeId, ApiError> {
     let office: OfficeId = letters::table
         .find(letter)
         .select(letters::office_id)
@@ -80,8 +100,14 @@ fn letter_office(conn: &mut DbConn, caller: PersonId, letter: LetterId) -> Resul
 
 /// Prints the new number into the letter's PDF. The number stands whatever happens here: a
 /// failure is logged, and signing renders the letter from its stored data again.
-fn renew_pdf(conn: &mut DbConn, letter: LetterId, actor: PersonId, settings: &crate::letters::store::Settings) {
-    if let Err(error) = crate::letters::store::add_numbered_revision(conn, letter, actor, settings) {
+fn renew_pdf(
+    conn: &mut DbConn,
+    letter: LetterId,
+    actor: PersonId,
+    settings: &crate::letters::store::Settings,
+) {
+    if let Err(error) = crate::letters::store::add_numbered_revision(conn, letter, actor, settings)
+    {
         tracing::error!(%letter, %error, "the numbered letter's PDF could not be rendered");
     }
 }
@@ -89,7 +115,7 @@ fn renew_pdf(conn: &mut DbConn, letter: LetterId, actor: PersonId, settings: &cr
 /// Today in the office's time zone.
 fn today(conn: &mut DbConn, office: OfficeId) -> Result<NaiveDate, ApiError> {
     let zone = crate::office::find(conn, office)?.zone();
-    Ok((chrono::Utc::now().naive_utc() + zone.offset()).date())
+    Ok(numbering::local_date(chrono::Utc::now(), zone))
 }
 
 #[derive(Deserialize)]
@@ -116,7 +142,14 @@ async fn number_letter(
                 Some(date) => date,
                 None => today(conn, office)?,
             };
-            let issued = numbering::issue(conn, register.id, letter, date, caller.person, crate::db::now())?;
+            let issued = numbering::issue(
+                conn,
+                register.id,
+                letter,
+                date,
+                caller.person,
+                crate::db::now(),
+            )?;
             renew_pdf(conn, letter, caller.person, &settings);
             Ok(issued)
         })
@@ -145,8 +178,15 @@ async fn insert_letter(
         .run(move |conn| -> Result<_, ApiError> {
             let office = letter_office(conn, caller.person, letter)?;
             let register = numbering::register_by_code(conn, office, &body.register)?;
-            let issued =
-                numbering::insert(conn, register.id, letter, body.date, &body.reason, caller.person, crate::db::now())?;
+            let issued = numbering::insert(
+                conn,
+                register.id,
+                letter,
+                body.date,
+                &body.reason,
+                caller.person,
+                crate::db::now(),
+            )?;
             renew_pdf(conn, letter, caller.person, &settings);
             Ok(issued)
         })
@@ -179,7 +219,15 @@ async fn reserve(
                 Some(date) => date,
                 None => today(conn, office)?,
             };
-            Ok(numbering::reserve(conn, register.id, body.count, date, &body.reason, caller.person, crate::db::now())?)
+            Ok(numbering::reserve(
+                conn,
+                register.id,
+                body.count,
+                date,
+                &body.reason,
+                caller.person,
+                crate::db::now(),
+            )?)
         })
         .await?;
     Ok(HttpResponse::Created().json(reserved))
@@ -203,7 +251,11 @@ async fn list(
     let csv = match query.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(other) => return Err(ApiError::bad_request(format!("format '{other}' bukan json atau csv"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "format '{other}' bukan json atau csv"
+            )));
+        }
     };
     let numbers = state
         .db
@@ -254,7 +306,13 @@ async fn void(
         .db
         .run(move |conn| -> Result<_, ApiError> {
             number_office(conn, caller.person, id)?;
-            Ok(numbering::void(conn, id, &reason, caller.person, crate::db::now())?)
+            Ok(numbering::void(
+                conn,
+                id,
+                &reason,
+                caller.person,
+                crate::db::now(),
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(voided))

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod database;
 mod letters;
+mod numbering;
 mod serve;
 mod sop;
 mod workflow;
