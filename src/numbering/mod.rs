@@ -273,36 +273,42 @@ fn values_for(
     values
 }
 
+/// A row of the log, about to be written.
+struct NewNumber<'a> {
+    year: i32,
+    seq: i32,
+    sub: i32,
+    number: &'a str,
+    date: NaiveDate,
+    status: &'a str,
+    letter: Option<LetterId>,
+    reason: Option<&'a str>,
+}
+
 fn insert_number(
     conn: &mut DbConn,
     register: &Register,
-    (year, seq, sub): (i32, i32, i32),
-    number: &str,
-    date: NaiveDate,
-    status: &str,
-    letter: Option<LetterId>,
-    reason: Option<&str>,
+    new: NewNumber<'_>,
     actor: PersonId,
     at: NaiveDateTime,
 ) -> Result<IssuedNumber> {
-    Ok(diesel::insert_into(issued_numbers::table)
+    let id: i64 = diesel::insert_into(issued_numbers::table)
         .values((
             issued_numbers::register_id.eq(register.id),
-            issued_numbers::year.eq(year),
-            issued_numbers::seq.eq(seq),
-            issued_numbers::sub.eq(sub),
-            issued_numbers::number.eq(number),
-            issued_numbers::letter_date.eq(date),
-            issued_numbers::status.eq(status),
-            issued_numbers::letter_id.eq(letter),
-            issued_numbers::reason.eq(reason),
+            issued_numbers::year.eq(new.year),
+            issued_numbers::seq.eq(new.seq),
+            issued_numbers::sub.eq(new.sub),
+            issued_numbers::number.eq(new.number),
+            issued_numbers::letter_date.eq(new.date),
+            issued_numbers::status.eq(new.status),
+            issued_numbers::letter_id.eq(new.letter),
+            issued_numbers::reason.eq(new.reason),
             issued_numbers::issued_by.eq(actor),
             issued_numbers::issued_at.eq(at),
         ))
         .returning(issued_numbers::id)
-        .get_result::<i64>(conn)
-        .map_err(NumberingError::from)
-        .and_then(|id| number_row(conn, id))?)
+        .get_result(conn)?;
+    number_row(conn, id)
 }
 
 /// The date of `at` on the wall clock of `zone`: a letter written at 00:00:01 on 1 January in
@@ -389,18 +395,17 @@ pub fn issue(
         let number = pattern
             .format(seq as u32, 0, date, &values)
             .map_err(NumberingError::Pattern)?;
-        let issued = insert_number(
-            conn,
-            &register,
-            (year, seq, 0),
-            &number,
+        let new = NewNumber {
+            year,
+            seq,
+            sub: 0,
+            number: &number,
             date,
-            "issued",
-            Some(letter),
-            None,
-            actor,
-            at,
-        )?;
+            status: "issued",
+            letter: Some(letter),
+            reason: None,
+        };
+        let issued = insert_number(conn, &register, new, actor, at)?;
         mark_letter(conn, letter, &number, date)?;
         audit::append(
             conn,
@@ -464,18 +469,17 @@ pub fn insert(
         let number = pattern
             .format(base.0 as u32, sub as u32, date, &values)
             .map_err(NumberingError::Pattern)?;
-        let issued = insert_number(
-            conn,
-            &register,
-            (year, base.0, sub),
-            &number,
+        let new = NewNumber {
+            year,
+            seq: base.0,
+            sub,
+            number: &number,
             date,
-            "issued",
-            Some(letter),
-            Some(reason.trim()),
-            actor,
-            at,
-        )?;
+            status: "issued",
+            letter: Some(letter),
+            reason: Some(reason.trim()),
+        };
+        let issued = insert_number(conn, &register, new, actor, at)?;
         mark_letter(conn, letter, &number, date)?;
         audit::append(
             conn,
@@ -525,18 +529,17 @@ pub fn reserve(
             let number = pattern
                 .format(seq as u32, 0, date, &values)
                 .map_err(NumberingError::Pattern)?;
-            reserved.push(insert_number(
-                conn,
-                &register,
-                (year, seq, 0),
-                &number,
+            let new = NewNumber {
+                year,
+                seq,
+                sub: 0,
+                number: &number,
                 date,
-                "reserved",
-                None,
-                Some(reason.trim()),
-                actor,
-                at,
-            )?);
+                status: "reserved",
+                letter: None,
+                reason: Some(reason.trim()),
+            };
+            reserved.push(insert_number(conn, &register, new, actor, at)?);
         }
         audit::append(
             conn,

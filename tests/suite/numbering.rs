@@ -186,7 +186,10 @@ fn draft(conn: &mut DbConn, office: naskah::ids::OfficeId, n: usize) -> LetterId
         .expect("a draft letter")
 }
 
-fn state(conn: &mut DbConn) -> (Vec<(i32, i32, i32, String)>, Vec<(i32, i32)>) {
+/// Every number (year, seq, sub, status) and every counter (year, last seq).
+type RegisterState = (Vec<(i32, i32, i32, String)>, Vec<(i32, i32)>);
+
+fn state(conn: &mut DbConn) -> RegisterState {
     let numbers = issued_numbers::table
         .order(issued_numbers::id)
         .select((
