@@ -101,6 +101,22 @@ enum NumberCommand {
         #[arg(long)]
         csv: bool,
     },
+    /// Print a register's log for a period as a buku agenda PDF.
+    Agenda {
+        #[arg(long)]
+        office: String,
+        #[arg(long)]
+        register: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: NaiveDate,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: NaiveDate,
+        /// Who prints and signs the book (username).
+        #[arg(long = "as", value_name = "USERNAME")]
+        actor: String,
+        #[arg(long, value_name = "FILE.pdf")]
+        out: PathBuf,
+    },
     /// Number a letter, as a person of the secretariat.
     Issue {
         #[arg(long)]
@@ -538,6 +554,19 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
                 },
             )?;
             println!("{}", issued.number);
+            Ok(())
+        }
+        NumberCommand::Agenda { office, register, from, to, actor, out } => {
+            let (db, _) = open_migrated(config)?;
+            let mut conn = db.get()?;
+            let office = crate::office::find_by_code(&mut conn, office)?
+                .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
+            let actor = person_id(&mut conn, actor)?;
+            let register = numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
+            let pdf = numbering::agenda::pdf(&mut conn, register.id, *from, *to, actor)
+                .map_err(|e| Failure::Work(e.to_string()))?;
+            write_file_atomically(out, &pdf)?;
+            println!("{}: {} bytes", out.display(), pdf.len());
             Ok(())
         }
         NumberCommand::Void {

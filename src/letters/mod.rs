@@ -220,7 +220,7 @@ pub fn template(
         file: file.clone(),
         problem,
     })?;
-    if template.kind != kind {
+    if template.kind != kind.id() {
         return Err(RenderError::Unreadable {
             file,
             problem: format!("is the template of {}, not of {}", template.kind, kind),
@@ -256,6 +256,23 @@ pub fn letterhead_of(office: &crate::office::Office) -> Result<Letterhead, Rende
         email: office.email.clone(),
         emblem,
     })
+}
+
+/// The buku agenda: a register's log for a period, printed (`letter-templates/buku_agenda.xml`).
+pub fn agenda_book(
+    letterhead: &Letterhead,
+    data: &Value,
+    info: &Info,
+) -> Result<Rendered, RenderError> {
+    let file = "letter-templates/buku_agenda.xml";
+    let template = Template::parse(include_str!("../../letter-templates/buku_agenda.xml"))
+        .map_err(|problem| RenderError::Template { file: file.into(), problem })?;
+    // The book is signed by hand, so it carries no verification address.
+    let electronic = Electronic {
+        verification_url: String::new(),
+        issuer: String::new(),
+    };
+    render(&template, file, data, letterhead, &electronic, info)
 }
 
 /// A rendered letter: the PDF, and where each block of the template went.

@@ -286,9 +286,14 @@ pub enum Block {
     Spacer(f32),
 }
 
+/// Documents with templates that are not letters.
+pub const OTHER_DOCUMENTS: [&str; 1] = ["buku_agenda"];
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Template {
-    pub kind: LetterKind,
+    /// What the template writes: a letter kind's identifier, or another document naskah prints
+    /// (`buku_agenda`). Whoever loads a template checks it is the one asked for.
+    pub kind: String,
     pub blocks: Vec<Block>,
 }
 
@@ -302,10 +307,11 @@ impl Template {
             ));
         }
         root.only_attributes(&["kind"])?;
-        let kind = root
-            .required("kind")?
-            .parse::<LetterKind>()
-            .map_err(|e| Problem::new(root.position, e))?;
+        let kind = root.required("kind")?;
+        if kind.parse::<LetterKind>().is_err() && !OTHER_DOCUMENTS.contains(&kind) {
+            return Err(Problem::new(root.position, format!("unknown letter kind '{kind}'")));
+        }
+        let kind = kind.to_owned();
         let blocks = root.elements().map(block).collect::<Result<_, _>>()?;
         Ok(Template { kind, blocks })
     }

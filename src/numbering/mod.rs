@@ -8,6 +8,7 @@
 //! transaction that does not commit takes its number with it. The table's unique key on
 //! (register, year, seq, sub) makes a duplicate impossible even for a bug.
 
+pub mod agenda;
 pub mod bench;
 pub mod pattern;
 

@@ -331,6 +331,18 @@ on_both_backends! {
         assert!(csv.contains("500.4/28.1/DKIP/II/2025,2025,28,1,2025-02-11,issued,"));
         assert!(csv.contains("500.4/31/DKIP/II/2025,2025,31,0,2025-02-12,void,,surat manual bidang,tidak jadi dikirim,"));
         assert!(csv.contains("surat manual bidang | dipakai untuk: undangan rapat koordinasi"));
+
+        // Printed as a buku agenda that qpdf accepts and poppler reads.
+        let pdf = numbering::agenda::pdf(&mut conn, s.register, date("2025-02-01"), date("2025-02-28"), s.secretary).expect("agenda");
+        let file = db.dir.path().join("agenda.pdf");
+        std::fs::write(&file, &pdf).expect("write");
+        let path = file.to_str().expect("utf-8");
+        assert!(std::process::Command::new("qpdf").args(["--check", path]).status().expect("qpdf").success());
+        let text = std::process::Command::new("pdftotext").args([path, "-"]).output().expect("pdftotext").stdout;
+        let text = String::from_utf8_lossy(&text).split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in ["SURAT KELUAR", "500.4/28.1/DKIP/II/2025", "dibatalkan", "batal: tidak jadi dikirim", "Jumlah nomor dalam periode ini: 34"] {
+            assert!(text.contains(expected), "{expected} in the buku agenda: {text}");
+        }
         assert_eq!(naskah::audit::verify(&mut conn).expect("verify"), vec![]);
     }
 
