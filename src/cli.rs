@@ -462,8 +462,9 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
                 tte_issuer: config.tte_issuer.clone(),
                 templates: None,
             };
-            let outcome = numbering::bench::run(&url, *clients, *count, settings)
-                .map_err(|e| Failure::Work(e.to_string()))?;
+            let outcome =
+                numbering::bench::run(&url, *clients, *count, config.db_pool_size, settings)
+                    .map_err(|e| Failure::Work(e.to_string()))?;
             println!("{}", outcome.line());
             if outcome.duplicates > 0
                 || outcome.gaps > 0
@@ -556,13 +557,21 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
             println!("{}", issued.number);
             Ok(())
         }
-        NumberCommand::Agenda { office, register, from, to, actor, out } => {
+        NumberCommand::Agenda {
+            office,
+            register,
+            from,
+            to,
+            actor,
+            out,
+        } => {
             let (db, _) = open_migrated(config)?;
             let mut conn = db.get()?;
             let office = crate::office::find_by_code(&mut conn, office)?
                 .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
             let actor = person_id(&mut conn, actor)?;
-            let register = numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
+            let register =
+                numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
             let pdf = numbering::agenda::pdf(&mut conn, register.id, *from, *to, actor)
                 .map_err(|e| Failure::Work(e.to_string()))?;
             write_file_atomically(out, &pdf)?;

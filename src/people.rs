@@ -113,7 +113,10 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option
 }
 
 pub fn find(conn: &mut DbConn, id: PersonId) -> QueryResult<Person> {
-    people::table.find(id).select(Person::as_select()).first(conn)
+    people::table
+        .find(id)
+        .select(Person::as_select())
+        .first(conn)
 }
 
 pub fn insert(conn: &mut DbConn, person: &NewPerson<'_>) -> QueryResult<PersonId> {

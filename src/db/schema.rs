@@ -133,6 +133,7 @@ diesel::table! {
         register_id -> Int8,
         year -> Int4,
         last_seq -> Int4,
+        last_date -> Nullable<Date>,
     }
 }
 

@@ -266,7 +266,10 @@ pub fn agenda_book(
 ) -> Result<Rendered, RenderError> {
     let file = "letter-templates/buku_agenda.xml";
     let template = Template::parse(include_str!("../../letter-templates/buku_agenda.xml"))
-        .map_err(|problem| RenderError::Template { file: file.into(), problem })?;
+        .map_err(|problem| RenderError::Template {
+            file: file.into(),
+            problem,
+        })?;
     // The book is signed by hand, so it carries no verification address.
     let electronic = Electronic {
         verification_url: String::new(),

@@ -32,6 +32,8 @@ pub enum LetterError {
     Render(#[from] RenderError),
     #[error("kata acak tidak dapat dibuat: {0}")]
     Random(String),
+    #[error("nomor surat tidak dapat dibaca: {0}")]
+    Numbering(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -190,7 +192,13 @@ pub fn add_numbered_revision(
             problem: e,
         })
     })?;
-    let data: Value = serde_json::from_str(&fields).unwrap_or(Value::Null);
+    let mut data: Value = serde_json::from_str(&fields).unwrap_or(Value::Null);
+    let number = crate::numbering::number_of(conn, letter)
+        .map_err(|e| LetterError::Numbering(e.to_string()))?;
+    if let (Some((number, date)), Some(map)) = (number, data.as_object_mut()) {
+        map.insert("number".into(), number.into());
+        map.insert("date".into(), date.format("%Y-%m-%d").to_string().into());
+    }
     let (template, file) = super::template(kind, settings.templates.as_deref())?;
     let electronic = Electronic {
         verification_url: format!("{}/verifikasi/{public_id}", settings.public_url),

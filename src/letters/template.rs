@@ -309,7 +309,10 @@ impl Template {
         root.only_attributes(&["kind"])?;
         let kind = root.required("kind")?;
         if kind.parse::<LetterKind>().is_err() && !OTHER_DOCUMENTS.contains(&kind) {
-            return Err(Problem::new(root.position, format!("unknown letter kind '{kind}'")));
+            return Err(Problem::new(
+                root.position,
+                format!("unknown letter kind '{kind}'"),
+            ));
         }
         let kind = kind.to_owned();
         let blocks = root.elements().map(block).collect::<Result<_, _>>()?;

@@ -44,7 +44,11 @@ pub fn pdf(
     let mut rows = Vec::with_capacity(numbers.len());
     for (i, n) in numbers.iter().enumerate() {
         let hal: Option<String> = match n.letter_id {
-            Some(letter) => letters::table.find(letter).select(letters::hal).first(conn).optional()?,
+            Some(letter) => letters::table
+                .find(letter)
+                .select(letters::hal)
+                .first(conn)
+                .optional()?,
             None => None,
         };
         let note = match (&n.void_reason, &n.reason) {
@@ -80,7 +84,10 @@ pub fn pdf(
         title: format!("{} {from} - {to}", register.name),
         author: office.name.clone(),
         created: crate::db::now(),
-        document_id: crate::digest::sha256_hex(format!("agenda {register_id} {from} {to}").as_bytes())[..32].to_owned(),
+        document_id: crate::digest::sha256_hex(
+            format!("agenda {register_id} {from} {to}").as_bytes(),
+        )[..32]
+            .to_owned(),
     };
     Ok(agenda_book(&letterhead, &data, &info)?.pdf)
 }

@@ -219,9 +219,10 @@ pub fn run(
     database: &DatabaseUrl,
     clients: usize,
     count: usize,
+    pool: u32,
     settings: Settings,
 ) -> Result<Outcome, BenchError> {
-    let db = Db::open(database, (clients as u32 + 2).min(64)).map_err(fail)?;
+    let db = Db::open(database, pool).map_err(fail)?;
     let mut conn = db.get().map_err(fail)?;
     migrate::run_pending(&mut conn).map_err(fail)?;
     let fixture = fixture(&mut conn, count)?;

@@ -20,7 +20,7 @@ use diesel::sql_types::{BigInt, Integer};
 use serde::Serialize;
 
 use crate::audit::{self, Event};
-use crate::db::schema::{issued_numbers, letters, number_registers};
+use crate::db::schema::{issued_numbers, letters, number_registers, register_counters};
 use crate::db::{DbConn, write_transaction};
 use crate::ids::{LetterId, OfficeId, PersonId, RegisterId};
 use pattern::Pattern;
@@ -225,14 +225,22 @@ fn require_secretariat(conn: &mut DbConn, actor: PersonId, office: OfficeId) -> 
 struct Counter {
     #[diesel(sql_type = Integer)]
     last_seq: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    last_date: Option<NaiveDate>,
 }
 
-/// Takes the next sequence number of `register` in `year`. The upsert locks the counter row
-/// until the transaction ends, so concurrent issuers queue here.
-fn next_seq(conn: &mut DbConn, register: RegisterId, year: i32, count: i32) -> Result<i32> {
+/// Takes `count` sequence numbers of `register` in `year`; returns the last of them and the date
+/// of the latest main number before them. The upsert locks the counter row until the
+/// transaction ends, so concurrent issuers queue here, and everything after it must be short.
+fn next_seq(
+    conn: &mut DbConn,
+    register: RegisterId,
+    year: i32,
+    count: i32,
+) -> Result<(i32, Option<NaiveDate>)> {
     const UPSERT: &str = "INSERT INTO register_counters (register_id, year, last_seq) VALUES ($1, $2, $3) \
          ON CONFLICT (register_id, year) DO UPDATE SET last_seq = register_counters.last_seq + $3 \
-         RETURNING last_seq";
+         RETURNING last_seq, last_date";
     let query = diesel::sql_query(UPSERT)
         .bind::<BigInt, _>(register.0)
         .bind::<Integer, _>(year)
@@ -241,17 +249,31 @@ fn next_seq(conn: &mut DbConn, register: RegisterId, year: i32, count: i32) -> R
         DbConn::Pg(pg) => query.get_result(pg)?,
         DbConn::Sqlite(sqlite) => query.get_result(sqlite)?,
     };
-    Ok(counter.last_seq)
+    Ok((counter.last_seq, counter.last_date))
 }
 
-/// The date of the latest main number of `register` in `year`.
-fn latest_date(conn: &mut DbConn, register: RegisterId, year: i32) -> Result<Option<NaiveDate>> {
-    Ok(issued_numbers::table
-        .filter(issued_numbers::register_id.eq(register))
-        .filter(issued_numbers::year.eq(year))
-        .filter(issued_numbers::sub.eq(0))
-        .select(diesel::dsl::max(issued_numbers::letter_date))
-        .first(conn)?)
+/// Refuses a main number dated before the latest one, then records `date` as the latest.
+fn advance_date(
+    conn: &mut DbConn,
+    register: RegisterId,
+    year: i32,
+    date: NaiveDate,
+    latest: Option<NaiveDate>,
+) -> Result<()> {
+    match latest {
+        Some(latest) if date < latest => Err(NumberingError::BackDated { date, latest }),
+        Some(latest) if date == latest => Ok(()),
+        _ => {
+            diesel::update(
+                register_counters::table
+                    .filter(register_counters::register_id.eq(register))
+                    .filter(register_counters::year.eq(year)),
+            )
+            .set(register_counters::last_date.eq(date))
+            .execute(conn)?;
+            Ok(())
+        }
+    }
 }
 
 /// The token values for a number: the register's, then the letter's classification code and
@@ -309,7 +331,23 @@ fn insert_number(
         ))
         .returning(issued_numbers::id)
         .get_result(conn)?;
-    number_row(conn, id)
+    Ok(IssuedNumber {
+        id,
+        register_id: register.id,
+        year: new.year,
+        seq: new.seq,
+        sub: new.sub,
+        number: new.number.to_owned(),
+        letter_date: new.date,
+        status: new.status.to_owned(),
+        letter_id: new.letter,
+        reason: new.reason.map(str::to_owned),
+        issued_by: actor,
+        issued_at: at,
+        void_reason: None,
+        voided_by: None,
+        voided_at: None,
+    })
 }
 
 /// The date of `at` on the wall clock of `zone`: a letter written at 00:00:01 on 1 January in
@@ -347,27 +385,26 @@ fn numberable(
     }
 }
 
-/// Records `number` against `letter`: the letter becomes numbered, and its data carries the
-/// number and date for the revision that prints them.
-fn mark_letter(conn: &mut DbConn, letter: LetterId, number: &str, date: NaiveDate) -> Result<()> {
-    let fields: String = letters::table
-        .find(letter)
-        .select(letters::fields)
-        .first(conn)?;
-    let mut data: serde_json::Value =
-        serde_json::from_str(&fields).unwrap_or_else(|_| serde_json::json!({}));
-    if let Some(map) = data.as_object_mut() {
-        map.insert("number".into(), number.into());
-        map.insert("date".into(), date.format("%Y-%m-%d").to_string().into());
-    }
+/// Records that `letter` is numbered. The number itself lives in the log
+/// (`issued_numbers.letter_id`), which the letter's next rendering reads.
+fn mark_letter(conn: &mut DbConn, letter: LetterId, date: NaiveDate) -> Result<()> {
     diesel::update(letters::table.find(letter))
         .set((
             letters::status.eq("numbered"),
             letters::letter_date.eq(date),
-            letters::fields.eq(data.to_string()),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The number and date of `letter`, when it has one that is not void.
+pub fn number_of(conn: &mut DbConn, letter: LetterId) -> Result<Option<(String, NaiveDate)>> {
+    Ok(issued_numbers::table
+        .filter(issued_numbers::letter_id.eq(letter))
+        .filter(issued_numbers::status.ne("void"))
+        .select((issued_numbers::number, issued_numbers::letter_date))
+        .first(conn)
+        .optional()?)
 }
 
 /// Issues the next number of `register` to `letter`, dated `date`, as `actor`.
@@ -386,13 +423,10 @@ pub fn issue(
         let (classification, sifat) = numberable(conn, letter, register.office_id)?;
         let values = values_for(&register, Some((&classification, &sifat)));
         let year = date.year();
-        // The counter comes first: from here on, issuers of this register queue behind us.
-        let seq = next_seq(conn, register.id, year, 1)?;
-        if let Some(latest) = latest_date(conn, register.id, year)?
-            && date < latest
-        {
-            return Err(NumberingError::BackDated { date, latest });
-        }
+        // Everything above only reads. From the counter on, issuers of this register queue
+        // behind us until we commit, so what follows is kept to a few statements.
+        let (seq, latest) = next_seq(conn, register.id, year, 1)?;
+        advance_date(conn, register.id, year, date, latest)?;
         let number = pattern
             .format(seq as u32, 0, date, &values)
             .map_err(NumberingError::Pattern)?;
@@ -407,7 +441,7 @@ pub fn issue(
             reason: None,
         };
         let issued = insert_number(conn, &register, new, actor, at)?;
-        mark_letter(conn, letter, &number, date)?;
+        mark_letter(conn, letter, date)?;
         audit::append(
             conn,
             Event {
@@ -443,9 +477,8 @@ pub fn insert(
         let (classification, sifat) = numberable(conn, letter, register.office_id)?;
         let year = date.year();
         // Taking the counter row's lock (adding nothing) serialises us with issuers.
-        next_seq(conn, register.id, year, 0)?;
-        let latest = latest_date(conn, register.id, year)?
-            .ok_or(NumberingError::NothingToInsertAfter(date))?;
+        let (_, latest) = next_seq(conn, register.id, year, 0)?;
+        let latest = latest.ok_or(NumberingError::NothingToInsertAfter(date))?;
         if date > latest {
             return Err(NumberingError::InsertAfterLatest { date, latest });
         }
@@ -481,7 +514,7 @@ pub fn insert(
             reason: Some(reason.trim()),
         };
         let issued = insert_number(conn, &register, new, actor, at)?;
-        mark_letter(conn, letter, &number, date)?;
+        mark_letter(conn, letter, date)?;
         audit::append(
             conn,
             Event {
@@ -519,12 +552,8 @@ pub fn reserve(
         let pattern = register.parsed()?;
         let values = values_for(&register, None);
         let year = date.year();
-        let last = next_seq(conn, register.id, year, count as i32)?;
-        if let Some(latest) = latest_date(conn, register.id, year)?
-            && date < latest
-        {
-            return Err(NumberingError::BackDated { date, latest });
-        }
+        let (last, latest) = next_seq(conn, register.id, year, count as i32)?;
+        advance_date(conn, register.id, year, date, latest)?;
         let mut reserved = Vec::with_capacity(count as usize);
         for seq in last - count as i32 + 1..=last {
             let number = pattern

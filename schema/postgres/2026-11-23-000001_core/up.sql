@@ -127,11 +127,13 @@ CREATE TABLE number_registers (
     UNIQUE (office_id, code)
 );
 
--- One row per register and calendar year: the last sequence number issued.
+-- One row per register and calendar year: the last sequence number issued and the latest date
+-- of a main number, which a new main number may not precede.
 CREATE TABLE register_counters (
     register_id BIGINT NOT NULL REFERENCES number_registers (id),
     year INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
+    last_date DATE,
     PRIMARY KEY (register_id, year)
 );
 
