@@ -407,6 +407,32 @@ pub fn number_of(conn: &mut DbConn, letter: LetterId) -> Result<Option<(String, 
         .optional()?)
 }
 
+/// Proof that a person holds the secretariat role in an office, checked once per request.
+#[derive(Clone, Copy, Debug)]
+pub struct Secretary {
+    person: PersonId,
+    office: OfficeId,
+}
+
+impl Secretary {
+    /// From the roles the person holds in `office`, already read.
+    pub fn from_roles(person: PersonId, office: OfficeId, roles: &[String]) -> Result<Secretary> {
+        if roles.iter().any(|r| r == SECRETARIAT) {
+            Ok(Secretary { person, office })
+        } else {
+            Err(NumberingError::NotSecretariat)
+        }
+    }
+
+    pub fn check(conn: &mut DbConn, person: PersonId, office: OfficeId) -> Result<Secretary> {
+        Secretary::from_roles(
+            person,
+            office,
+            &crate::people::roles_in(conn, person, office)?,
+        )
+    }
+}
+
 /// Issues the next number of `register` to `letter`, dated `date`, as `actor`.
 pub fn issue(
     conn: &mut DbConn,
@@ -416,12 +442,28 @@ pub fn issue(
     actor: PersonId,
     at: NaiveDateTime,
 ) -> Result<IssuedNumber> {
+    let register = self::register(conn, register)?;
+    let secretary = Secretary::check(conn, actor, register.office_id)?;
+    issue_as(conn, &secretary, &register, letter, date, at)
+}
+
+/// [`issue`] for a caller that has its secretary and register in hand.
+pub fn issue_as(
+    conn: &mut DbConn,
+    secretary: &Secretary,
+    register: &Register,
+    letter: LetterId,
+    date: NaiveDate,
+    at: NaiveDateTime,
+) -> Result<IssuedNumber> {
+    if secretary.office != register.office_id {
+        return Err(NumberingError::NotSecretariat);
+    }
+    let actor = secretary.person;
     write_transaction(conn, |conn| {
-        let register = self::register(conn, register)?;
-        require_secretariat(conn, actor, register.office_id)?;
         let pattern = register.parsed()?;
         let (classification, sifat) = numberable(conn, letter, register.office_id)?;
-        let values = values_for(&register, Some((&classification, &sifat)));
+        let values = values_for(register, Some((&classification, &sifat)));
         let year = date.year();
         // Everything above only reads. From the counter on, issuers of this register queue
         // behind us until we commit, so what follows is kept to a few statements.
@@ -440,7 +482,7 @@ pub fn issue(
             letter: Some(letter),
             reason: None,
         };
-        let issued = insert_number(conn, &register, new, actor, at)?;
+        let issued = insert_number(conn, register, new, actor, at)?;
         mark_letter(conn, letter, date)?;
         audit::append(
             conn,

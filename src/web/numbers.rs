@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use crate::db::DbConn;
-use crate::db::schema::{issued_numbers, letters, offices};
+use crate::db::schema::{issued_numbers, letter_revisions, letters, offices};
 use crate::ids::{LetterId, OfficeId, PersonId};
 use crate::numbering::{self, NumberingError};
 
@@ -136,21 +136,39 @@ async fn number_letter(
     let issued = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let office = letter_office(conn, caller.person, letter)?;
+            // One read for the letter's office, time zone and whether it has a PDF to renew, one
+            // for the caller's roles there: this is the hot path of the secretariat.
+            let (office, zone, has_pdf): (OfficeId, String, bool) = letters::table
+                .inner_join(offices::table)
+                .filter(letters::id.eq(letter))
+                .select((
+                    letters::office_id,
+                    offices::time_zone,
+                    diesel::dsl::exists(
+                        letter_revisions::table.filter(letter_revisions::letter_id.eq(letter)),
+                    ),
+                ))
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| ApiError::not_found("surat"))?;
+            let roles = crate::people::roles_in(conn, caller.person, office)?;
+            if roles.is_empty() {
+                return Err(ApiError::not_found("surat"));
+            }
+            let secretary = numbering::Secretary::from_roles(caller.person, office, &roles)?;
             let register = numbering::register_by_code(conn, office, &body.register)?;
             let date = match body.date {
                 Some(date) => date,
-                None => today(conn, office)?,
+                None => numbering::local_date(
+                    chrono::Utc::now(),
+                    zone.parse().unwrap_or(crate::office::TimeZone::Wib),
+                ),
             };
-            let issued = numbering::issue(
-                conn,
-                register.id,
-                letter,
-                date,
-                caller.person,
-                crate::db::now(),
-            )?;
-            renew_pdf(conn, letter, caller.person, &settings);
+            let issued =
+                numbering::issue_as(conn, &secretary, &register, letter, date, crate::db::now())?;
+            if has_pdf {
+                renew_pdf(conn, letter, caller.person, &settings);
+            }
             Ok(issued)
         })
         .await?;
