@@ -233,7 +233,7 @@ on_both_backends! {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         assert_eq!(
             String::from_utf8_lossy(&output.stdout).trim(),
-            "demo data: 5 office(s) and 26 person(s) created"
+            "demo data: 5 office(s) and 29 person(s) created"
         );
         let again = naskah(db.dir.path())
             .env("NASKAH_DATABASE_URL", &db.url)
