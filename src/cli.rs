@@ -426,6 +426,28 @@ fn preview(
     Ok(())
 }
 
+/// What generating letters needs from the configuration.
+fn letter_settings(config: &Config) -> letters::store::Settings {
+    letters::store::Settings {
+        public_url: config.public_url.clone(),
+        tte_issuer: config.tte_issuer.clone(),
+        templates: None,
+    }
+}
+
+/// The office with `code` and its register `register`.
+fn office_register(
+    conn: &mut crate::db::DbConn,
+    code: &str,
+    register: &str,
+) -> Result<(crate::office::Office, numbering::Register), Failure> {
+    let office = crate::office::find_by_code(conn, code)?
+        .ok_or_else(|| Failure::Usage(format!("no office '{code}'")))?;
+    let register = numbering::register_by_code(conn, office.id, register)
+        .map_err(|e| Failure::Work(e.to_string()))?;
+    Ok((office, register))
+}
+
 fn person_id(
     conn: &mut crate::db::DbConn,
     username: &str,
@@ -457,11 +479,7 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
                     "--clients and --count must be at least 1".into(),
                 ));
             }
-            let settings = letters::store::Settings {
-                public_url: config.public_url.clone(),
-                tte_issuer: config.tte_issuer.clone(),
-                templates: None,
-            };
+            let settings = letter_settings(config);
             let outcome =
                 numbering::bench::run(&url, *clients, *count, config.db_pool_size, settings)
                     .map_err(|e| Failure::Work(e.to_string()))?;
@@ -487,10 +505,7 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
         } => {
             let (db, _) = open_migrated(config)?;
             let mut conn = db.get()?;
-            let office = crate::office::find_by_code(&mut conn, office)?
-                .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
-            let register =
-                numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
+            let (_, register) = office_register(&mut conn, office, register)?;
             let numbers = numbering::log(
                 &mut conn,
                 register.id,
@@ -524,11 +539,8 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
         } => {
             let (db, _) = open_migrated(config)?;
             let mut conn = db.get()?;
-            let office = crate::office::find_by_code(&mut conn, office)?
-                .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
+            let (office, register) = office_register(&mut conn, office, register)?;
             let actor = person_id(&mut conn, actor)?;
-            let register =
-                numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
             let date =
                 date.unwrap_or_else(|| numbering::local_date(chrono::Utc::now(), office.zone()));
             let letter = crate::ids::LetterId(*letter);
@@ -541,11 +553,7 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
                 crate::db::now(),
             )
             .map_err(work)?;
-            let settings = letters::store::Settings {
-                public_url: config.public_url.clone(),
-                tte_issuer: config.tte_issuer.clone(),
-                templates: None,
-            };
+            let settings = letter_settings(config);
             letters::store::add_numbered_revision(&mut conn, letter, actor, &settings).map_err(
                 |e| {
                     Failure::Work(format!(
@@ -567,11 +575,8 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
         } => {
             let (db, _) = open_migrated(config)?;
             let mut conn = db.get()?;
-            let office = crate::office::find_by_code(&mut conn, office)?
-                .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
+            let (_, register) = office_register(&mut conn, office, register)?;
             let actor = person_id(&mut conn, actor)?;
-            let register =
-                numbering::register_by_code(&mut conn, office.id, register).map_err(work)?;
             let pdf = numbering::agenda::pdf(&mut conn, register.id, *from, *to, actor)
                 .map_err(|e| Failure::Work(e.to_string()))?;
             write_file_atomically(out, &pdf)?;
@@ -722,11 +727,7 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         );
     }
     actix_web::rt::System::new().block_on(async {
-        let settings = letters::store::Settings {
-            public_url: config.public_url.clone(),
-            tte_issuer: config.tte_issuer.clone(),
-            templates: None,
-        };
+        let settings = letter_settings(config);
         let (server, addr) = web::start(listener, db, settings)
             .map_err(|e| Failure::Work(format!("cannot start the web server: {e}")))?;
         // The one line on standard output: tests and scripts read the port from it.
