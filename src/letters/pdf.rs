@@ -173,10 +173,11 @@ pub fn write(layout: &Layout, info: &Info) -> Result<Vec<u8>, PdfError> {
                     png,
                 } => {
                     let bytes: krilla::Data = data.as_ref().clone().into();
+                    // PDF/A forbids asking viewers to interpolate images.
                     let image = if *png {
-                        Image::from_png(bytes, true)
+                        Image::from_png(bytes, false)
                     } else {
-                        Image::from_jpeg(bytes, true)
+                        Image::from_jpeg(bytes, false)
                     };
                     let image = image.map_err(PdfError)?;
                     let size = Size::from_wh(*width, *height)

@@ -440,3 +440,44 @@ fn the_cli_lists_kinds_and_renders_with_an_office_template() {
         );
     }
 }
+
+#[test]
+fn fonts_are_embedded_and_subset_and_the_emblem_is_printed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut letterhead = naskah::demo::letterhead("banggai").expect("office");
+    let png = std::fs::read(crate_root().join("tests/fixtures/emblem.png")).expect("emblem");
+    letterhead.emblem = Some(letters::Emblem {
+        data: std::sync::Arc::new(png),
+        png: true,
+    });
+    let kind = LetterKind::SuratTanggapanPersetujuan;
+    let (template, file) = letters::template(kind, None).expect("template");
+    let rendered = letters::render(
+        &template,
+        &file,
+        &letters::sample(kind),
+        &letterhead,
+        &electronic(),
+        &info(kind),
+    )
+    .expect("render");
+    let path = write(dir.path(), "emblem.pdf", &rendered.pdf);
+
+    // pdffonts: every font embedded (emb), as a subset (sub), with a Unicode map (uni).
+    let fonts = String::from_utf8_lossy(&tool("pdffonts", &[&path]).stdout).into_owned();
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert_eq!(rows.len(), 2, "regular and bold:\n{fonts}");
+    for row in rows {
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        let flags = &columns[columns.len() - 5..columns.len() - 2];
+        assert_eq!(flags, ["yes", "yes", "yes"], "{row}");
+        assert!(columns[0].contains('+'), "a subset's name has a tag: {row}");
+    }
+    // pdfimages: the emblem is the letter's one image, 8 by 10 pixels.
+    let images = String::from_utf8_lossy(&tool("pdfimages", &["-list", &path]).stdout).into_owned();
+    let rows: Vec<&str> = images.lines().skip(2).collect();
+    assert_eq!(rows.len(), 1, "{images}");
+    let columns: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!((columns[3], columns[4]), ("8", "10"), "{images}");
+    assert!(tool("qpdf", &["--check", &path]).status.success());
+}
