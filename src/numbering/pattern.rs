@@ -81,13 +81,9 @@ impl Pattern {
                     width: width(option)?,
                 },
                 ("year", None) => Piece::Year,
-                (name, None) if VALUE_TOKENS.contains(&name) => Piece::Value(
-                    VALUE_TOKENS
-                        .iter()
-                        .find(|t| **t == name)
-                        .copied()
-                        .unwrap_or("kka"),
-                ),
+                (name, None) if let Some(value) = VALUE_TOKENS.iter().find(|t| **t == name) => {
+                    Piece::Value(value)
+                }
                 _ => {
                     return Err(format!(
                         "pattern '{text}': unknown token '{{{token}}}' (known: {{kka}}, {{seq}}, {{seq:N}}, {{sub}}, {{unit}}, {{series}}, {{sifat_code}}, {{month:roman}}, {{month}}, {{year}})"
