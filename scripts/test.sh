@@ -26,7 +26,14 @@ command -v pg_isready >/dev/null || missing+=(postgresql-client)
 # Independent readers of the letters naskah writes: poppler (pdftotext, pdftoppm) and qpdf.
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
 command -v qpdf >/dev/null || missing+=(qpdf)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+
+# A QR decoder independent of naskah, to read back the codes printed on letters.
+if ! python3 -c 'import zxingcpp, PIL' 2>/dev/null; then
+  say "installing zxing-cpp and pillow (pip)"
+  python3 -m pip install -q --disable-pip-version-check zxing-cpp pillow
+fi
 
 # PostgreSQL answering on 127.0.0.1:5432. When this script has to install or start it, it lets
 # local TCP connections in without a password: this is a test machine's server.

@@ -509,8 +509,8 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
             let numbers = numbering::log(
                 &mut conn,
                 register.id,
-                from.unwrap_or(NaiveDate::MIN),
-                to.unwrap_or(NaiveDate::MAX),
+                from.unwrap_or(numbering::FIRST_DAY),
+                to.unwrap_or(numbering::LAST_DAY),
             )
             .map_err(work)?;
             if *csv {

@@ -735,6 +735,17 @@ pub fn void(
     })
 }
 
+/// The first and last days a log period may name: the range both databases store and compare
+/// as dates (chrono's own extremes are beyond PostgreSQL's and sort wrongly as SQLite text).
+pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1, 1, 1) {
+    Some(day) => day,
+    None => NaiveDate::MIN,
+};
+pub const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(day) => day,
+    None => NaiveDate::MAX,
+};
+
 /// The log of `register` for letters dated `from` to `to` (inclusive), in number order.
 pub fn log(
     conn: &mut DbConn,

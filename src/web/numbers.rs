@@ -258,6 +258,13 @@ struct ListQuery {
     format: Option<String>,
 }
 
+/// A register's log in the form asked for.
+enum Listing {
+    Json(Vec<numbering::IssuedNumber>),
+    Csv(String),
+    Pdf(Vec<u8>),
+}
+
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -266,32 +273,43 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let (office, register) = path.into_inner();
     let query = query.into_inner();
-    let csv = match query.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "format '{other}' bukan json atau csv"
-            )));
-        }
-    };
-    let numbers = state
+    let format = query.format.clone().unwrap_or_else(|| "json".into());
+    if !matches!(format.as_str(), "json" | "csv" | "pdf") {
+        return Err(ApiError::bad_request(format!(
+            "format '{format}' bukan json, csv atau pdf"
+        )));
+    }
+    let listing = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             let office = office_by_code(conn, &office)?;
             visible(conn, caller.person, office, "kantor")?;
             let register = numbering::register_by_code(conn, office, &register)?;
-            let from = query.from.unwrap_or(NaiveDate::MIN);
-            let to = query.to.unwrap_or(NaiveDate::MAX);
-            Ok(numbering::log(conn, register.id, from, to)?)
+            if format == "pdf" {
+                // A printed book is of a stated period.
+                let (Some(from), Some(to)) = (query.from, query.to) else {
+                    return Err(ApiError::bad_request("buku agenda memerlukan from dan to"));
+                };
+                let pdf = numbering::agenda::pdf(conn, register.id, from, to, caller.person)
+                    .map_err(ApiError::internal)?;
+                return Ok(Listing::Pdf(pdf));
+            }
+            let from = query.from.unwrap_or(numbering::FIRST_DAY);
+            let to = query.to.unwrap_or(numbering::LAST_DAY);
+            let numbers = numbering::log(conn, register.id, from, to)?;
+            Ok(if format == "csv" {
+                Listing::Csv(numbering::csv(&numbers))
+            } else {
+                Listing::Json(numbers)
+            })
         })
         .await?;
-    Ok(if csv {
-        HttpResponse::Ok()
+    Ok(match listing {
+        Listing::Json(numbers) => HttpResponse::Ok().json(numbers),
+        Listing::Csv(csv) => HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .body(numbering::csv(&numbers))
-    } else {
-        HttpResponse::Ok().json(numbers)
+            .body(csv),
+        Listing::Pdf(pdf) => HttpResponse::Ok().content_type("application/pdf").body(pdf),
     })
 }
 

@@ -481,3 +481,34 @@ fn fonts_are_embedded_and_subset_and_the_emblem_is_printed() {
     assert_eq!((columns[3], columns[4]), ("8", "10"), "{images}");
     assert!(tool("qpdf", &["--check", &path]).status.success());
 }
+
+#[test]
+fn the_qr_code_reads_back_as_the_verification_address() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kind = LetterKind::SuratTanggapanPersetujuan;
+    let rendered = render(kind, "banggai", &letters::sample(kind)).expect("render");
+    let path = write(dir.path(), "qr.pdf", &rendered.pdf);
+    let prefix = dir.path().join("page");
+    let prefix = prefix.to_str().expect("utf-8");
+    assert!(
+        tool("pdftoppm", &["-r", "200", "-png", &path, prefix])
+            .status
+            .success()
+    );
+    // zxing-cpp (installed by scripts/test.sh) decodes every code on the page image.
+    let output = tool(
+        "python3",
+        &[
+            "-c",
+            "import sys, zxingcpp; from PIL import Image; print('\\n'.join(r.text for r in zxingcpp.read_barcodes(Image.open(sys.argv[1]))))",
+            &format!("{prefix}-1.png"),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let decoded = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(decoded.trim(), electronic().verification_url);
+}

@@ -451,6 +451,27 @@ on_both_backends! {
         assert_eq!((status, error["error"]["code"].as_str()), (409, Some("conflict")));
         let (status, body) = get(&format!("http://{}/api/v1/offices/malut/registers/keluar/numbers?format=csv", server.addr));
         assert_eq!(status, 401, "{body}");
+        // The log as CSV and as a printed buku agenda, for someone of the office.
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let fetch = |query: &str, token: &str| {
+            let mut response = agent
+                .get(&format!("http://{}/api/v1/offices/malut/registers/keluar/numbers?{query}", server.addr))
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .expect("response");
+            let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            (response.status().as_u16(), kind, response.body_mut().read_to_vec().unwrap_or_default())
+        };
+        let (status, kind, csv) = fetch("format=csv", &kabid_token);
+        assert_eq!((status, kind.as_str()), (200, "text/csv; charset=utf-8"));
+        assert!(String::from_utf8_lossy(&csv).contains("500.4/1/DKIP/III/2026,2026,1,0,2026-03-02,issued,"));
+        let (status, kind, pdf) = fetch("format=pdf&from=2026-03-01&to=2026-03-31", &secretary_token);
+        assert_eq!((status, kind.as_str()), (200, "application/pdf"), "{}", String::from_utf8_lossy(&pdf));
+        assert!(pdf.starts_with(b"%PDF-"));
+        let (status, _, _) = fetch("format=pdf", &secretary_token);
+        assert_eq!(status, 422, "a buku agenda needs its period");
+        let (status, _, _) = fetch("format=csv", &stranger_token);
+        assert_eq!(status, 404, "another office's register is not found");
     }
 }
 
