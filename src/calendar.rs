@@ -184,10 +184,6 @@ impl Calendar {
         self.working_days[weekday] && !self.holidays.contains_key(&date)
     }
 
-    pub fn holiday(&self, date: NaiveDate) -> Option<&Holiday> {
-        self.holidays.get(&date)
-    }
-
     /// The length of one working day.
     pub fn day_length(&self) -> Duration {
         self.closes - self.opens

@@ -108,21 +108,6 @@ impl Pattern {
         })
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
-    /// The value tokens the pattern uses, which a register or letter must give.
-    pub fn value_tokens(&self) -> Vec<&'static str> {
-        self.pieces
-            .iter()
-            .filter_map(|p| match p {
-                Piece::Value(name) => Some(*name),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// The number for sequence `seq` (and sub-number `sub`, 0 for none) dated `date`.
     pub fn format(
         &self,
