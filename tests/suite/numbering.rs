@@ -359,8 +359,19 @@ on_both_backends! {
         let server = serve();
         let url = format!("http://{}", server.addr);
         let pid = server.child.id();
+        // Killed once numbers are flowing (at least 100 in the log), however slow the machine.
+        let watcher = db.open();
+        let register = fixture.register;
         let killer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(1_500));
+            let started = std::time::Instant::now();
+            let mut conn = watcher.get().expect("connection");
+            while started.elapsed() < Duration::from_secs(60) {
+                let (issued, _, _) = bench::check(&mut conn, register).expect("check");
+                if issued >= 100 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         });
         let (failed, _) = bench::drive(std::slice::from_ref(&url), &fixture, 8);
