@@ -228,10 +228,21 @@ impl Layout {
         });
     }
 
+    /// Where text of `size` points sits on the line that starts at the current position.
+    pub fn baseline(&self, size: f32) -> f32 {
+        self.y + size * 0.9
+    }
+
+    /// Draws `content` as one piece at `x` on the current line, which does not advance.
+    pub fn text_here(&mut self, x: f32, size: f32, style: Style, content: &str) {
+        let y = self.baseline(size);
+        self.draw(text_at(x, y, size, style, content));
+    }
+
     /// Draws one line of words from `x`, `width` wide, aligned; `justify` spreads the words to
     /// both edges.
     pub fn line(&mut self, line: &[Word], x: f32, width: f32, size: f32, align: LineAlign) {
-        let baseline = self.y + size * 0.9;
+        let baseline = self.baseline(size);
         let space = text::width(Style::Regular, " ", size);
         let words: f32 = line.iter().map(|w| w.width(size)).sum();
         let gaps = line.iter().skip(1).filter(|w| !w.glued).count();

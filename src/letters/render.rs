@@ -254,13 +254,7 @@ fn render_block(
             out.ensure(LINE * 3.0);
             let yth = "Yth.";
             let indent = text::width(Style::Regular, "Yth. ", BODY_SIZE);
-            out.draw(layout::text_at(
-                LEFT,
-                out.y + BODY_SIZE * 0.9,
-                BODY_SIZE,
-                Style::Regular,
-                yth,
-            ));
+            out.text_here(LEFT, BODY_SIZE, Style::Regular, yth);
             let words = layout::words(&plain(&addressee, Style::Regular), BODY_SIZE, WIDTH * 0.55);
             out.paragraph(
                 words,
@@ -271,13 +265,7 @@ fn render_block(
                 0.0,
                 LineAlign::Left,
             );
-            out.draw(layout::text_at(
-                LEFT,
-                out.y + BODY_SIZE * 0.9,
-                BODY_SIZE,
-                Style::Regular,
-                "di",
-            ));
+            out.text_here(LEFT, BODY_SIZE, Style::Regular, "di");
             out.y += LINE;
             let words = layout::words(&plain(&place, Style::Regular), BODY_SIZE, WIDTH * 0.5);
             out.paragraph(
@@ -362,13 +350,7 @@ fn render_block(
             for (i, pieces) in pieces.into_iter().enumerate() {
                 out.ensure(LINE);
                 let marker = format!("{}.", i + 1);
-                out.draw(layout::text_at(
-                    LEFT + 18.0,
-                    out.y + BODY_SIZE * 0.9,
-                    BODY_SIZE,
-                    Style::Regular,
-                    &marker,
-                ));
+                out.text_here(LEFT + 18.0, BODY_SIZE, Style::Regular, &marker);
                 let words = layout::words(&pieces, BODY_SIZE, WIDTH - 40.0);
                 out.paragraph(
                     words,
@@ -433,13 +415,7 @@ fn render_block(
                 }
             };
             out.ensure(LINE * 2.0);
-            out.draw(layout::text_at(
-                LEFT,
-                out.y + BODY_SIZE * 0.9,
-                BODY_SIZE,
-                Style::Bold,
-                label,
-            ));
+            out.text_here(LEFT, BODY_SIZE, Style::Bold, label);
             out.y += LINE + 2.0;
             let column = WIDTH / 2.0;
             for (i, option) in options.iter().enumerate() {
@@ -526,13 +502,12 @@ fn render_block(
             for (i, label) in ["PIHAK PERTAMA", "PIHAK KEDUA"].iter().enumerate() {
                 let signer = Signer::from_data(data, i, *at)?;
                 out.ensure(LINE * 4.0);
-                out.draw(layout::text_at(
+                out.text_here(
                     LEFT + 18.0,
-                    out.y + BODY_SIZE * 0.9,
                     BODY_SIZE,
                     Style::Regular,
                     &format!("{}.", i + 1),
-                ));
+                );
                 let x = LEFT + 36.0;
                 label_value(
                     out,
@@ -602,23 +577,11 @@ fn render_block(
             };
             if !items.is_empty() {
                 out.ensure(SMALL_LINE * 2.0);
-                out.draw(layout::text_at(
-                    LEFT,
-                    out.y + SMALL * 0.9,
-                    SMALL,
-                    Style::Regular,
-                    "Tembusan:",
-                ));
+                out.text_here(LEFT, SMALL, Style::Regular, "Tembusan:");
                 out.y += SMALL_LINE;
                 for (i, item) in items.iter().enumerate() {
                     out.ensure(SMALL_LINE);
-                    out.draw(layout::text_at(
-                        LEFT,
-                        out.y + SMALL * 0.9,
-                        SMALL,
-                        Style::Regular,
-                        &format!("{}.", i + 1),
-                    ));
+                    out.text_here(LEFT, SMALL, Style::Regular, &format!("{}.", i + 1));
                     let words = layout::words(&plain(item, Style::Regular), SMALL, WIDTH - 16.0);
                     out.paragraph(
                         words,
@@ -651,20 +614,8 @@ fn label_value(
     leading: f32,
 ) {
     out.ensure(leading);
-    out.draw(layout::text_at(
-        x,
-        out.y + size * 0.9,
-        size,
-        Style::Regular,
-        label,
-    ));
-    out.draw(layout::text_at(
-        x + label_width,
-        out.y + size * 0.9,
-        size,
-        Style::Regular,
-        ":",
-    ));
+    out.text_here(x, size, Style::Regular, label);
+    out.text_here(x + label_width, size, Style::Regular, ":");
     let value_x = x + label_width + 10.0;
     let width = RIGHT - value_x - 4.0;
     let words = layout::words(value, size, width);

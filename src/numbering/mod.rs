@@ -210,17 +210,6 @@ pub fn registers(conn: &mut DbConn, office: OfficeId) -> Result<Vec<Register>> {
         .load(conn)?)
 }
 
-fn require_secretariat(conn: &mut DbConn, actor: PersonId, office: OfficeId) -> Result<()> {
-    if crate::people::roles_in(conn, actor, office)?
-        .iter()
-        .any(|r| r == SECRETARIAT)
-    {
-        Ok(())
-    } else {
-        Err(NumberingError::NotSecretariat)
-    }
-}
-
 #[derive(QueryableByName)]
 struct Counter {
     #[diesel(sql_type = Integer)]
@@ -250,6 +239,30 @@ fn next_seq(
         DbConn::Sqlite(sqlite) => query.get_result(sqlite)?,
     };
     Ok((counter.last_seq, counter.last_date))
+}
+
+/// Takes the next `count` main numbers of `register` for letters dated `date`, formatted. From
+/// the counter upsert on, issuers of the register queue behind the caller until it commits, so
+/// what the caller does after this is kept to a few statements.
+fn take_main_numbers(
+    conn: &mut DbConn,
+    register: &Register,
+    pattern: &Pattern,
+    values: &BTreeMap<String, String>,
+    date: NaiveDate,
+    count: u32,
+) -> Result<Vec<(i32, String)>> {
+    let year = date.year();
+    let (last, latest) = next_seq(conn, register.id, year, count as i32)?;
+    advance_date(conn, register.id, year, date, latest)?;
+    (last - count as i32 + 1..=last)
+        .map(|seq| {
+            let number = pattern
+                .format(seq as u32, 0, date, values)
+                .map_err(NumberingError::Pattern)?;
+            Ok((seq, number))
+        })
+        .collect()
 }
 
 /// Refuses a main number dated before the latest one, then records `date` as the latest.
@@ -465,13 +478,12 @@ pub fn issue_as(
         let (classification, sifat) = numberable(conn, letter, register.office_id)?;
         let values = values_for(register, Some((&classification, &sifat)));
         let year = date.year();
-        // Everything above only reads. From the counter on, issuers of this register queue
-        // behind us until we commit, so what follows is kept to a few statements.
-        let (seq, latest) = next_seq(conn, register.id, year, 1)?;
-        advance_date(conn, register.id, year, date, latest)?;
-        let number = pattern
-            .format(seq as u32, 0, date, &values)
-            .map_err(NumberingError::Pattern)?;
+        // Everything above only reads; from here on, issuers of this register queue behind us.
+        let Some((seq, number)) =
+            take_main_numbers(conn, register, &pattern, &values, date, 1)?.pop()
+        else {
+            return Err(NumberingError::ReservationSize);
+        };
         let new = NewNumber {
             year,
             seq,
@@ -514,7 +526,7 @@ pub fn insert(
     }
     write_transaction(conn, |conn| {
         let register = self::register(conn, register)?;
-        require_secretariat(conn, actor, register.office_id)?;
+        Secretary::check(conn, actor, register.office_id)?;
         let pattern = register.parsed()?;
         let (classification, sifat) = numberable(conn, letter, register.office_id)?;
         let year = date.year();
@@ -590,17 +602,13 @@ pub fn reserve(
     }
     write_transaction(conn, |conn| {
         let register = self::register(conn, register)?;
-        require_secretariat(conn, actor, register.office_id)?;
+        Secretary::check(conn, actor, register.office_id)?;
         let pattern = register.parsed()?;
         let values = values_for(&register, None);
         let year = date.year();
-        let (last, latest) = next_seq(conn, register.id, year, count as i32)?;
-        advance_date(conn, register.id, year, date, latest)?;
-        let mut reserved = Vec::with_capacity(count as usize);
-        for seq in last - count as i32 + 1..=last {
-            let number = pattern
-                .format(seq as u32, 0, date, &values)
-                .map_err(NumberingError::Pattern)?;
+        let taken = take_main_numbers(conn, &register, &pattern, &values, date, count)?;
+        let mut reserved = Vec::with_capacity(taken.len());
+        for (seq, number) in taken {
             let new = NewNumber {
                 year,
                 seq,
@@ -654,7 +662,7 @@ pub fn use_reserved(
     write_transaction(conn, |conn| {
         let number = number_row(conn, id)?;
         let register = register(conn, number.register_id)?;
-        require_secretariat(conn, actor, register.office_id)?;
+        Secretary::check(conn, actor, register.office_id)?;
         if number.status != "reserved" {
             return Err(NumberingError::NotReserved {
                 number: number.number,
@@ -700,7 +708,7 @@ pub fn void(
     write_transaction(conn, |conn| {
         let number = number_row(conn, id)?;
         let register = register(conn, number.register_id)?;
-        require_secretariat(conn, actor, register.office_id)?;
+        Secretary::check(conn, actor, register.office_id)?;
         if number.status == "void" {
             return Err(NumberingError::AlreadyVoid(number.number));
         }

@@ -83,19 +83,45 @@ fn office_by_code(conn: &mut DbConn, code: &str) -> Result<OfficeId, ApiError> {
         .ok_or_else(|| ApiError::not_found("kantor"))
 }
 
-fn letter_office(
+/// A letter as the numbering calls need it: its office and time zone, whether it has a PDF to
+/// renew, and the caller's roles in its office (none: the letter is not found). One read for
+/// the letter, one for the roles: numbering is the secretariat's hot path.
+struct LetterPlace {
+    office: OfficeId,
+    zone: crate::office::TimeZone,
+    has_pdf: bool,
+    roles: Vec<String>,
+}
+
+fn letter_place(
     conn: &mut DbConn,
     caller: PersonId,
     letter: LetterId,
-) -> Result<OfficeId, ApiError> {
-    let office: OfficeId = letters::table
-        .find(letter)
-        .select(letters::office_id)
+) -> Result<LetterPlace, ApiError> {
+    let (office, zone, has_pdf): (OfficeId, String, bool) = letters::table
+        .inner_join(offices::table)
+        .filter(letters::id.eq(letter))
+        .select((
+            letters::office_id,
+            offices::time_zone,
+            diesel::dsl::exists(
+                letter_revisions::table.filter(letter_revisions::letter_id.eq(letter)),
+            ),
+        ))
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found("surat"))?;
-    visible(conn, caller, office, "surat")?;
-    Ok(office)
+    let roles = crate::people::roles_in(conn, caller, office)?;
+    if roles.is_empty() {
+        return Err(ApiError::not_found("surat"));
+    }
+    Ok(LetterPlace {
+        office,
+        // The column's CHECK constraint admits only the three zones.
+        zone: zone.parse().unwrap_or(crate::office::TimeZone::Wib),
+        has_pdf,
+        roles,
+    })
 }
 
 /// Prints the new number into the letter's PDF. The number stands whatever happens here: a
@@ -136,37 +162,16 @@ async fn number_letter(
     let issued = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            // One read for the letter's office, time zone and whether it has a PDF to renew, one
-            // for the caller's roles there: this is the hot path of the secretariat.
-            let (office, zone, has_pdf): (OfficeId, String, bool) = letters::table
-                .inner_join(offices::table)
-                .filter(letters::id.eq(letter))
-                .select((
-                    letters::office_id,
-                    offices::time_zone,
-                    diesel::dsl::exists(
-                        letter_revisions::table.filter(letter_revisions::letter_id.eq(letter)),
-                    ),
-                ))
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| ApiError::not_found("surat"))?;
-            let roles = crate::people::roles_in(conn, caller.person, office)?;
-            if roles.is_empty() {
-                return Err(ApiError::not_found("surat"));
-            }
-            let secretary = numbering::Secretary::from_roles(caller.person, office, &roles)?;
-            let register = numbering::register_by_code(conn, office, &body.register)?;
-            let date = match body.date {
-                Some(date) => date,
-                None => numbering::local_date(
-                    chrono::Utc::now(),
-                    zone.parse().unwrap_or(crate::office::TimeZone::Wib),
-                ),
-            };
+            let place = letter_place(conn, caller.person, letter)?;
+            let secretary =
+                numbering::Secretary::from_roles(caller.person, place.office, &place.roles)?;
+            let register = numbering::register_by_code(conn, place.office, &body.register)?;
+            let date = body
+                .date
+                .unwrap_or_else(|| numbering::local_date(chrono::Utc::now(), place.zone));
             let issued =
                 numbering::issue_as(conn, &secretary, &register, letter, date, crate::db::now())?;
-            if has_pdf {
+            if place.has_pdf {
                 renew_pdf(conn, letter, caller.person, &settings);
             }
             Ok(issued)
@@ -194,8 +199,8 @@ async fn insert_letter(
     let issued = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let office = letter_office(conn, caller.person, letter)?;
-            let register = numbering::register_by_code(conn, office, &body.register)?;
+            let place = letter_place(conn, caller.person, letter)?;
+            let register = numbering::register_by_code(conn, place.office, &body.register)?;
             let issued = numbering::insert(
                 conn,
                 register.id,
@@ -205,7 +210,9 @@ async fn insert_letter(
                 caller.person,
                 crate::db::now(),
             )?;
-            renew_pdf(conn, letter, caller.person, &settings);
+            if place.has_pdf {
+                renew_pdf(conn, letter, caller.person, &settings);
+            }
             Ok(issued)
         })
         .await?;
@@ -313,6 +320,28 @@ async fn list(
     })
 }
 
+/// Runs `act` on number `id` as the caller, after checking the caller holds a role in the
+/// number's office, and answers with what it returns.
+async fn on_number<T, F>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: i64,
+    act: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&mut DbConn, PersonId) -> Result<T, NumberingError> + Send + 'static,
+{
+    let done = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            number_office(conn, caller.person, id)?;
+            Ok(act(conn, caller.person)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
 /// The office of a number, checked against the caller.
 fn number_office(conn: &mut DbConn, caller: PersonId, id: i64) -> Result<(), ApiError> {
     let register = issued_numbers::table
@@ -336,22 +365,12 @@ async fn void(
     path: web::Path<i64>,
     body: web::Json<VoidBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
     let reason = body.into_inner().reason;
-    let voided = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            number_office(conn, caller.person, id)?;
-            Ok(numbering::void(
-                conn,
-                id,
-                &reason,
-                caller.person,
-                crate::db::now(),
-            )?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(voided))
+    let id = path.into_inner();
+    on_number(state, caller, id, move |conn, person| {
+        numbering::void(conn, id, &reason, person, crate::db::now())
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -365,14 +384,10 @@ async fn use_reserved(
     path: web::Path<i64>,
     body: web::Json<UseBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
     let used_for = body.into_inner().used_for;
-    let used = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            number_office(conn, caller.person, id)?;
-            Ok(numbering::use_reserved(conn, id, &used_for, caller.person)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(used))
+    let id = path.into_inner();
+    on_number(state, caller, id, move |conn, person| {
+        numbering::use_reserved(conn, id, &used_for, person)
+    })
+    .await
 }
