@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: NumberCommand,
     },
+    /// An office's archive classification codes (kode klasifikasi arsip).
+    Kka {
+        #[command(subcommand)]
+        command: KkaCommand,
+    },
     /// API tokens.
     Token {
         #[command(subcommand)]
@@ -151,6 +156,44 @@ enum NumberCommand {
         /// The database (default: a new SQLite file in a temporary directory).
         #[arg(long, value_name = "URL")]
         database: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KkaCommand {
+    /// Print the office's codes and titles (retired ones marked).
+    List {
+        #[arg(long)]
+        office: String,
+    },
+    /// Add a code or change its title, as a person of the secretariat.
+    Set {
+        #[arg(long)]
+        office: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        actor: String,
+        /// Such as 500.12.6.
+        code: String,
+        /// Its title (uraian), such as "Layanan E-Government".
+        title: String,
+    },
+    /// Retire a code: letters filed under it keep it, new letters cannot use it.
+    Retire {
+        #[arg(long)]
+        office: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        actor: String,
+        code: String,
+    },
+    /// Load a list of codes (one per line: code, space, title), in one transaction.
+    Load {
+        #[arg(long)]
+        office: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        actor: String,
+        /// The list (default: the bundled Permendagri 83/2022 list).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
     },
 }
 
@@ -320,6 +363,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Number { command } => {
             let config = Config::load(&overrides)?;
             number_command(&config, &command)
+        }
+        Command::Kka { command } => {
+            let config = Config::load(&overrides)?;
+            kka_command(&config, &command)
         }
         Command::Token {
             command: TokenCommand::Create { user, name },
@@ -601,6 +648,74 @@ fn number_command(config: &Config, command: &NumberCommand) -> Result<(), Failur
             Ok(())
         }
     }
+}
+
+fn kka_command(config: &Config, command: &KkaCommand) -> Result<(), Failure> {
+    use crate::classification;
+    let work = |e: classification::ClassificationError| Failure::Work(e.to_string());
+    let (db, _) = open_migrated(config)?;
+    let mut conn = db.get()?;
+    let office_of = |conn: &mut crate::db::DbConn, code: &str| {
+        crate::office::find_by_code(conn, code)?
+            .map(|o| o.id)
+            .ok_or_else(|| Failure::Usage(format!("no office '{code}'")))
+    };
+    // Who changes the list: a person of the office's secretariat.
+    let secretary = |conn: &mut crate::db::DbConn, office, username: &str| {
+        let person = person_id(conn, username)?;
+        numbering::Secretary::check(conn, person, office)
+            .map_err(|e| Failure::Work(e.to_string()))?;
+        Ok::<_, Failure>(Some(person))
+    };
+    match command {
+        KkaCommand::List { office } => {
+            let office = office_of(&mut conn, office)?;
+            for code in classification::list(&mut conn, office).map_err(work)? {
+                let retired = if code.retired_at.is_some() {
+                    "  (tidak dipakai lagi)"
+                } else {
+                    ""
+                };
+                println!("{:<16} {}{retired}", code.code, code.title);
+            }
+        }
+        KkaCommand::Set {
+            office,
+            actor,
+            code,
+            title,
+        } => {
+            let office = office_of(&mut conn, office)?;
+            let actor = secretary(&mut conn, office, actor)?;
+            classification::set(&mut conn, office, code, title, actor).map_err(work)?;
+            println!("{code} {title}");
+        }
+        KkaCommand::Retire {
+            office,
+            actor,
+            code,
+        } => {
+            let office = office_of(&mut conn, office)?;
+            let actor = secretary(&mut conn, office, actor)?;
+            classification::retire(&mut conn, office, code, actor).map_err(work)?;
+            println!("{code} retired");
+        }
+        KkaCommand::Load {
+            office,
+            actor,
+            file,
+        } => {
+            let office = office_of(&mut conn, office)?;
+            let actor = secretary(&mut conn, office, actor)?;
+            let text = match file {
+                Some(path) => read_file(path)?,
+                None => classification::PERMENDAGRI_83_2022.to_owned(),
+            };
+            let count = classification::load(&mut conn, office, &text, actor).map_err(work)?;
+            println!("{count} code(s) loaded");
+        }
+    }
+    Ok(())
 }
 
 fn letter_command(command: &LetterCommand, config_file: Option<PathBuf>) -> Result<(), Failure> {

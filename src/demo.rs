@@ -340,6 +340,9 @@ fn ensure_office(
             detail: serde_json::json!({ "code": demo.code, "demo": true }),
         },
     )?;
+    // Every office starts with the regulation's codes; the demo letters' codes file under them.
+    crate::classification::load(conn, id, crate::classification::PERMENDAGRI_83_2022, None)
+        .map_err(|e| DemoError::Data(e.to_string()))?;
     summary.offices_created += 1;
     Ok(id)
 }

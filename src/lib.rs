@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod classification;
 pub mod cli;
 pub mod config;
 pub mod db;

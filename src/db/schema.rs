@@ -231,6 +231,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    classification_codes (id) {
+        id -> Int8,
+        office_id -> Int8,
+        code -> Text,
+        title -> Text,
+        updated_by -> Nullable<Int8>,
+        updated_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(person_roles -> people (person_id));
 diesel::joinable!(person_roles -> offices (office_id));
 diesel::joinable!(sop_versions -> offices (office_id));
@@ -255,6 +267,7 @@ diesel::joinable!(request_steps -> people (completed_by));
 diesel::joinable!(request_items -> requests (request_id));
 diesel::joinable!(request_items -> people (created_by));
 diesel::joinable!(api_tokens -> people (person_id));
+diesel::joinable!(classification_codes -> offices (office_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     offices,
@@ -273,4 +286,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_steps,
     request_items,
     api_tokens,
+    classification_codes,
 );

@@ -35,6 +35,8 @@ pub enum LetterError {
     #[error("nomor surat tidak dapat dibaca: {0}")]
     Numbering(String),
     #[error(transparent)]
+    Classification(#[from] crate::classification::ClassificationError),
+    #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
 
@@ -107,7 +109,14 @@ pub fn create(
         .get("date")
         .and_then(Value::as_str)
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let classification = data
+        .get("kka")
+        .and_then(Value::as_str)
+        .filter(|code| !code.trim().is_empty());
     write_transaction(conn, |conn| {
+        if let Some(code) = classification {
+            crate::classification::check_for_letter(conn, owner.office, code)?;
+        }
         let id: LetterId = diesel::insert_into(letters::table)
             .values((
                 letters::office_id.eq(owner.office),
@@ -120,7 +129,7 @@ pub fn create(
                 letters::hal.eq(text(data, "hal")),
                 letters::sender.eq(&letterhead.name),
                 letters::addressee.eq(text(data, "addressee")),
-                letters::classification_code.eq(data.get("kka").and_then(Value::as_str)),
+                letters::classification_code.eq(classification),
                 letters::fields.eq(data.to_string()),
                 letters::created_by.eq(owner.actor),
                 letters::created_at.eq(at),

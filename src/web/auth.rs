@@ -5,11 +5,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use diesel::prelude::*;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::db::DbError;
-use crate::ids::PersonId;
+use crate::db::schema::offices;
+use crate::db::{DbConn, DbError};
+use crate::ids::{OfficeId, PersonId};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Caller {
@@ -41,4 +43,24 @@ impl FromRequest for Caller {
                 .ok_or_else(ApiError::unauthenticated)
         })
     }
+}
+
+/// The office with `code` and the caller's roles in it. An office the caller holds no role in
+/// is answered "not found", as one that does not exist: its name is not the caller's to learn.
+pub fn office_roles(
+    conn: &mut DbConn,
+    caller: PersonId,
+    code: &str,
+) -> Result<(OfficeId, Vec<String>), ApiError> {
+    let office: OfficeId = offices::table
+        .filter(offices::code.eq(code))
+        .select(offices::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("kantor"))?;
+    let roles = crate::people::roles_in(conn, caller, office)?;
+    if roles.is_empty() {
+        return Err(ApiError::not_found("kantor"));
+    }
+    Ok((office, roles))
 }

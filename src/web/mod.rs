@@ -4,6 +4,7 @@
 //! Each surface has its own route table (`fn configure(cfg: &mut ServiceConfig)`), mounted here.
 
 mod auth;
+mod classification;
 pub mod error;
 mod health;
 mod numbers;
@@ -45,6 +46,7 @@ pub fn start(
             .wrap(from_fn(log_request))
             .configure(health::configure)
             .configure(numbers::configure)
+            .configure(classification::configure)
     })
     .listen(listener)?
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())

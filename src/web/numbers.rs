@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, office_roles};
 use super::error::ApiError;
 use crate::db::DbConn;
 use crate::db::schema::{issued_numbers, letter_revisions, letters, offices};
@@ -72,15 +72,6 @@ fn visible(
     } else {
         Ok(())
     }
-}
-
-fn office_by_code(conn: &mut DbConn, code: &str) -> Result<OfficeId, ApiError> {
-    offices::table
-        .filter(offices::code.eq(code))
-        .select(offices::id)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("kantor"))
 }
 
 /// A letter as the numbering calls need it: its office and time zone, whether it has a PDF to
@@ -237,8 +228,7 @@ async fn reserve(
     let reserved = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let office = office_by_code(conn, &office)?;
-            visible(conn, caller.person, office, "kantor")?;
+            let (office, _) = office_roles(conn, caller.person, &office)?;
             let register = numbering::register_by_code(conn, office, &register)?;
             let date = match body.date {
                 Some(date) => date,
@@ -289,8 +279,7 @@ async fn list(
     let listing = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let office = office_by_code(conn, &office)?;
-            visible(conn, caller.person, office, "kantor")?;
+            let (office, _) = office_roles(conn, caller.person, &office)?;
             let register = numbering::register_by_code(conn, office, &register)?;
             if format == "pdf" {
                 // A printed book is of a stated period.

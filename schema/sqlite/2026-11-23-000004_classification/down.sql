@@ -1,0 +1,1 @@
+DROP TABLE classification_codes;
