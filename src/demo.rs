@@ -249,54 +249,120 @@ fn staff_nip(index: usize) -> String {
     )
 }
 
+/// A demo person: who they are, in which office, and the roles they hold there.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub office: &'static str,
+    pub username: String,
+    pub full_name: &'static str,
+    /// The NIP, for officials (the applicant has none).
+    pub nip: Option<String>,
+    /// The jabatan, for officials.
+    pub position: Option<String>,
+    /// The applicant's agency.
+    pub organization: Option<&'static str>,
+    pub roles: Vec<String>,
+}
+
+/// Everyone of the demo, office by office: the head, a person for every other role of the
+/// office's seed SOP (the applicant among them), and a secretary where the SOP names none. The
+/// database's demo data and the demo PKI (`naskah certs init-demo`) are both made from this.
+pub fn members() -> Result<Vec<Member>, DemoError> {
+    let mut members = Vec::new();
+    let mut staff = 0;
+    for (office_index, demo) in OFFICES.iter().enumerate() {
+        let sop = crate::sop::Sop::from_xml(demo.sop)
+            .map_err(|problems| DemoError::Data(format!("the {} SOP: {problems:?}", demo.code)))?;
+        let mut head = Member {
+            office: demo.code,
+            username: format!("{}.kadis", demo.code),
+            full_name: demo.head_name,
+            nip: Some(demo.head_nip.to_owned()),
+            position: Some(demo.head_position.to_owned()),
+            organization: None,
+            roles: vec!["kepala_dinas".to_owned()],
+        };
+        let mut others = Vec::new();
+        for role in &sop.roles {
+            if HEAD_ROLES.contains(&role.id.as_str()) {
+                head.roles.push(role.id.clone());
+                continue;
+            }
+            let member = if role.applicant {
+                Member {
+                    office: demo.code,
+                    username: format!("{}.{}", demo.code, role.id),
+                    full_name: APPLICANT_NAMES[office_index],
+                    nip: None,
+                    position: None,
+                    organization: Some(demo.applicant_organization),
+                    roles: vec![role.id.clone()],
+                }
+            } else {
+                staff += 1;
+                Member {
+                    office: demo.code,
+                    username: format!("{}.{}", demo.code, role.id),
+                    full_name: STAFF_NAMES[(staff - 1) % STAFF_NAMES.len()],
+                    nip: Some(staff_nip(staff)),
+                    position: Some(role.name.clone()),
+                    organization: None,
+                    roles: vec![role.id.clone()],
+                }
+            };
+            others.push(member);
+        }
+        head.roles.dedup();
+        members.push(head);
+        members.extend(others);
+        add_secretary(&mut members, demo, office_index);
+    }
+    Ok(members)
+}
+
+/// naskah's own secretariat role, which numbers letters: given to the person the SOP names for
+/// the secretariat's work, or to a demo secretary where the SOP names none.
+fn add_secretary(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usize) {
+    const SECRETARIES: [&str; 5] = [
+        "Nur Wahidah Mokoagow, A.Md",
+        "Yusnita Rahman, S.AP",
+        "Marlina Hi. Ahmad, A.Md",
+        "Deby Paputungan, S.Sos",
+        "Ratna Sari Dewi, S.E.",
+    ];
+    let username = match demo.code {
+        "tarakan" => "tarakan.bagian_umum".to_owned(),
+        code => format!("{code}.sekretariat"),
+    };
+    if let Some(existing) = members.iter_mut().find(|m| m.username == username) {
+        existing.roles.push(numbering::SECRETARIAT.to_owned());
+        return;
+    }
+    members.push(Member {
+        office: demo.code,
+        username,
+        full_name: SECRETARIES[office_index % SECRETARIES.len()],
+        nip: Some(staff_nip(100 + office_index)),
+        position: Some("Pengadministrasi Umum (Sekretariat)".to_owned()),
+        organization: None,
+        roles: vec![numbering::SECRETARIAT.to_owned()],
+    });
+}
+
 /// Creates whatever demo data is missing, in one transaction.
 pub fn create(conn: &mut DbConn) -> Result<Summary, DemoError> {
+    let members = members()?;
     write_transaction(conn, |conn| {
         let mut summary = Summary::default();
-        let mut staff = 0;
-        for (office_index, demo) in OFFICES.iter().enumerate() {
+        for demo in &OFFICES {
             let office_id = ensure_office(conn, demo, &mut summary)?;
             workflow::install_sop(conn, office_id, demo.sop, None)?;
-            let (_, sop) = workflow::current_sop(conn, office_id)?;
-
-            let head = DemoPerson {
-                username: format!("{}.kadis", demo.code),
-                full_name: demo.head_name,
-                nip: Some(demo.head_nip),
-                position: Some(demo.head_position),
-                organization: None,
-            };
-            let head_id = ensure_person(conn, office_id, &head, &mut summary)?;
-            people::grant_role(conn, head_id, office_id, "kepala_dinas")?;
-
-            for role in &sop.roles {
-                if HEAD_ROLES.contains(&role.id.as_str()) {
-                    people::grant_role(conn, head_id, office_id, &role.id)?;
-                    continue;
+            for member in members.iter().filter(|m| m.office == demo.code) {
+                let id = ensure_person(conn, office_id, member, &mut summary)?;
+                for role in &member.roles {
+                    people::grant_role(conn, id, office_id, role)?;
                 }
-                let (full_name, nip, position, organization) = if role.applicant {
-                    (
-                        APPLICANT_NAMES[office_index],
-                        None,
-                        None,
-                        Some(demo.applicant_organization),
-                    )
-                } else {
-                    let name = STAFF_NAMES[staff % STAFF_NAMES.len()];
-                    staff += 1;
-                    (name, Some(staff_nip(staff)), Some(role.name.as_str()), None)
-                };
-                let person = DemoPerson {
-                    username: format!("{}.{}", demo.code, role.id),
-                    full_name,
-                    nip: nip.as_deref(),
-                    position,
-                    organization,
-                };
-                let id = ensure_person(conn, office_id, &person, &mut summary)?;
-                people::grant_role(conn, id, office_id, &role.id)?;
             }
-            ensure_secretariat(conn, demo, office_index, office_id, &mut summary)?;
             ensure_registers(conn, demo, office_id)?;
         }
         Ok(summary)
@@ -347,39 +413,6 @@ fn ensure_office(
     Ok(id)
 }
 
-/// naskah's own secretariat role, which numbers letters: given to the person the SOP names for
-/// the secretariat's work, or to a demo secretary where the SOP names none.
-fn ensure_secretariat(
-    conn: &mut DbConn,
-    demo: &DemoOffice,
-    office_index: usize,
-    office: OfficeId,
-    summary: &mut Summary,
-) -> Result<(), DemoError> {
-    const SECRETARIES: [&str; 5] = [
-        "Nur Wahidah Mokoagow, A.Md",
-        "Yusnita Rahman, S.AP",
-        "Marlina Hi. Ahmad, A.Md",
-        "Deby Paputungan, S.Sos",
-        "Ratna Sari Dewi, S.E.",
-    ];
-    let username = match demo.code {
-        "tarakan" => "tarakan.bagian_umum".to_owned(),
-        code => format!("{code}.sekretariat"),
-    };
-    let nip = staff_nip(100 + office_index);
-    let person = DemoPerson {
-        username,
-        full_name: SECRETARIES[office_index % SECRETARIES.len()],
-        nip: Some(&nip),
-        position: Some("Pengadministrasi Umum (Sekretariat)"),
-        organization: None,
-    };
-    let id = ensure_person(conn, office, &person, summary)?;
-    people::grant_role(conn, id, office, numbering::SECRETARIAT)?;
-    Ok(())
-}
-
 /// The office's outgoing register, in its seed's format, and its agenda book.
 fn ensure_registers(
     conn: &mut DbConn,
@@ -424,19 +457,11 @@ fn ensure_registers(
     Ok(())
 }
 
-struct DemoPerson<'a> {
-    username: String,
-    full_name: &'a str,
-    nip: Option<&'a str>,
-    position: Option<&'a str>,
-    organization: Option<&'a str>,
-}
-
 /// The person's id, creating them (and recording it in the audit log) when missing.
 fn ensure_person(
     conn: &mut DbConn,
     office: OfficeId,
-    person: &DemoPerson<'_>,
+    person: &Member,
     summary: &mut Summary,
 ) -> Result<PersonId, DemoError> {
     if let Some(existing) = people::find_by_username(conn, &person.username)? {
@@ -444,6 +469,7 @@ fn ensure_person(
     }
     let nip = person
         .nip
+        .as_deref()
         .map(|nip| nip.parse::<Nip>().map_err(DemoError::Data))
         .transpose()?;
     let id = people::insert(
@@ -455,7 +481,7 @@ fn ensure_person(
             nik: None,
             email: None,
             rank: None,
-            position: person.position,
+            position: person.position.as_deref(),
             organization: person.organization,
             password_hash: None,
             active: true,

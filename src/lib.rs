@@ -15,6 +15,7 @@ pub mod letters;
 pub mod numbering;
 pub mod office;
 pub mod people;
+pub mod signing;
 pub mod sop;
 pub mod telemetry;
 pub mod tokens;

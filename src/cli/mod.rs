@@ -2,6 +2,8 @@
 //! that returns what went wrong, and [`main`] turns that into one line on standard error and an
 //! exit code: 2 for bad configuration or usage, 1 for a failure while working.
 
+mod signing;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -67,6 +69,13 @@ enum Command {
     Kka {
         #[command(subcommand)]
         command: KkaCommand,
+    },
+    /// Sign one PDF with a PKCS#12 key (PAdES).
+    Sign(signing::SignArgs),
+    /// Certificates: the demo PKI.
+    Certs {
+        #[command(subcommand)]
+        command: signing::CertsCommand,
     },
     /// API tokens.
     Token {
@@ -314,6 +323,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Letter { command } = &cli.command {
         return letter_command(command, cli.config.clone());
     }
+    if let Command::Sign(args) = &cli.command {
+        return signing::sign(args);
+    }
+    if let Command::Certs { command } = &cli.command {
+        return signing::certs(command);
+    }
     if let Command::Number {
         command:
             NumberCommand::Preview {
@@ -381,10 +396,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{token}");
             Ok(())
         }
-        Command::Sop { .. } | Command::Letter { .. } => {
+        Command::Sop { .. } | Command::Letter { .. } | Command::Sign(_) | Command::Certs { .. } => {
             unreachable!("handled above: they need no database")
         }
     }
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))
 }
 
 fn read_file(path: &Path) -> Result<String, Failure> {

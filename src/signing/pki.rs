@@ -1,0 +1,441 @@
+//! The demo PKI (`naskah certs init-demo --out DIR`): a root and an intermediate CA, a
+//! time-stamp authority, and one encrypted PKCS#12 per demo official, so that letters are
+//! signed, time-stamped and verified offline. The profiles are those of certs/README.md.
+//!
+//! Everything private stays in DIR: the CA and TSA keys and the officials' keys are in PKCS#12
+//! files, each under its own random passphrase, listed in `passphrases.txt` (mode 0600). The
+//! CA keys are kept so that CRLs can be issued again.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use openssl::asn1::{Asn1Integer, Asn1Object, Asn1OctetString, Asn1Time};
+use openssl::bn::{BigNum, MsbOption};
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkcs12::Pkcs12;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::stack::Stack;
+use openssl::x509::extension::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+};
+use openssl::x509::{X509, X509Builder, X509Crl, X509CrlBuilder, X509Extension, X509Name};
+
+use crate::demo::Member;
+
+/// The file names in DIR.
+pub const ROOT_CERT: &str = "root.pem";
+pub const INTERMEDIATE_CERT: &str = "intermediate.pem";
+pub const TSA_CERT: &str = "tsa.pem";
+pub const ROOT_CRL: &str = "root.crl";
+pub const INTERMEDIATE_CRL: &str = "intermediate.crl";
+pub const PASSPHRASES: &str = "passphrases.txt";
+const ROOT_P12: &str = "private/root.p12";
+const INTERMEDIATE_P12: &str = "private/intermediate.p12";
+pub const TSA_P12: &str = "private/tsa.p12";
+
+/// How long the demo certificates hold, in days.
+const CA_DAYS: u32 = 3650;
+const END_ENTITY_DAYS: u32 = 730;
+/// How often the demo CRLs are due to be issued again, in days.
+const CRL_DAYS: u32 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("{0} already holds a PKI ({ROOT_CERT}); choose an empty directory")]
+    NotEmpty(PathBuf),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("openssl: {0}")]
+    Openssl(#[from] openssl::error::ErrorStack),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+}
+
+type Result<T> = std::result::Result<T, PkiError>;
+
+/// The key an official's certificate gets: most demo officials RSA-2048, one RSA-3072 and one
+/// ECDSA P-256, so that every kind the signer supports is exercised by the demo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa2048,
+    Rsa3072,
+    EcP256,
+}
+
+impl KeyKind {
+    fn generate(self) -> Result<PKey<Private>> {
+        Ok(match self {
+            KeyKind::Rsa2048 => PKey::from_rsa(Rsa::generate(2048)?)?,
+            KeyKind::Rsa3072 => PKey::from_rsa(Rsa::generate(3072)?)?,
+            KeyKind::EcP256 => {
+                let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+                PKey::from_ec_key(EcKey::generate(&group)?)?
+            }
+        })
+    }
+
+    /// The demo's choice for `username`.
+    pub fn for_member(username: &str) -> KeyKind {
+        match username {
+            "bolmut.kadis" => KeyKind::Rsa3072,
+            "tarakan.kadis" => KeyKind::EcP256,
+            _ => KeyKind::Rsa2048,
+        }
+    }
+}
+
+/// What `init_demo` made.
+#[derive(Debug)]
+pub struct Made {
+    /// The officials' PKCS#12 files, relative to DIR.
+    pub officials: Vec<String>,
+}
+
+/// The relative path of an official's PKCS#12 file.
+pub fn official_p12(username: &str) -> String {
+    format!("officials/{username}.p12")
+}
+
+/// A CA: its key and certificate.
+struct Authority {
+    key: PKey<Private>,
+    cert: X509,
+}
+
+/// Creates the demo PKI in `dir` (made when missing; refused when it already holds one).
+pub fn init_demo(dir: &Path) -> Result<Made> {
+    if dir.join(ROOT_CERT).exists() {
+        return Err(PkiError::NotEmpty(dir.to_owned()));
+    }
+    for sub in ["private", "officials"] {
+        create_dir(&dir.join(sub))?;
+    }
+    let mut passphrases = Vec::new();
+
+    let root_key = KeyKind::Rsa3072.generate()?;
+    let root_name = name(&[
+        (Nid::COMMONNAME, "naskah Demo Root CA"),
+        (Nid::ORGANIZATIONNAME, "naskah demo"),
+        (Nid::COUNTRYNAME, "ID"),
+    ])?;
+    let root_cert = certificate(
+        &root_name,
+        &root_key,
+        None,
+        CA_DAYS,
+        Profile::Ca { path_length: None },
+    )?;
+    let root = Authority {
+        key: root_key,
+        cert: root_cert,
+    };
+
+    let intermediate_key = KeyKind::Rsa3072.generate()?;
+    let intermediate_name = name(&[
+        (Nid::COMMONNAME, "naskah Demo Intermediate CA"),
+        (Nid::ORGANIZATIONNAME, "naskah demo"),
+        (Nid::COUNTRYNAME, "ID"),
+    ])?;
+    let intermediate_cert = certificate(
+        &intermediate_name,
+        &intermediate_key,
+        Some(&root),
+        CA_DAYS,
+        Profile::Ca {
+            path_length: Some(0),
+        },
+    )?;
+    let intermediate = Authority {
+        key: intermediate_key,
+        cert: intermediate_cert,
+    };
+
+    let tsa_key = KeyKind::Rsa2048.generate()?;
+    let tsa_name = name(&[
+        (Nid::COMMONNAME, "naskah Demo Time-Stamp Authority"),
+        (Nid::ORGANIZATIONNAME, "naskah demo"),
+        (Nid::COUNTRYNAME, "ID"),
+    ])?;
+    let tsa_cert = certificate(
+        &tsa_name,
+        &tsa_key,
+        Some(&intermediate),
+        END_ENTITY_DAYS,
+        Profile::TimeStamping,
+    )?;
+
+    write(&dir.join(ROOT_CERT), &root.cert.to_pem()?)?;
+    write(&dir.join(INTERMEDIATE_CERT), &intermediate.cert.to_pem()?)?;
+    write(&dir.join(TSA_CERT), &tsa_cert.to_pem()?)?;
+    write(&dir.join(ROOT_CRL), &crl(&root)?.to_der()?)?;
+    write(&dir.join(INTERMEDIATE_CRL), &crl(&intermediate)?.to_der()?)?;
+
+    let chain = [&intermediate.cert, &root.cert];
+    for (file, friendly, key, cert) in [
+        (ROOT_P12, "root", &root.key, &root.cert),
+        (
+            INTERMEDIATE_P12,
+            "intermediate",
+            &intermediate.key,
+            &intermediate.cert,
+        ),
+        (TSA_P12, "tsa", &tsa_key, &tsa_cert),
+    ] {
+        let passphrase = new_passphrase()?;
+        write_private(
+            &dir.join(file),
+            &pkcs12(friendly, key, cert, &chain, &passphrase)?,
+        )?;
+        passphrases.push(format!("{file} {passphrase}"));
+    }
+
+    let mut officials = Vec::new();
+    for member in crate::demo::members()? {
+        let (Some(nip), Some(position)) = (&member.nip, &member.position) else {
+            continue;
+        };
+        let key = KeyKind::for_member(&member.username).generate()?;
+        let subject = official_name(&member, nip, position)?;
+        let cert = certificate(
+            &subject,
+            &key,
+            Some(&intermediate),
+            END_ENTITY_DAYS,
+            Profile::Signer,
+        )?;
+        let file = official_p12(&member.username);
+        let passphrase = new_passphrase()?;
+        write_private(
+            &dir.join(&file),
+            &pkcs12(&member.username, &key, &cert, &chain, &passphrase)?,
+        )?;
+        passphrases.push(format!("{file} {passphrase}"));
+        officials.push(file);
+    }
+    passphrases.push(String::new());
+    write_private(&dir.join(PASSPHRASES), passphrases.join("\n").as_bytes())?;
+    Ok(Made { officials })
+}
+
+/// The subject of an official's certificate: name, NIP as serialNumber, jabatan as title,
+/// office as organization.
+fn official_name(member: &Member, nip: &str, position: &str) -> Result<X509Name> {
+    let office = crate::demo::letterhead(member.office)
+        .map(|l| l.name)
+        .unwrap_or_else(|| member.office.to_owned());
+    let nip: String = nip.chars().filter(char::is_ascii_digit).collect();
+    name(&[
+        (Nid::COMMONNAME, member.full_name),
+        (Nid::SERIALNUMBER, &nip),
+        (Nid::TITLE, position),
+        (Nid::ORGANIZATIONNAME, &office),
+        (Nid::COUNTRYNAME, "ID"),
+    ])
+}
+
+fn name(parts: &[(Nid, &str)]) -> Result<X509Name> {
+    let mut builder = X509Name::builder()?;
+    for (nid, value) in parts {
+        builder.append_entry_by_nid(*nid, value)?;
+    }
+    Ok(builder.build())
+}
+
+/// What a certificate is for.
+enum Profile {
+    Ca {
+        path_length: Option<u32>,
+    },
+    /// An official: digitalSignature and nonRepudiation, no extended key usage (NSS, behind
+    /// pdfsig, refuses signer certificates whose EKU lacks emailProtection).
+    Signer,
+    /// RFC 3161 §2.3: the only extended key usage is timeStamping, and it is critical.
+    TimeStamping,
+}
+
+fn certificate(
+    subject: &X509Name,
+    key: &PKey<Private>,
+    issuer: Option<&Authority>,
+    days: u32,
+    profile: Profile,
+) -> Result<X509> {
+    let mut builder = X509Builder::new()?;
+    builder.set_version(2)?;
+    let serial = serial()?;
+    builder.set_serial_number(&serial)?;
+    builder.set_subject_name(subject)?;
+    builder.set_issuer_name(issuer.map_or(subject, |i| i.cert.subject_name()))?;
+    builder.set_pubkey(key)?;
+    // A minute in the past, so that a certificate made now already holds for a signature
+    // made now on a machine whose clocks differ by a little.
+    let not_before = Asn1Time::from_unix(unix_now() - 60)?;
+    builder.set_not_before(&not_before)?;
+    let not_after = Asn1Time::days_from_now(days)?;
+    builder.set_not_after(&not_after)?;
+    match profile {
+        Profile::Ca { path_length } => {
+            let mut constraints = BasicConstraints::new();
+            constraints.critical().ca();
+            if let Some(length) = path_length {
+                constraints.pathlen(length);
+            }
+            builder.append_extension(constraints.build()?)?;
+            builder.append_extension(
+                KeyUsage::new()
+                    .critical()
+                    .key_cert_sign()
+                    .crl_sign()
+                    .build()?,
+            )?;
+        }
+        Profile::Signer => {
+            builder.append_extension(BasicConstraints::new().critical().build()?)?;
+            builder.append_extension(
+                KeyUsage::new()
+                    .critical()
+                    .digital_signature()
+                    .non_repudiation()
+                    .build()?,
+            )?;
+        }
+        Profile::TimeStamping => {
+            builder.append_extension(BasicConstraints::new().critical().build()?)?;
+            builder.append_extension(
+                KeyUsage::new()
+                    .critical()
+                    .digital_signature()
+                    .non_repudiation()
+                    .build()?,
+            )?;
+            builder
+                .append_extension(ExtendedKeyUsage::new().critical().time_stamping().build()?)?;
+        }
+    }
+    let ski = SubjectKeyIdentifier::new().build(&builder.x509v3_context(None, None))?;
+    builder.append_extension(ski)?;
+    if let Some(issuer) = issuer {
+        let aki = AuthorityKeyIdentifier::new()
+            .keyid(true)
+            .build(&builder.x509v3_context(Some(&issuer.cert), None))?;
+        builder.append_extension(aki)?;
+        builder.sign(&issuer.key, MessageDigest::sha256())?;
+    } else {
+        builder.sign(key, MessageDigest::sha256())?;
+    }
+    Ok(builder.build())
+}
+
+/// An empty CRL of `authority` (version 2, with a CRL number), due again in [`CRL_DAYS`].
+fn crl(authority: &Authority) -> Result<X509Crl> {
+    let mut builder = X509CrlBuilder::new()?;
+    builder.set_issuer_name(authority.cert.subject_name())?;
+    let last_update = Asn1Time::from_unix(unix_now() - 60)?;
+    builder.set_last_update(&last_update)?;
+    let next_update = Asn1Time::days_from_now(CRL_DAYS)?;
+    builder.set_next_update(&next_update)?;
+    // cRLNumber (2.5.29.20): an INTEGER; 1 for the first CRL.
+    let number = Asn1OctetString::new_from_bytes(&[0x02, 0x01, 0x01])?;
+    let oid = Asn1Object::from_str("2.5.29.20")?;
+    builder.append_extension(X509Extension::new_from_der(&oid, false, &number)?)?;
+    // authorityKeyIdentifier (2.5.29.35): SEQUENCE { [0] IMPLICIT keyIdentifier }, the CA's
+    // subject key identifier.
+    let key_id = authority
+        .cert
+        .subject_key_id()
+        .map(|id| id.as_slice().to_vec())
+        .unwrap_or_default();
+    let mut aki = vec![0x30, key_id.len() as u8 + 2, 0x80, key_id.len() as u8];
+    aki.extend_from_slice(&key_id);
+    let aki = Asn1OctetString::new_from_bytes(&aki)?;
+    let oid = Asn1Object::from_str("2.5.29.35")?;
+    builder.append_extension(X509Extension::new_from_der(&oid, false, &aki)?)?;
+    builder.sign(&authority.key, MessageDigest::sha256())?;
+    Ok(builder.build()?)
+}
+
+fn pkcs12(
+    friendly: &str,
+    key: &PKey<Private>,
+    cert: &X509,
+    chain: &[&X509],
+    passphrase: &str,
+) -> Result<Vec<u8>> {
+    let mut ca = Stack::new()?;
+    for c in chain {
+        if c.subject_name().to_der()? != cert.subject_name().to_der()? {
+            ca.push((*c).to_owned())?;
+        }
+    }
+    let mut builder = Pkcs12::builder();
+    builder.name(friendly).pkey(key).cert(cert).ca(ca);
+    Ok(builder.build2(passphrase)?.to_der()?)
+}
+
+/// A random 64-bit positive serial number.
+fn serial() -> Result<Asn1Integer> {
+    let mut number = BigNum::new()?;
+    number.rand(64, MsbOption::MAYBE_ZERO, false)?;
+    Ok(number.to_asn1_integer()?)
+}
+
+/// 24 random characters from an alphabet without look-alikes.
+fn new_passphrase() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut random = [0u8; 24];
+    openssl::rand::rand_bytes(&mut random)?;
+    Ok(random
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn create_dir(path: &Path) -> Result<()> {
+    fs::create_dir_all(path).map_err(|source| PkiError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::write(path, bytes).map_err(|source| PkiError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes a file only its owner can read, created so from the start.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |source| PkiError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    file.write_all(bytes).map_err(io)
+}
+
+/// Reads `passphrases.txt`: the passphrase of the PKCS#12 file `file` (relative to DIR).
+pub fn passphrase_of(dir: &Path, file: &str) -> Option<String> {
+    let text = fs::read_to_string(dir.join(PASSPHRASES)).ok()?;
+    text.lines()
+        .filter_map(|line| line.split_once(' '))
+        .find(|(name, _)| *name == file)
+        .map(|(_, passphrase)| passphrase.to_owned())
+}
