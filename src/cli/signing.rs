@@ -21,9 +21,15 @@ pub struct SignArgs {
     input: PathBuf,
     #[arg(long = "out", value_name = "OUT.pdf")]
     output: PathBuf,
-    /// The PAdES level.
-    #[arg(long, default_value = "B-B", value_name = "B-B")]
+    /// The PAdES level: B-B, B-T, B-LT or B-LTA.
+    #[arg(long, default_value = "B-B", value_name = "LEVEL")]
     level: String,
+    /// The RFC 3161 time-stamp authority, for B-T and above.
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
+    /// A CRL (DER) to embed for B-LT and above, one per certificate authority of the chains.
+    #[arg(long, value_name = "FILE")]
+    crl: Vec<PathBuf>,
     /// A visible signature: the page (1-based) and the widget's rectangle in points from the
     /// page's lower left corner.
     #[arg(long, value_name = "PAGE,X,Y,W,H")]
@@ -54,6 +60,29 @@ pub enum CertsCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Run the demo PKI's time-stamp authority on loopback until stopped; prints its URL.
+    Tsa {
+        /// The demo PKI (made by init-demo).
+        #[arg(long, value_name = "DIR")]
+        pki: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+        bind: String,
+    },
+}
+
+/// The demo PKI's time-stamp authority, unlocked with its passphrase from the PKI's list.
+pub fn demo_authority(pki: &Path) -> Result<signing::tsa::Authority, Failure> {
+    let passphrase = pki::passphrase_of(pki, pki::TSA_P12).ok_or_else(|| {
+        Failure::Usage(format!(
+            "{}: no demo PKI here (no passphrase for {})",
+            pki.display(),
+            pki::TSA_P12
+        ))
+    })?;
+    let p12 = read_bytes(&pki.join(pki::TSA_P12))?;
+    let key = SigningKey::from_pkcs12(&p12, &passphrase)
+        .map_err(|e| Failure::Work(format!("{}: {e}", pki::TSA_P12)))?;
+    Ok(signing::tsa::Authority::new(key))
 }
 
 pub fn certs(command: &CertsCommand) -> Result<(), Failure> {
@@ -70,6 +99,21 @@ pub fn certs(command: &CertsCommand) -> Result<(), Failure> {
                 out.join(pki::PASSPHRASES).display()
             );
             Ok(())
+        }
+        CertsCommand::Tsa { pki, bind } => {
+            let authority = demo_authority(pki)?;
+            let listener = std::net::TcpListener::bind(bind)
+                .map_err(|e| Failure::Usage(format!("--bind {bind}: {e}")))?;
+            actix_web::rt::System::new().block_on(async {
+                let (server, addr) = crate::web::tsa::start(listener, authority)
+                    .map_err(|e| Failure::Usage(e.to_string()))?;
+                println!("naskah tsa listening on http://{addr}/");
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                server
+                    .await
+                    .map_err(|e| Failure::Work(format!("the time-stamp authority failed: {e}")))
+            })
         }
     }
 }
@@ -119,11 +163,20 @@ pub fn sign(args: &SignArgs) -> Result<(), Failure> {
             "--out must not be --in: a signed file is never rewritten in place".into(),
         ));
     }
-    if args.level != "B-B" {
-        return Err(Failure::Usage(format!(
-            "--level '{}': this build signs B-B",
-            args.level
-        )));
+    let level: signing::Level = args
+        .level
+        .parse()
+        .map_err(|e| Failure::Usage(format!("--level: {e}")))?;
+    let stamper = match (&args.tsa, level) {
+        (Some(url), _) => Some(signing::tsa::TimeStamper::new(url)),
+        (None, signing::Level::BB) => None,
+        (None, level) => {
+            return Err(Failure::Usage(format!("--level {level} needs --tsa URL")));
+        }
+    };
+    let mut validation = signing::ltv::ValidationData::default();
+    for path in &args.crl {
+        validation.crls.push(read_bytes(path)?);
     }
     let (page, rect) = match &args.visible {
         Some(text) => {
@@ -166,7 +219,7 @@ pub fn sign(args: &SignArgs) -> Result<(), Failure> {
         signed_at: chrono::Utc::now(),
         reserve,
     };
-    let signed = signing::sign(&input, &key, &options)
+    let signed = signing::sign(&input, &key, &options, level, stamper.as_ref(), &validation)
         .map_err(|e| Failure::Work(format!("{}: {e}", args.input.display())))?;
     write_file_atomically(&args.output, &signed)?;
     println!("{}: signed, {} bytes", args.output.display(), signed.len());

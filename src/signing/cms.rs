@@ -82,8 +82,12 @@ pub fn certificate(x509: &openssl::x509::X509Ref) -> Result<Certificate, CmsErro
     Ok(Certificate::from_der(&x509.to_der()?)?)
 }
 
-/// The signed attributes over `digest`, the SHA-256 of the signed byte ranges.
-fn signed_attributes(digest: &[u8], signer: &Certificate) -> Result<SetOfVec<Attribute>, CmsError> {
+/// The signed attributes over `digest`, the SHA-256 of the content.
+fn signed_attributes(
+    content_type: ObjectIdentifier,
+    digest: &[u8],
+    signer: &Certificate,
+) -> Result<SetOfVec<Attribute>, CmsError> {
     let signer_der = signer.to_der()?;
     let ess = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
@@ -97,7 +101,7 @@ fn signed_attributes(digest: &[u8], signer: &Certificate) -> Result<SetOfVec<Att
         }],
     };
     Ok(SetOfVec::try_from(vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attribute(ID_CONTENT_TYPE, Any::encode_from(&content_type)?)?,
         attribute(
             ID_MESSAGE_DIGEST,
             Any::encode_from(&OctetString::new(digest)?)?,
@@ -106,16 +110,35 @@ fn signed_attributes(digest: &[u8], signer: &Certificate) -> Result<SetOfVec<Att
     ])?)
 }
 
-/// Signs `digest` (the SHA-256 of the PDF's signed byte ranges) with `key` and returns the
-/// DER of the CMS ContentInfo. `time_stamp` is given the signature value and returns an RFC
-/// 3161 token (a ContentInfo) over it, for B-T, or nothing, for B-B.
+/// What a SignedData signs.
+pub enum Content<'a> {
+    /// Detached data (the PDF's signed byte ranges) of which this is the SHA-256.
+    Detached { digest: &'a [u8] },
+    /// Content carried inside, of the given type (a time-stamp's TSTInfo).
+    Encapsulated {
+        content_type: ObjectIdentifier,
+        der: &'a [u8],
+    },
+}
+
+/// Signs `content` with `key` and returns the DER of the CMS ContentInfo. `time_stamp` is
+/// given the signature value and returns an RFC 3161 token (a ContentInfo) over it, for B-T,
+/// or nothing.
 pub fn sign(
-    digest: &[u8],
+    content: Content<'_>,
     key: &SigningKey,
     time_stamp: impl FnOnce(&[u8]) -> Result<Option<Vec<u8>>, CmsError>,
 ) -> Result<Vec<u8>, CmsError> {
     let signer = certificate(&key.certificate)?;
-    let signed_attrs = signed_attributes(digest, &signer)?;
+    let (content_type, digest, econtent) = match content {
+        Content::Detached { digest } => (ID_DATA, digest.to_vec(), None),
+        Content::Encapsulated { content_type, der } => (
+            content_type,
+            openssl::sha::sha256(der).to_vec(),
+            Some(Any::encode_from(&OctetString::new(der)?)?),
+        ),
+    };
+    let signed_attrs = signed_attributes(content_type, &digest, &signer)?;
     // The signature covers the attributes' DER as a SET OF (RFC 5652 §5.4), not the [0]
     // IMPLICIT form they take inside SignerInfo.
     let signature = key.sign(&signed_attrs.to_der()?)?;
@@ -153,11 +176,16 @@ pub fn sign(
         certificates.push(CertificateChoices::Certificate(certificate(above)?));
     }
     let signed_data = SignedData {
-        version: CmsVersion::V1,
+        // RFC 5652 §5.1: version 3 when the content is other than id-data.
+        version: if content_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
         digest_algorithms: SetOfVec::try_from(vec![sha256_algorithm()])?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: None,
+            econtent_type: content_type,
+            econtent,
         },
         certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
         crls: None,

@@ -163,12 +163,12 @@ pub fn load(input: &[u8]) -> Result<Document> {
     Ok(document)
 }
 
-fn unreadable(e: lopdf::Error) -> PdfError {
+pub fn unreadable(e: lopdf::Error) -> PdfError {
     PdfError::Unreadable(e.to_string())
 }
 
 /// Follows a reference, once.
-fn resolve<'a>(document: &'a Document, object: &'a Object) -> Result<&'a Object> {
+pub fn resolve<'a>(document: &'a Document, object: &'a Object) -> Result<&'a Object> {
     match object {
         Object::Reference(id) => document.get_object(*id).map_err(unreadable),
         other => Ok(other),
@@ -580,8 +580,19 @@ pub fn prepare(input: &[u8], field: &Field<'_>) -> Result<Prepared> {
         Object::Dictionary(signature_dictionary(field)),
     );
 
-    // A trailer of its own: the previous one may be a cross-reference stream's dictionary,
-    // whose filter and layout keys are not this section's.
+    let mut bytes = write(update, 2 * field.room)?;
+    let contents = fill_byte_range(&mut bytes, input.len(), signature_id)?;
+    Ok(Prepared {
+        bytes,
+        contents,
+        field_name,
+    })
+}
+
+/// Writes `update` after the previous bytes, with a trailer of its own: the previous one may
+/// be a cross-reference stream's dictionary, whose filter and layout keys are not this
+/// section's. `extra` is a hint of how much the update adds.
+fn write(mut update: IncrementalDocument, extra: usize) -> Result<Vec<u8>> {
     let prev = update.get_prev_documents();
     let mut trailer = Dictionary::new();
     for key in [&b"Root"[..], b"Info", b"ID"] {
@@ -590,18 +601,40 @@ pub fn prepare(input: &[u8], field: &Field<'_>) -> Result<Prepared> {
         }
     }
     trailer.set("Prev", Object::Integer(prev.xref_start as i64));
+    let size = update.get_prev_documents_bytes().len();
     update.new_document.trailer = trailer;
-
-    let mut bytes = Vec::with_capacity(input.len() + 2 * field.room + 4096);
+    let mut bytes = Vec::with_capacity(size + extra + 4096);
     update
         .save_to(&mut bytes)
         .map_err(|e| PdfError::Write(e.to_string()))?;
-    let contents = fill_byte_range(&mut bytes, input.len(), signature_id)?;
-    Ok(Prepared {
-        bytes,
-        contents,
-        field_name,
-    })
+    Ok(bytes)
+}
+
+/// An update that changes only the catalog and adds objects: `change` gets the update (to add
+/// objects to) and the catalog's copy. Returns the updated file.
+pub fn update_catalog(
+    input: &[u8],
+    change: impl FnOnce(&mut IncrementalDocument, &mut Dictionary) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let previous = load(input)?;
+    let mut update = IncrementalDocument::create_from(input.to_vec(), previous);
+    let root_id = update
+        .get_prev_documents()
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(unreadable)?;
+    let mut catalog = update
+        .get_prev_documents()
+        .get_dictionary(root_id)
+        .map_err(unreadable)?
+        .clone();
+    change(&mut update, &mut catalog)?;
+    update
+        .new_document
+        .objects
+        .insert(root_id, Object::Dictionary(catalog));
+    write(update, 0)
 }
 
 /// Declares the ETSI PAdES developer extension in the catalog, as PAdES signers do.

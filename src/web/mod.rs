@@ -8,6 +8,7 @@ mod classification;
 pub mod error;
 mod health;
 mod numbers;
+pub mod tsa;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
