@@ -131,7 +131,7 @@ impl TimeStamper {
         if info.nonce != Some(nonce) {
             return Err(TsaError::BadResponse("nonce tidak sesuai".into()));
         }
-        Ok(token.to_der().map_err(|e| bad(&e))?)
+        token.to_der().map_err(|e| bad(&e))
     }
 }
 
