@@ -27,6 +27,10 @@ command -v pg_isready >/dev/null || missing+=(postgresql-client)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
 command -v qpdf >/dev/null || missing+=(qpdf)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+# Independent judges of signatures: poppler's pdfsig (above), with an NSS database made by
+# certutil; openssl to read certificates.
+command -v certutil >/dev/null || missing+=(libnss3-tools)
+command -v openssl >/dev/null || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # A QR decoder independent of naskah, to read back the codes printed on letters.
@@ -34,6 +38,16 @@ if ! python3 -c 'import zxingcpp, PIL' 2>/dev/null; then
   say "installing zxing-cpp and pillow (pip)"
   python3 -m pip install -q --disable-pip-version-check zxing-cpp pillow
 fi
+
+# pyHanko, the other judge of signatures, at the versions the suite was written against.
+PYHANKO="pyhanko==0.38.0 pyhanko-cli==0.6.0 pyhanko-certvalidator==0.33.0"
+if ! python3 -m pip show -q pyhanko-cli 2>/dev/null || ! command -v pyhanko >/dev/null; then
+  say "installing pyHanko (pip)"
+  python3 -m pip install -q --disable-pip-version-check $PYHANKO
+  # Under pyenv a new command needs its shim.
+  if command -v pyenv >/dev/null; then pyenv rehash; fi
+fi
+command -v pyhanko >/dev/null || die "pyhanko installed but not on PATH"
 
 # PostgreSQL answering on 127.0.0.1:5432. When this script has to install or start it, it lets
 # local TCP connections in without a password: this is a test machine's server.

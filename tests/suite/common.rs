@@ -245,3 +245,14 @@ pub fn get(url: &str) -> (u16, String) {
 pub fn crate_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Runs an outside tool (poppler, qpdf, pyHanko, certutil); the README's test line installs
+/// them, and a test that needs one fails when it is missing.
+pub fn tool(program: &str, args: &[&str]) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} is needed by this test (installed by scripts/test.sh): {e}")
+        })
+}

@@ -6,12 +6,11 @@
 //! printed as text.
 
 use std::path::Path;
-use std::process::Command;
 
 use naskah::letters::{self, Electronic, Info, LetterKind, Rendered};
 use serde_json::{Value, json};
 
-use crate::common::{crate_root, naskah};
+use crate::common::{crate_root, naskah, tool};
 
 fn electronic() -> Electronic {
     Electronic {
@@ -32,7 +31,11 @@ fn info(kind: LetterKind) -> Info {
     }
 }
 
-fn render(kind: LetterKind, office: &str, data: &Value) -> Result<Rendered, letters::RenderError> {
+pub fn render(
+    kind: LetterKind,
+    office: &str,
+    data: &Value,
+) -> Result<Rendered, letters::RenderError> {
     let (template, file) = letters::template(kind, None)?;
     let letterhead = naskah::demo::letterhead(office).expect("a demo office");
     letters::render(
@@ -43,17 +46,6 @@ fn render(kind: LetterKind, office: &str, data: &Value) -> Result<Rendered, lett
         &electronic(),
         &info(kind),
     )
-}
-
-/// Runs a poppler or qpdf tool; the README's test line installs them, and a test that needs one
-/// fails when it is missing.
-fn tool(program: &str, args: &[&str]) -> std::process::Output {
-    Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{program} is needed by this test (installed by scripts/test.sh): {e}")
-        })
 }
 
 fn write(dir: &Path, name: &str, pdf: &[u8]) -> String {

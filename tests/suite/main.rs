@@ -11,5 +11,6 @@ mod database;
 mod letters;
 mod numbering;
 mod serve;
+mod signing;
 mod sop;
 mod workflow;

@@ -1,0 +1,759 @@
+//! Signatures as an official, a validator and an auditor rely on them, judged by pyHanko and
+//! poppler's pdfsig (with an NSS database that trusts the demo root), not by naskah itself:
+//! every letter kind signed; a paraf then the kadis' signature; both parties on a berita
+//! acara; naskah after pyHanko and pyHanko after naskah; B-T, B-LT and B-LTA, the last two
+//! still valid with the time-stamp authority gone; tampering caught; refusals that leave no
+//! file behind.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::OnceLock;
+
+use naskah::letters::{self, LetterKind};
+use naskah::signing::{self, Level, Options, Rect, Reserved, SigningKey, pki};
+
+use crate::common::{naskah, tool};
+
+/// The demo PKI and an NSS database trusting its root, made once for the whole suite.
+struct Pki {
+    dir: PathBuf,
+    nss: String,
+}
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        // Kept for the life of the test process: every signing test uses it.
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let out = dir.join("pki");
+        let made = naskah(&dir)
+            .args(["certs", "init-demo", "--out"])
+            .arg(&out)
+            .output()
+            .expect("run");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let nss = dir.join("nssdb");
+        std::fs::create_dir(&nss).expect("nss dir");
+        let nss = format!("sql:{}", nss.display());
+        assert!(
+            tool("certutil", &["-N", "-d", &nss, "--empty-password"])
+                .status
+                .success()
+        );
+        let root = out.join(pki::ROOT_CERT).to_string_lossy().into_owned();
+        assert!(
+            tool(
+                "certutil",
+                &[
+                    "-A",
+                    "-d",
+                    &nss,
+                    "-n",
+                    "naskah demo root",
+                    "-t",
+                    "C,C,C",
+                    "-i",
+                    &root
+                ]
+            )
+            .status
+            .success()
+        );
+        Pki { dir: out, nss }
+    })
+}
+
+fn p12(username: &str) -> PathBuf {
+    pki().dir.join(pki::official_p12(username))
+}
+
+fn passphrase(username: &str) -> String {
+    pki::passphrase_of(&pki().dir, &pki::official_p12(username)).expect("a passphrase")
+}
+
+fn key(username: &str) -> SigningKey {
+    let der = std::fs::read(p12(username)).expect("p12");
+    SigningKey::from_pkcs12(&der, &passphrase(username)).expect("unlocks")
+}
+
+fn sample(kind: LetterKind) -> Vec<u8> {
+    crate::letters::render(kind, "banggai", &letters::sample(kind))
+        .expect("renders")
+        .pdf
+}
+
+/// The lower right quarter of an A4 page, where the kadis' signature block stands.
+const KADIS_BLOCK: Rect = Rect {
+    x: 320.0,
+    y: 90.0,
+    width: 220.0,
+    height: 110.0,
+};
+const OTHER_BLOCK: Rect = Rect {
+    x: 60.0,
+    y: 90.0,
+    width: 220.0,
+    height: 110.0,
+};
+
+fn options(certify: bool, rect: Option<Rect>) -> Options<'static> {
+    Options {
+        page: 1,
+        rect,
+        certify,
+        reason: Some("Menyetujui"),
+        location: Some("Luwuk"),
+        field_name: None,
+        signed_at: chrono::Utc::now(),
+        reserve: Vec::new(),
+    }
+}
+
+fn sign_bb(input: &[u8], username: &str, options: &Options<'_>) -> Vec<u8> {
+    let signed = signing::sign(
+        input,
+        &key(username),
+        options,
+        Level::BB,
+        None,
+        &Default::default(),
+    )
+    .expect("signs");
+    assert!(signed.starts_with(input), "an earlier byte was rewritten");
+    signed
+}
+
+fn write(dir: &Path, name: &str, pdf: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, pdf).expect("write");
+    path.to_string_lossy().into_owned()
+}
+
+fn root() -> String {
+    pki()
+        .dir
+        .join(pki::ROOT_CERT)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// pyHanko's one line per signature, and whether it exited 0.
+fn pyhanko_validate(path: &str) -> (bool, String) {
+    let output = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--trust",
+            &root(),
+            "--trust-replace",
+            "--no-revocation-check",
+            path,
+        ],
+    );
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// pdfsig's verdict per signature: (signature valid, certificate trusted). It exits 0 even on
+/// a digest mismatch, so its text is what counts.
+fn pdfsig(path: &str) -> Vec<(bool, bool)> {
+    let output = tool("pdfsig", &["-nssdir", &pki().nss, path]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.split("Signature #")
+        .skip(1)
+        .map(|block| {
+            (
+                block.contains("Signature Validation: Signature is Valid."),
+                block.contains("Certificate Validation: Certificate is Trusted."),
+            )
+        })
+        .collect()
+}
+
+/// Both validators accept every signature of `path`, and qpdf its syntax.
+fn assert_valid(path: &str, signatures: usize) {
+    let (ok, lines) = pyhanko_validate(path);
+    assert!(ok, "pyHanko refuses {path}:\n{lines}");
+    assert_eq!(lines.lines().count(), signatures, "{lines}");
+    assert!(
+        lines.lines().all(|l| l.contains(":INTACT:TRUSTED")),
+        "{lines}"
+    );
+    assert_eq!(
+        pdfsig(path),
+        vec![(true, true); signatures],
+        "pdfsig on {path}"
+    );
+    let check = tool("qpdf", &["--check", path]);
+    assert!(
+        check.status.success(),
+        "qpdf --check {path}: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+#[test]
+fn every_letter_kind_signed_by_naskah_is_valid_in_both_validators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for kind in LetterKind::ALL {
+        let signed = sign_bb(
+            &sample(*kind),
+            "banggai.kadis",
+            &options(true, Some(KADIS_BLOCK)),
+        );
+        let path = write(dir.path(), &format!("{kind}.pdf"), &signed);
+        assert_valid(&path, 1);
+        let (_, lines) = pyhanko_validate(&path);
+        assert!(lines.contains("UNTOUCHED"), "{kind}: {lines}");
+    }
+}
+
+#[test]
+fn a_paraf_then_the_kadis_signature_and_a_berita_acara_signed_by_both_parties() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The kabid's paraf certifies the letter and makes the kadis' empty field; the kadis (an
+    // RSA-3072 key) fills it.
+    let letter = sample(LetterKind::SuratRekomendasi);
+    let mut paraf = options(true, None);
+    paraf.field_name = Some("Paraf".into());
+    paraf.reason = Some("Paraf");
+    paraf.reserve = vec![Reserved {
+        name: "Kadis".into(),
+        page: 1,
+        rect: KADIS_BLOCK,
+    }];
+    let initialled = sign_bb(&letter, "bolmut.kabid_aptika", &paraf);
+    let mut kadis = options(false, None);
+    kadis.field_name = Some("Kadis".into());
+    let signed = sign_bb(&initialled, "bolmut.kadis", &kadis);
+    let path = write(dir.path(), "paraf-kadis.pdf", &signed);
+    assert_valid(&path, 2);
+    let (_, lines) = pyhanko_validate(&path);
+    assert!(
+        lines.starts_with("Paraf:") && lines.contains("\nKadis:"),
+        "{lines}"
+    );
+
+    // A berita acara: the Dinas (ECDSA P-256) and the agency each sign their own block.
+    let berita = sample(LetterKind::BeritaAcaraSerahTerima);
+    let mut first = options(true, Some(KADIS_BLOCK));
+    first.field_name = Some("PihakPertama".into());
+    first.reserve = vec![Reserved {
+        name: "PihakKedua".into(),
+        page: 1,
+        rect: OTHER_BLOCK,
+    }];
+    let once = sign_bb(&berita, "tarakan.kadis", &first);
+    let mut second = options(false, None);
+    second.field_name = Some("PihakKedua".into());
+    let both = sign_bb(&once, "banggai.kadis", &second);
+    let path = write(dir.path(), "berita-acara.pdf", &both);
+    assert_valid(&path, 2);
+}
+
+#[test]
+fn naskah_signs_after_pyhanko_and_pyhanko_after_naskah() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let letter = write(
+        dir.path(),
+        "letter.pdf",
+        &sample(LetterKind::SuratTanggapanPersetujuan),
+    );
+    let passfile = write(
+        dir.path(),
+        "pass.txt",
+        passphrase("sumbar.kadis").as_bytes(),
+    );
+    let p12 = p12("sumbar.kadis").to_string_lossy().into_owned();
+    let by_pyhanko = dir
+        .path()
+        .join("pyhanko.pdf")
+        .to_string_lossy()
+        .into_owned();
+    let made = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "addsig",
+            "--use-pades",
+            "--field",
+            "1/60,90,280,200/Pihak",
+            "pkcs12",
+            "--passfile",
+            &passfile,
+            &letter,
+            &by_pyhanko,
+            &p12,
+        ],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let first = std::fs::read(&by_pyhanko).expect("read");
+    let then_naskah = sign_bb(&first, "banggai.kadis", &options(false, Some(KADIS_BLOCK)));
+    assert_valid(&write(dir.path(), "pyhanko-naskah.pdf", &then_naskah), 2);
+
+    let by_naskah = write(
+        dir.path(),
+        "naskah.pdf",
+        &sign_bb(
+            &std::fs::read(&letter).expect("read"),
+            "banggai.kadis",
+            &options(true, Some(KADIS_BLOCK)),
+        ),
+    );
+    let then_pyhanko = dir
+        .path()
+        .join("naskah-pyhanko.pdf")
+        .to_string_lossy()
+        .into_owned();
+    let made = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "addsig",
+            "--use-pades",
+            "--field",
+            "Pihak",
+            "pkcs12",
+            "--passfile",
+            &passfile,
+            &by_naskah,
+            &then_pyhanko,
+            &p12,
+        ],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert_valid(&then_pyhanko, 2);
+}
+
+/// The demo time-stamp authority as its own process, and its URL.
+struct Tsa {
+    child: Child,
+    url: String,
+}
+
+impl Tsa {
+    fn start() -> Tsa {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = naskah(dir.path())
+            .args(["certs", "tsa", "--pki"])
+            .arg(&pki().dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("line");
+        let url = line
+            .trim()
+            .strip_prefix("naskah tsa listening on ")
+            .unwrap_or_else(|| panic!("{line:?}"))
+            .to_owned();
+        Tsa { child, url }
+    }
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cli_sign(
+    dir: &Path,
+    username: &str,
+    input: &str,
+    output: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    naskah(dir)
+        .env("NASKAH_TEST_PASSPHRASE", passphrase(username))
+        .args(["sign", "--p12"])
+        .arg(p12(username))
+        .args([
+            "--pass-env",
+            "NASKAH_TEST_PASSPHRASE",
+            "--in",
+            input,
+            "--out",
+            output,
+        ])
+        .args(extra)
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn time_stamped_levels_validate_and_long_term_ones_hold_with_the_authority_gone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let letter = write(
+        dir.path(),
+        "letter.pdf",
+        &sample(LetterKind::SuratRekomendasi),
+    );
+    let crls: Vec<String> = [pki::INTERMEDIATE_CRL, pki::ROOT_CRL]
+        .iter()
+        .map(|f| pki().dir.join(f).to_string_lossy().into_owned())
+        .collect();
+    let tsa = Tsa::start();
+    let mut files = Vec::new();
+    for level in ["B-T", "B-LT", "B-LTA"] {
+        let out = dir
+            .path()
+            .join(format!("{level}.pdf"))
+            .to_string_lossy()
+            .into_owned();
+        let signed = cli_sign(
+            dir.path(),
+            "malut.kadis",
+            &letter,
+            &out,
+            &[
+                "--level",
+                level,
+                "--tsa",
+                &tsa.url,
+                "--crl",
+                &crls[0],
+                "--crl",
+                &crls[1],
+                "--certify",
+                "--visible",
+                "1,320,90,220,110",
+            ],
+        );
+        assert!(
+            signed.status.success(),
+            "{level}: {}",
+            String::from_utf8_lossy(&signed.stderr)
+        );
+        let (ok, lines) = pyhanko_validate(&out);
+        assert!(ok, "{level}: {lines}");
+        assert!(
+            lines.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+            "{level}: {lines}"
+        );
+        // pdfsig checks the signature; it cannot check a document time-stamp at all.
+        assert_eq!(pdfsig(&out)[0], (true, true), "{level}");
+        assert!(tool("qpdf", &["--check", &out]).status.success(), "{level}");
+        files.push((level, out));
+    }
+    drop(tsa);
+    for (level, path) in &files {
+        let output = tool(
+            "pyhanko",
+            &[
+                "sign",
+                "adesverify",
+                "--trust",
+                &root(),
+                "--trust-replace",
+                path,
+            ],
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        // B-T carries no revocation data, so offline it cannot be judged; the long-term levels
+        // carry what they need.
+        assert_eq!(output.status.success(), *level != "B-T", "{level}: {text}");
+    }
+    // Without an authority B-T is refused and no file is written.
+    let out = dir.path().join("nothing.pdf");
+    let refused = cli_sign(
+        dir.path(),
+        "malut.kadis",
+        &letter,
+        &out.to_string_lossy(),
+        &["--level", "B-T", "--tsa", "http://127.0.0.1:9/"],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("tidak dapat dihubungi"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn tampering_is_caught_by_both_validators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signed = sign_bb(
+        &sample(LetterKind::SuratRekomendasi),
+        "banggai.kadis",
+        &options(true, Some(KADIS_BLOCK)),
+    );
+    // One byte inside the first signed range: the letter's own content.
+    let mut flipped = signed.clone();
+    let at = flipped
+        .windows(6)
+        .position(|w| w == b"stream")
+        .expect("a stream")
+        + 10;
+    flipped[at] ^= 0x01;
+    let path = write(dir.path(), "flipped.pdf", &flipped);
+    let (ok, lines) = pyhanko_validate(&path);
+    assert!(!ok && lines.contains(":INVALID"), "{lines}");
+    let verdicts = pdfsig(&path);
+    assert!(
+        verdicts.len() == 1 && !verdicts[0].0,
+        "pdfsig must not call it valid: {verdicts:?}"
+    );
+
+    // New page content added after signing, as an incremental update: the signature's own
+    // bytes are intact, but the change is not one a certified letter allows.
+    let document = lopdf::Document::load_mem(&signed).expect("loads");
+    let page = *document.get_pages().get(&1).expect("page 1");
+    let mut update = lopdf::IncrementalDocument::create_from(signed.clone(), document);
+    let stamp = update.new_document.add_object(lopdf::Stream::new(
+        lopdf::Dictionary::new(),
+        b"BT /F1 24 Tf 100 700 Td (PALSU) Tj ET".to_vec(),
+    ));
+    update.opt_clone_object_to_new_document(page).expect("page");
+    let page_dict = update
+        .new_document
+        .get_object_mut(page)
+        .and_then(lopdf::Object::as_dict_mut)
+        .expect("page dict");
+    let contents = page_dict.get(b"Contents").expect("contents").clone();
+    let mut list = match contents {
+        lopdf::Object::Array(items) => items,
+        single => vec![single],
+    };
+    list.push(lopdf::Object::Reference(stamp));
+    page_dict.set("Contents", list);
+    let mut appended = Vec::new();
+    update.save_to(&mut appended).expect("save");
+    let path = write(dir.path(), "appended.pdf", &appended);
+    let (ok, lines) = pyhanko_validate(&path);
+    assert!(!ok && lines.contains("ILLEGAL_MODIFICATIONS"), "{lines}");
+}
+
+#[test]
+fn refusals_name_the_problem_and_write_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let letter = sample(LetterKind::SuratRekomendasi);
+    let input = write(dir.path(), "letter.pdf", &letter);
+
+    // A wrong passphrase is told apart from a damaged file, and never printed.
+    let der = std::fs::read(p12("banggai.kadis")).expect("p12");
+    assert!(matches!(
+        SigningKey::from_pkcs12(&der, "salah"),
+        Err(signing::KeyError::WrongPassphrase)
+    ));
+    assert!(matches!(
+        SigningKey::from_pkcs12(b"not a p12", "salah"),
+        Err(signing::KeyError::Unreadable(_))
+    ));
+    let out = dir.path().join("out.pdf");
+    let wrong = naskah(dir.path())
+        .env("WRONG", "bukan-passphrase-ini")
+        .args(["sign", "--p12"])
+        .arg(p12("banggai.kadis"))
+        .args([
+            "--pass-env",
+            "WRONG",
+            "--in",
+            &input,
+            "--out",
+            &out.to_string_lossy(),
+        ])
+        .output()
+        .expect("run");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&wrong.stdout),
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert_eq!(wrong.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("passphrase salah") && !said.contains("bukan-passphrase-ini"),
+        "{said}"
+    );
+    assert!(!out.exists());
+
+    // naskah never overwrites its input.
+    let same = cli_sign(dir.path(), "banggai.kadis", &input, &input, &[]);
+    assert_eq!(same.status.code(), Some(2));
+    assert_eq!(std::fs::read(&input).expect("read"), letter);
+
+    // Certification only first; a signed field is not signed again; a file that is no PDF.
+    let signed = sign_bb(&letter, "banggai.kadis", &options(true, Some(KADIS_BLOCK)));
+    let again = signing::sign(
+        &signed,
+        &key("banggai.kadis"),
+        &options(true, None),
+        Level::BB,
+        None,
+        &Default::default(),
+    );
+    assert!(
+        matches!(
+            again,
+            Err(signing::SigningError::Pdf(
+                signing::PdfError::CertifyNotFirst
+            ))
+        ),
+        "{again:?}"
+    );
+    let mut refill = options(false, None);
+    refill.field_name = Some("Signature1".into());
+    let refilled = signing::sign(
+        &signed,
+        &key("banggai.kadis"),
+        &refill,
+        Level::BB,
+        None,
+        &Default::default(),
+    );
+    assert!(
+        matches!(
+            refilled,
+            Err(signing::SigningError::Pdf(signing::PdfError::FieldSigned(
+                _
+            )))
+        ),
+        "{refilled:?}"
+    );
+    let not_pdf = signing::sign(
+        b"%PDF-1.7\nnot really",
+        &key("banggai.kadis"),
+        &options(false, None),
+        Level::BB,
+        None,
+        &Default::default(),
+    );
+    assert!(
+        matches!(
+            not_pdf,
+            Err(signing::SigningError::Pdf(signing::PdfError::Unreadable(_)))
+        ),
+        "{not_pdf:?}"
+    );
+    let no_tsa = signing::sign(
+        &letter,
+        &key("banggai.kadis"),
+        &options(false, None),
+        Level::BT,
+        None,
+        &Default::default(),
+    );
+    assert!(
+        matches!(no_tsa, Err(signing::SigningError::NoTimeStamper(Level::BT))),
+        "{no_tsa:?}"
+    );
+    let far_page = Options {
+        page: 9,
+        ..options(false, Some(KADIS_BLOCK))
+    };
+    let missing = signing::sign(
+        &letter,
+        &key("banggai.kadis"),
+        &far_page,
+        Level::BB,
+        None,
+        &Default::default(),
+    );
+    assert!(
+        matches!(
+            missing,
+            Err(signing::SigningError::Pdf(signing::PdfError::NoSuchPage {
+                page: 9,
+                pages: 1
+            }))
+        ),
+        "{missing:?}"
+    );
+
+    // A second demo PKI is not made over the first.
+    let twice = naskah(dir.path())
+        .args(["certs", "init-demo", "--out"])
+        .arg(&pki().dir)
+        .output()
+        .expect("run");
+    assert_eq!(twice.status.code(), Some(2));
+}
+
+#[test]
+fn the_demo_pki_follows_the_signing_profile() {
+    let cert = |username: &str| key(username).certificate;
+    let text = |c: &openssl::x509::X509| {
+        let output = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(&c.to_pem().expect("pem"))?;
+                child.wait_with_output()
+            })
+            .expect("openssl x509");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let official = text(&cert("banggai.kadis"));
+    assert!(
+        official.contains("serialNumber = 198107212003121004"),
+        "{official}"
+    );
+    assert!(
+        official.contains("title = \"Kepala Dinas Komunikasi"),
+        "{official}"
+    );
+    assert!(
+        official.contains("Digital Signature, Non Repudiation"),
+        "{official}"
+    );
+    assert!(!official.contains("Extended Key Usage"), "{official}");
+    assert_eq!(
+        key("banggai.kadis").algorithm,
+        signing::key::Algorithm::RsaSha256
+    );
+    assert_eq!(
+        key("tarakan.kadis").algorithm,
+        signing::key::Algorithm::EcdsaP256Sha256
+    );
+    let tsa = std::fs::read(pki().dir.join(pki::TSA_CERT)).expect("tsa.pem");
+    let tsa = text(&openssl::x509::X509::from_pem(&tsa).expect("pem"));
+    assert!(
+        tsa.contains("X509v3 Extended Key Usage: critical\n                Time Stamping\n"),
+        "{tsa}"
+    );
+    let listed = std::fs::read_to_string(pki().dir.join(pki::PASSPHRASES)).expect("list");
+    for line in listed.lines() {
+        let (file, secret) = line.split_once(' ').expect("FILE PASSPHRASE");
+        assert!(pki().dir.join(file).exists(), "{file}");
+        assert!(secret.len() >= 20);
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(pki().dir.join(pki::PASSPHRASES))
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "passphrases.txt is its owner's alone");
+    for crl in [pki::ROOT_CRL, pki::INTERMEDIATE_CRL] {
+        let der = std::fs::read(pki().dir.join(crl)).expect("crl");
+        assert!(openssl::x509::X509Crl::from_der(&der).is_ok(), "{crl}");
+    }
+}
