@@ -127,6 +127,38 @@ struct FileSettings {
     db_pool_size: Option<u32>,
     public_url: Option<String>,
     tte_issuer: Option<String>,
+    pki_dir: Option<String>,
+    tsa_url: Option<String>,
+    signature_level: Option<String>,
+    bsre: Option<BsreSettings>,
+}
+
+/// BSrE's signing service, from the `[bsre]` table of the TOML file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BsreSettings {
+    /// The Esign Client Service's base address.
+    pub url: String,
+    /// The application's credentials at the service; the password is read from the
+    /// environment variable named here, never from the file.
+    pub username: String,
+    pub password_env: String,
+    /// `v1` (multipart) or `v2` (JSON).
+    #[serde(default = "default_bsre_api")]
+    pub api: String,
+    /// The officials (usernames) who sign through the service.
+    #[serde(default)]
+    pub officials: Vec<String>,
+    #[serde(default = "default_bsre_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_bsre_api() -> String {
+    "v1".into()
+}
+
+fn default_bsre_timeout() -> u64 {
+    30
 }
 
 /// Settings given on the command line; they win over everything else.
@@ -154,6 +186,15 @@ pub struct Config {
     pub public_url: String,
     /// The certificate issuer named in the footer of electronically signed letters.
     pub tte_issuer: String,
+    /// The officials' PKCS#12 files (`officials/USERNAME.p12`) and the CRLs to embed.
+    pub pki_dir: PathBuf,
+    /// The RFC 3161 time-stamp authority; the demo runs one on loopback when none is set.
+    pub tsa_url: Option<String>,
+    /// The PAdES level of signatures made in the workflow; by default B-LT when a time-stamp
+    /// authority is at hand, else B-B.
+    pub signature_level: Option<crate::signing::Level>,
+    /// BSrE's signing service, with its password read from the environment.
+    pub bsre: Option<crate::tte::bsre::Remote>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -296,6 +337,41 @@ impl Config {
             return Err(ConfigError::new(tte_issuer.origin, "is empty"));
         }
 
+        let pki_dir = from_env("NASKAH_PKI_DIR")
+            .or_else(|| from_file("pki_dir", &file.pki_dir))
+            .map(|given| PathBuf::from(given.value))
+            .unwrap_or_else(|| data_dir_path.join("pki"));
+        let tsa_url =
+            match from_env("NASKAH_TSA_URL").or_else(|| from_file("tsa_url", &file.tsa_url)) {
+                Some(given) => {
+                    let url = given.value.trim().to_owned();
+                    if !url.starts_with("http://") {
+                        return Err(ConfigError::new(
+                            given.origin,
+                            format!("'{url}' is not an http:// address"),
+                        ));
+                    }
+                    Some(url)
+                }
+                None => None,
+            };
+        let signature_level = match from_env("NASKAH_SIGNATURE_LEVEL")
+            .or_else(|| from_file("signature_level", &file.signature_level))
+        {
+            Some(given) => Some(
+                given
+                    .value
+                    .trim()
+                    .parse::<crate::signing::Level>()
+                    .map_err(|p| ConfigError::new(&given.origin, p))?,
+            ),
+            None => None,
+        };
+        let bsre = match &file.bsre {
+            Some(settings) => Some(bsre_remote(settings, &file_name, &env)?),
+            None => None,
+        };
+
         Ok(Config {
             database: database_url,
             database_origin: database.origin,
@@ -308,6 +384,19 @@ impl Config {
             db_pool_size: pool_size,
             public_url: public_url_value,
             tte_issuer: tte_issuer.value.trim().to_owned(),
+            pki_dir,
+            tsa_url,
+            signature_level,
+            bsre,
+        })
+    }
+
+    /// The level of workflow signatures, given whether a time-stamp authority is at hand.
+    pub fn level(&self, with_tsa: bool) -> crate::signing::Level {
+        self.signature_level.unwrap_or(if with_tsa {
+            crate::signing::Level::BLT
+        } else {
+            crate::signing::Level::BB
         })
     }
 
@@ -375,6 +464,61 @@ fn ensure_writable_dir(dir: &Path) -> Result<(), String> {
     std::fs::write(&probe, b"probe")
         .map_err(|e| format!("directory {shown} is not writable: {e}"))?;
     std::fs::remove_file(&probe).map_err(|e| format!("directory {shown} is not writable: {e}"))
+}
+
+/// Checks the `[bsre]` table and reads the service's password from the environment.
+fn bsre_remote(
+    settings: &BsreSettings,
+    file_name: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::tte::bsre::Remote, ConfigError> {
+    let setting = |key: &str| format!("bsre.{key} in {file_name}");
+    let url = settings.url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError::new(
+            setting("url"),
+            format!("'{url}' is not an http(s):// address"),
+        ));
+    }
+    if url.starts_with("https://") {
+        return Err(ConfigError::new(
+            setting("url"),
+            "https is not supported by this build; reach the Esign Client Service on the agency's network over http",
+        ));
+    }
+    let api = match settings.api.trim() {
+        "v1" => crate::tte::bsre::Api::V1,
+        "v2" => crate::tte::bsre::Api::V2,
+        other => {
+            return Err(ConfigError::new(
+                setting("api"),
+                format!("'{other}' is neither v1 nor v2"),
+            ));
+        }
+    };
+    let password = env(&settings.password_env).ok_or_else(|| {
+        ConfigError::new(
+            setting("password_env"),
+            format!(
+                "the environment variable {} is not set",
+                settings.password_env
+            ),
+        )
+    })?;
+    if !(1..=600).contains(&settings.timeout_seconds) {
+        return Err(ConfigError::new(
+            setting("timeout_seconds"),
+            "must be 1 to 600",
+        ));
+    }
+    Ok(crate::tte::bsre::Remote {
+        url,
+        username: settings.username.clone(),
+        password,
+        api,
+        officials: settings.officials.clone(),
+        timeout: std::time::Duration::from_secs(settings.timeout_seconds),
+    })
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod signing;
 pub mod sop;
 pub mod telemetry;
 pub mod tokens;
+pub mod tte;
 pub mod web;
 pub mod workflow;
 pub mod xml;

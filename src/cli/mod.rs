@@ -369,9 +369,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let config = Config::load(&overrides)?;
             let (db, _) = open_migrated(&config)?;
             let summary = demo::create(&mut *db.get()?)?;
+            demo_pki(&config)?;
             println!(
-                "demo data: {} office(s) and {} person(s) created",
-                summary.offices_created, summary.people_created
+                "demo data: {} office(s) and {} person(s) created; demo PKI in {}",
+                summary.offices_created,
+                summary.people_created,
+                config.pki_dir.display()
             );
             Ok(())
         }
@@ -844,6 +847,45 @@ fn open_migrated(config: &Config) -> Result<(Db, Vec<String>), Failure> {
     Ok((db, applied))
 }
 
+/// The demo PKI under the configured PKI directory, made when missing.
+fn demo_pki(config: &Config) -> Result<(), Failure> {
+    let dir = &config.pki_dir;
+    if dir.join(crate::signing::pki::ROOT_CERT).exists() {
+        return Ok(());
+    }
+    let made = crate::signing::pki::init_demo(dir).map_err(|e| Failure::Work(e.to_string()))?;
+    tracing::info!(
+        dir = %dir.display(),
+        officials = made.officials.len(),
+        "demo PKI made; passphrases in passphrases.txt"
+    );
+    Ok(())
+}
+
+/// Signing in the workflow as configured: keys under the PKI directory, the CRLs there (for
+/// B-LT), the time-stamp authority at `tsa_url`, BSrE for the officials configured to use it.
+fn tte_settings(
+    config: &Config,
+    tsa_url: Option<&str>,
+    letters: letters::store::Settings,
+) -> crate::tte::Settings {
+    let crls = [
+        crate::signing::pki::INTERMEDIATE_CRL,
+        crate::signing::pki::ROOT_CRL,
+    ]
+    .iter()
+    .filter_map(|name| std::fs::read(config.pki_dir.join(name)).ok())
+    .collect();
+    crate::tte::Settings {
+        pki_dir: config.pki_dir.clone(),
+        level: config.level(tsa_url.is_some()),
+        time_stamper: tsa_url.map(crate::signing::tsa::TimeStamper::new),
+        crls,
+        remote: config.bsre.clone(),
+        letters,
+    }
+}
+
 fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
     let listener = TcpListener::bind(config.bind).map_err(|e| {
         ConfigError::new(
@@ -860,10 +902,31 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
             "demo data ready"
         );
     }
+    if with_demo {
+        demo_pki(config)?;
+    }
     actix_web::rt::System::new().block_on(async {
-        let settings = letter_settings(config);
-        let (server, addr) = web::start(listener, db, settings)
+        let letters = letter_settings(config);
+        // A configured time-stamp authority, or in the demo the demo PKI's own on loopback.
+        let mut tsa_url = config.tsa_url.clone();
+        let mut tsa_server = None;
+        if tsa_url.is_none() && with_demo {
+            let authority = signing::demo_authority(&config.pki_dir)?;
+            let tsa_listener = TcpListener::bind("127.0.0.1:0")
+                .map_err(|e| Failure::Work(format!("the demo time-stamp authority: {e}")))?;
+            let (server, addr) = web::tsa::start(tsa_listener, authority)
+                .map_err(|e| Failure::Work(format!("the demo time-stamp authority: {e}")))?;
+            tracing::info!(%addr, "demo time-stamp authority");
+            tsa_url = Some(format!("http://{addr}/"));
+            tsa_server = Some(server);
+        }
+        let tte = tte_settings(config, tsa_url.as_deref(), letters.clone());
+        let state = web::AppState { db, letters, tte };
+        let (server, addr) = web::start(listener, state)
             .map_err(|e| Failure::Work(format!("cannot start the web server: {e}")))?;
+        if let Some(tsa) = tsa_server {
+            actix_web::rt::spawn(tsa);
+        }
         // The one line on standard output: tests and scripts read the port from it.
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "naskah listening on http://{addr}");

@@ -243,6 +243,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    letter_signatures (id) {
+        id -> Int8,
+        letter_id -> Int8,
+        revision -> Int4,
+        person_id -> Int8,
+        field_name -> Text,
+        kind -> Text,
+        level -> Text,
+        signer -> Text,
+        signed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_locks (person_id) {
+        person_id -> Int8,
+        failures -> Int4,
+        locked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(person_roles -> people (person_id));
 diesel::joinable!(person_roles -> offices (office_id));
 diesel::joinable!(sop_versions -> offices (office_id));
@@ -268,6 +291,9 @@ diesel::joinable!(request_items -> requests (request_id));
 diesel::joinable!(request_items -> people (created_by));
 diesel::joinable!(api_tokens -> people (person_id));
 diesel::joinable!(classification_codes -> offices (office_id));
+diesel::joinable!(letter_signatures -> letters (letter_id));
+diesel::joinable!(letter_signatures -> people (person_id));
+diesel::joinable!(signing_locks -> people (person_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     offices,
@@ -287,4 +313,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_items,
     api_tokens,
     classification_codes,
+    letter_signatures,
+    signing_locks,
 );

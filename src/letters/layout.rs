@@ -73,6 +73,32 @@ pub struct Placed {
     pub bottom: f32,
 }
 
+/// Where a signer's block stands, so that the signature's widget can be put over it.
+/// Coordinates are the layout's: points from the page's top left corner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignatureSpot {
+    /// The signer's index in the letter's `signers`.
+    pub signer: usize,
+    /// 0-based.
+    pub page: usize,
+    pub x: f32,
+    pub top: f32,
+    pub width: f32,
+    pub bottom: f32,
+}
+
+impl SignatureSpot {
+    /// The spot in PDF user space: (x, y of the lower edge, width, height).
+    pub fn pdf_rect(&self) -> (f32, f32, f32, f32) {
+        (
+            self.x,
+            PAGE_HEIGHT - self.bottom,
+            self.width,
+            self.bottom - self.top,
+        )
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Page {
     pub draws: Vec<Draw>,
@@ -171,6 +197,7 @@ pub fn break_lines(words: Vec<Word>, size: f32, first_width: f32, width: f32) ->
 pub struct Layout {
     pub pages: Vec<Page>,
     pub placed: Vec<Placed>,
+    pub signature_spots: Vec<SignatureSpot>,
     pub y: f32,
     /// The lowest a line's bottom may reach on a page.
     pub limit: f32,
@@ -181,6 +208,7 @@ impl Layout {
         Layout {
             pages: vec![Page::default()],
             placed: Vec::new(),
+            signature_spots: Vec::new(),
             y: TOP,
             limit,
         }
@@ -216,6 +244,19 @@ impl Layout {
         if self.y + height > self.limit && self.y > TOP + 24.5 {
             self.new_page();
         }
+    }
+
+    /// Records that signer `signer`'s block spans from `top` to the current position on the
+    /// current page, from `x` over `width`.
+    pub fn place_signer(&mut self, signer: usize, x: f32, width: f32, top: f32) {
+        self.signature_spots.push(SignatureSpot {
+            signer,
+            page: self.page_index(),
+            x,
+            top,
+            width,
+            bottom: self.y,
+        });
     }
 
     /// Records that `block` spans from `top` (on page `page`) to the current position.

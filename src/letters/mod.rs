@@ -16,7 +16,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use layout::Placed;
+pub use layout::{Placed, SignatureSpot};
 pub use pdf::Info;
 pub use render::{Electronic, Emblem, Letterhead};
 pub use template::{FieldError, Template};
@@ -284,6 +284,8 @@ pub struct Rendered {
     pub pdf: Vec<u8>,
     pub pages: usize,
     pub structure: Vec<Placed>,
+    /// Where each signer's block stands (see [`SignatureSpot`]).
+    pub signature_spots: Vec<SignatureSpot>,
 }
 
 /// Renders `template` (read from `file`) with `data` into a PDF/A-2b letter.
@@ -306,6 +308,7 @@ pub fn render(
         pdf,
         pages: laid_out.pages.len(),
         structure: laid_out.placed,
+        signature_spots: laid_out.signature_spots,
     })
 }
 

@@ -465,7 +465,9 @@ fn render_block(
             };
             out.y += 6.0;
             out.ensure(block.height(&mark));
+            let top = out.y;
             block.draw(out, SIGNATURE_X, RIGHT - SIGNATURE_X, &mark);
+            out.place_signer(*party, SIGNATURE_X, RIGHT - SIGNATURE_X, top);
             out.y += LINE;
             "signature"
         }
@@ -492,9 +494,11 @@ fn render_block(
             out.ensure(left_block.height(&mark).max(right_block.height(&mark)));
             let top = out.y;
             left_block.draw(out, LEFT, half, &mark);
+            out.place_signer(*left, LEFT, half, top);
             let left_bottom = out.y;
             out.y = top;
             right_block.draw(out, RIGHT - half, half, &mark);
+            out.place_signer(*right, RIGHT - half, half, top);
             out.y = out.y.max(left_bottom) + LINE;
             "signatures"
         }

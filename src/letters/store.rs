@@ -36,6 +36,8 @@ pub enum LetterError {
     Numbering(String),
     #[error(transparent)]
     Classification(#[from] crate::classification::ClassificationError),
+    #[error("surat {0} berubah sementara itu; muat ulang dan coba lagi")]
+    Moved(LetterId),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -168,22 +170,29 @@ pub fn create(
     })
 }
 
-/// After a letter is numbered, renders it again with its number and appends the result as a
-/// revision "numbered", in its own transaction. A letter without a generated PDF (an incoming
-/// letter in the agenda book, a letter made outside naskah) has none to renew and is left as it
-/// is. Should the process stop between the two transactions, the letter is numbered without the
-/// numbered revision; signing renders it from the stored data first.
-pub fn add_numbered_revision(
+/// The latest revision of `letter`: its number, purpose and PDF.
+pub fn latest_revision(
     conn: &mut DbConn,
     letter: LetterId,
-    actor: PersonId,
-    settings: &Settings,
-) -> Result<Option<i32>, LetterError> {
-    let last: Option<i32> = letter_revisions::table
+) -> QueryResult<Option<(i32, String, Vec<u8>)>> {
+    letter_revisions::table
         .filter(letter_revisions::letter_id.eq(letter))
-        .select(diesel::dsl::max(letter_revisions::revision))
-        .first(conn)?;
-    let Some(last) = last else { return Ok(None) };
+        .order(letter_revisions::revision.desc())
+        .select((
+            letter_revisions::revision,
+            letter_revisions::purpose,
+            letter_revisions::pdf,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Renders `letter` from its stored data, with its number and date when it has them.
+pub fn render_stored(
+    conn: &mut DbConn,
+    letter: LetterId,
+    settings: &Settings,
+) -> Result<super::Rendered, LetterError> {
     let (office_id, kind, public_id, fields): (OfficeId, String, String, String) = letters::table
         .find(letter)
         .select((
@@ -213,41 +222,118 @@ pub fn add_numbered_revision(
         verification_url: format!("{}/verifikasi/{public_id}", settings.public_url),
         issuer: settings.tte_issuer.clone(),
     };
-    let at = crate::db::now();
     let info = Info {
         title: format!("{}: {}", kind.name(), text(&data, "hal")),
         author: letterhead.name.clone(),
-        created: at,
+        created: crate::db::now(),
         document_id: public_id,
     };
-    let rendered = super::render(&template, &file, &data, &letterhead, &electronic, &info)?;
-    let sha256 = sha256_hex(&rendered.pdf);
-    let revision = last + 1;
+    Ok(super::render(
+        &template,
+        &file,
+        &data,
+        &letterhead,
+        &electronic,
+        &info,
+    )?)
+}
+
+/// A revision about to be appended.
+pub struct NewRevision<'a> {
+    /// The revision it follows; appending fails with [`LetterError::Moved`] when another was
+    /// appended in between.
+    pub after: i32,
+    /// `numbered`, `paraf`, `signature`, `ltv` or `timestamp`.
+    pub purpose: &'a str,
+    pub pdf: &'a [u8],
+    pub actor: PersonId,
+    /// More for the audit entry (never a secret).
+    pub detail: serde_json::Value,
+}
+
+/// Appends a revision after `new.after`, with its SHA-256 and an audit entry, in one
+/// transaction; `then` runs inside it (to change the letter's state with it). Returns the new
+/// revision's number and SHA-256.
+pub fn append_revision(
+    conn: &mut DbConn,
+    letter: LetterId,
+    new: NewRevision<'_>,
+    then: impl FnOnce(&mut DbConn) -> Result<(), LetterError>,
+) -> Result<(i32, String), LetterError> {
+    let sha256 = sha256_hex(new.pdf);
+    let at = crate::db::now();
+    let revision = new.after + 1;
     write_transaction(conn, |conn| {
+        let office: OfficeId = letters::table
+            .find(letter)
+            .select(letters::office_id)
+            .first(conn)?;
+        let last: Option<i32> = letter_revisions::table
+            .filter(letter_revisions::letter_id.eq(letter))
+            .select(diesel::dsl::max(letter_revisions::revision))
+            .first(conn)?;
+        if last != Some(new.after) {
+            return Err(LetterError::Moved(letter));
+        }
         diesel::insert_into(letter_revisions::table)
             .values((
                 letter_revisions::letter_id.eq(letter),
                 letter_revisions::revision.eq(revision),
-                letter_revisions::purpose.eq("numbered"),
+                letter_revisions::purpose.eq(new.purpose),
                 letter_revisions::sha256.eq(&sha256),
-                letter_revisions::size.eq(rendered.pdf.len() as i64),
-                letter_revisions::pdf.eq(&rendered.pdf),
-                letter_revisions::actor_id.eq(actor),
+                letter_revisions::size.eq(new.pdf.len() as i64),
+                letter_revisions::pdf.eq(new.pdf),
+                letter_revisions::actor_id.eq(new.actor),
                 letter_revisions::created_at.eq(at),
             ))
             .execute(conn)?;
+        let mut detail = serde_json::json!({
+            "revision": revision,
+            "purpose": new.purpose,
+            "sha256": sha256,
+        });
+        if let (Some(into), Some(more)) = (detail.as_object_mut(), new.detail.as_object()) {
+            into.extend(more.clone());
+        }
         audit::append(
             conn,
             Event {
-                actor: Some(actor),
-                office: Some(office_id),
+                actor: Some(new.actor),
+                office: Some(office),
                 action: "letter.revised",
                 subject: format!("letter:{letter}"),
-                detail: serde_json::json!({ "revision": revision, "purpose": "numbered", "sha256": sha256 }),
+                detail,
             },
         )?;
-        Ok(Some(revision))
+        then(conn)?;
+        Ok((revision, sha256.clone()))
     })
+}
+
+/// After a letter is numbered, renders it again with its number and appends the result as a
+/// revision "numbered", in its own transaction. A letter without a generated PDF (an incoming
+/// letter in the agenda book, a letter made outside naskah) has none to renew and is left as it
+/// is. Should the process stop between the two transactions, the letter is numbered without the
+/// numbered revision; signing renders it from the stored data first.
+pub fn add_numbered_revision(
+    conn: &mut DbConn,
+    letter: LetterId,
+    actor: PersonId,
+    settings: &Settings,
+) -> Result<Option<i32>, LetterError> {
+    let Some((last, _, _)) = latest_revision(conn, letter)? else {
+        return Ok(None);
+    };
+    let rendered = render_stored(conn, letter, settings)?;
+    let new = NewRevision {
+        after: last,
+        purpose: "numbered",
+        pdf: &rendered.pdf,
+        actor,
+        detail: serde_json::json!({}),
+    };
+    let (revision, _) = append_revision(conn, letter, new, |_| Ok(()))?;
+    Ok(Some(revision))
 }
 
 /// The letters of `request` in the order they were made: permohonan, disposisi, …, berita acara.

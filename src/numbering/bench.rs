@@ -1,6 +1,7 @@
 //! `naskah number bench`: issues numbers from concurrent clients through the HTTP API of a
 //! server it starts, then checks the register: every number once, none missing.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -233,7 +234,12 @@ pub fn run(
     let server_db = db.clone();
     let server = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            match crate::web::start(listener, server_db, settings) {
+            let state = crate::web::AppState {
+                db: server_db,
+                tte: crate::tte::Settings::local(PathBuf::new(), settings.clone()),
+                letters: settings,
+            };
+            match crate::web::start(listener, state) {
                 Ok((server, addr)) => {
                     let _ = sender.send(Ok((server.handle(), addr)));
                     let _ = server.await;

@@ -36,6 +36,8 @@ pub enum PdfError {
     NoChangesAllowed,
     #[error("sertifikasi (DocMDP) hanya boleh pada tanda tangan pertama")]
     CertifyNotFirst,
+    #[error("nama kolom tanda tangan '{0}' tidak sah: tidak boleh kosong atau memuat titik")]
+    FieldName(String),
     #[error("kolom tanda tangan '{0}' sudah ditandatangani")]
     FieldSigned(String),
     #[error("kolom tanda tangan '{0}' sudah ada")]
@@ -453,6 +455,13 @@ pub fn prepare(input: &[u8], field: &Field<'_>) -> Result<Prepared> {
                 .unwrap_or_default()
         }
     };
+    // A partial field name may not hold a period (ISO 32000-1 §12.7.3.2): it separates the
+    // parts of a fully qualified name.
+    for name in std::iter::once(&field_name).chain(field.reserve.iter().map(|r| &r.name)) {
+        if name.is_empty() || name.contains('.') {
+            return Err(PdfError::FieldName(name.clone()));
+        }
+    }
     for reserved in &field.reserve {
         if existing.iter().any(|f| f.name == reserved.name) || reserved.name == field_name {
             return Err(PdfError::FieldExists(reserved.name.clone()));

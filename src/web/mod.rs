@@ -9,6 +9,7 @@ pub mod error;
 mod health;
 mod numbers;
 pub mod tsa;
+mod tte;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -29,17 +30,15 @@ pub struct AppState {
     /// What generating a letter needs: the public address for its QR code, the certificate
     /// issuer for its footer.
     pub letters: crate::letters::store::Settings,
+    /// What signing a letter needs: the officials' keys, the time-stamp authority, BSrE.
+    pub tte: crate::tte::Settings,
 }
 
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything
 /// else starts) and returns the server, not yet awaited, with the address it listens on.
-pub fn start(
-    listener: TcpListener,
-    db: Db,
-    letters: crate::letters::store::Settings,
-) -> std::io::Result<(Server, SocketAddr)> {
+pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server, SocketAddr)> {
     let local = listener.local_addr()?;
-    let state = web::Data::new(AppState { db, letters });
+    let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -48,6 +47,7 @@ pub fn start(
             .configure(health::configure)
             .configure(numbers::configure)
             .configure(classification::configure)
+            .configure(tte::configure)
     })
     .listen(listener)?
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())

@@ -231,10 +231,12 @@ on_both_backends! {
             .output()
             .expect("run");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let pki = db.dir.path().join("pki");
         assert_eq!(
             String::from_utf8_lossy(&output.stdout).trim(),
-            "demo data: 5 office(s) and 29 person(s) created"
+            format!("demo data: 5 office(s) and 29 person(s) created; demo PKI in {}", pki.display())
         );
+        let root = std::fs::read(pki.join(naskah::signing::pki::ROOT_CERT)).expect("the demo PKI's root");
         let again = naskah(db.dir.path())
             .env("NASKAH_DATABASE_URL", &db.url)
             .arg("demo")
@@ -242,8 +244,9 @@ on_both_backends! {
             .expect("run");
         assert_eq!(
             String::from_utf8_lossy(&again.stdout).trim(),
-            "demo data: 0 office(s) and 0 person(s) created"
+            format!("demo data: 0 office(s) and 0 person(s) created; demo PKI in {}", pki.display())
         );
+        assert_eq!(std::fs::read(pki.join(naskah::signing::pki::ROOT_CERT)).expect("root"), root, "the PKI is kept");
 
         let pool = db.open();
         let mut conn = pool.get().expect("connection");

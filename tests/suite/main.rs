@@ -13,4 +13,5 @@ mod numbering;
 mod serve;
 mod signing;
 mod sop;
+mod tte;
 mod workflow;

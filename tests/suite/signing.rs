@@ -16,12 +16,12 @@ use naskah::signing::{self, Level, Options, Rect, Reserved, SigningKey, pki};
 use crate::common::{naskah, tool};
 
 /// The demo PKI and an NSS database trusting its root, made once for the whole suite.
-struct Pki {
-    dir: PathBuf,
-    nss: String,
+pub struct Pki {
+    pub dir: PathBuf,
+    pub nss: String,
 }
 
-fn pki() -> &'static Pki {
+pub fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
         // Kept for the life of the test process: every signing test uses it.
@@ -68,11 +68,11 @@ fn pki() -> &'static Pki {
     })
 }
 
-fn p12(username: &str) -> PathBuf {
+pub fn p12(username: &str) -> PathBuf {
     pki().dir.join(pki::official_p12(username))
 }
 
-fn passphrase(username: &str) -> String {
+pub fn passphrase(username: &str) -> String {
     pki::passphrase_of(&pki().dir, &pki::official_p12(username)).expect("a passphrase")
 }
 
@@ -143,7 +143,7 @@ fn root() -> String {
 }
 
 /// pyHanko's one line per signature, and whether it exited 0.
-fn pyhanko_validate(path: &str) -> (bool, String) {
+pub fn pyhanko_validate(path: &str) -> (bool, String) {
     let output = tool(
         "pyhanko",
         &[
@@ -156,15 +156,17 @@ fn pyhanko_validate(path: &str) -> (bool, String) {
             path,
         ],
     );
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
+    let mut said = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        // Why, for the failure message: pyHanko explains on standard error.
+        said.push_str(&String::from_utf8_lossy(&output.stderr));
+    }
+    (output.status.success(), said)
 }
 
 /// pdfsig's verdict per signature: (signature valid, certificate trusted). It exits 0 even on
 /// a digest mismatch, so its text is what counts.
-fn pdfsig(path: &str) -> Vec<(bool, bool)> {
+pub fn pdfsig(path: &str) -> Vec<(bool, bool)> {
     let output = tool("pdfsig", &["-nssdir", &pki().nss, path]);
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.split("Signature #")
@@ -179,7 +181,7 @@ fn pdfsig(path: &str) -> Vec<(bool, bool)> {
 }
 
 /// Both validators accept every signature of `path`, and qpdf its syntax.
-fn assert_valid(path: &str, signatures: usize) {
+pub fn assert_valid(path: &str, signatures: usize) {
     let (ok, lines) = pyhanko_validate(path);
     assert!(ok, "pyHanko refuses {path}:\n{lines}");
     assert_eq!(lines.lines().count(), signatures, "{lines}");
@@ -342,13 +344,13 @@ fn naskah_signs_after_pyhanko_and_pyhanko_after_naskah() {
 }
 
 /// The demo time-stamp authority as its own process, and its URL.
-struct Tsa {
+pub struct Tsa {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 impl Tsa {
-    fn start() -> Tsa {
+    pub fn start() -> Tsa {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut child = naskah(dir.path())
             .args(["certs", "tsa", "--pki"])
@@ -658,6 +660,23 @@ fn refusals_name_the_problem_and_write_nothing() {
     assert!(
         matches!(no_tsa, Err(signing::SigningError::NoTimeStamper(Level::BT))),
         "{no_tsa:?}"
+    );
+    let mut dotted = options(false, None);
+    dotted.field_name = Some("Paraf.kabid".into());
+    let dotted = signing::sign(
+        &letter,
+        &key("banggai.kadis"),
+        &dotted,
+        Level::BB,
+        None,
+        &Default::default(),
+    );
+    assert!(
+        matches!(
+            dotted,
+            Err(signing::SigningError::Pdf(signing::PdfError::FieldName(_)))
+        ),
+        "{dotted:?}"
     );
     let far_page = Options {
         page: 9,

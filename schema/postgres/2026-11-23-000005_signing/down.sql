@@ -1,0 +1,2 @@
+DROP TABLE signing_locks;
+DROP TABLE letter_signatures;

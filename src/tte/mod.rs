@@ -1,0 +1,485 @@
+//! Signing letters in the workflow (tanda tangan elektronik, TTE): who may sign which letter,
+//! with which key, and what is kept.
+//!
+//! - Only an official named in a signature block of the letter signs it there, matched by NIP;
+//!   another official of the office may first initial it (a paraf, invisible).
+//! - The first signature of a letter certifies it (DocMDP P=2) and makes the empty fields of
+//!   every signer's block, so that each later signer fills their own.
+//! - The key is the official's PKCS#12 under the PKI directory, unlocked with the passphrase
+//!   they type, or BSrE's signing service for the officials configured to use it. A wrong
+//!   passphrase is counted; five in a row lock the official's signing for 15 minutes.
+//! - Each signature is a new revision of the letter, stored with its SHA-256; the passphrase
+//!   is never stored or logged.
+
+pub mod bsre;
+
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::audit::{self, Event};
+use crate::db::schema::{letter_signatures, letters, signing_locks};
+use crate::db::{DbConn, write_transaction};
+use crate::ids::{LetterId, PersonId};
+use crate::letters::store::{self, LetterError, NewRevision};
+use crate::signing::{self, Level, Options, Rect, Reserved, SigningError, SigningKey};
+
+/// Wrong passphrases in a row that lock an official's signing.
+pub const MAX_FAILURES: i32 = 5;
+/// How long the lock lasts.
+pub const LOCK_MINUTES: i64 = 15;
+
+/// What signing in the workflow needs, read once at start-up.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the officials' PKCS#12 files are: `officials/USERNAME.p12`.
+    pub pki_dir: PathBuf,
+    pub level: Level,
+    pub time_stamper: Option<signing::tsa::TimeStamper>,
+    /// The CRLs embedded at B-LT and above (DER).
+    pub crls: Vec<Vec<u8>>,
+    /// BSrE's signing service, and the officials who sign through it.
+    pub remote: Option<bsre::Remote>,
+    pub letters: store::Settings,
+}
+
+impl Settings {
+    /// Signing with the officials' PKCS#12 files in `pki_dir` only, at B-B.
+    pub fn local(pki_dir: PathBuf, letters: store::Settings) -> Settings {
+        Settings {
+            pki_dir,
+            level: Level::BB,
+            time_stamper: None,
+            crls: Vec::new(),
+            remote: None,
+            letters,
+        }
+    }
+}
+
+/// A paraf (initials, invisible, before the signatures) or a signature in one's block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Paraf,
+    Signature,
+}
+
+impl Mode {
+    fn id(self) -> &'static str {
+        match self {
+            Mode::Paraf => "paraf",
+            Mode::Signature => "signature",
+        }
+    }
+}
+
+/// Why a letter was not signed; the messages are what the official reads.
+#[derive(Debug, thiserror::Error)]
+pub enum TteError {
+    #[error("surat {0} tidak ditemukan")]
+    NotFound(LetterId),
+    #[error("surat {0} sudah dibatalkan")]
+    Void(LetterId),
+    #[error("surat {0} belum bernomor; sekretariat memberi nomor sebelum surat ditandatangani")]
+    NotNumbered(LetterId),
+    #[error("Anda tidak tercantum sebagai penanda tangan surat ini")]
+    NotSigner,
+    #[error(
+        "paraf hanya oleh pejabat kantor ini yang bukan penanda tangan, sebelum surat ditandatangani"
+    )]
+    ParafNotAllowed,
+    #[error("Anda sudah menandatangani surat ini")]
+    AlreadySigned,
+    #[error(
+        "penandatanganan Anda dikunci sampai {until} UTC setelah {MAX_FAILURES} kali passphrase salah"
+    )]
+    Locked { until: NaiveDateTime },
+    #[error(
+        "passphrase salah; {left} kali lagi sebelum penandatanganan dikunci {LOCK_MINUTES} menit"
+    )]
+    WrongPassphrase { left: i32 },
+    #[error("sertifikat elektronik Anda tidak ditemukan ({0})")]
+    NoCertificate(String),
+    #[error("sertifikat elektronik Anda tidak dapat dipakai: {0}")]
+    Key(String),
+    #[error(transparent)]
+    Remote(#[from] bsre::BsreError),
+    #[error("tanda tangan tidak dapat dibuat: {0}")]
+    Signing(#[from] SigningError),
+    #[error(transparent)]
+    Letter(#[from] LetterError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// What a signing did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Signed {
+    pub revision: i32,
+    pub sha256: String,
+    pub field: String,
+    /// Every signer of the letter has signed.
+    pub complete: bool,
+}
+
+/// The field of signer `index` (0-based) of a letter.
+fn signer_field(index: usize) -> String {
+    format!("TTE-{}", index + 1)
+}
+
+fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The NIPs of the letter's signers, in block order (digits only; empty when a block has none).
+fn signer_nips(fields: &Value) -> Vec<String> {
+    fields
+        .get("signers")
+        .and_then(Value::as_array)
+        .map(|signers| {
+            signers
+                .iter()
+                .map(|s| {
+                    s.get("nip")
+                        .and_then(Value::as_str)
+                        .map(digits)
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Refuses while the official's signing is locked.
+fn check_lock(conn: &mut DbConn, person: PersonId, now: NaiveDateTime) -> Result<(), TteError> {
+    let until: Option<Option<NaiveDateTime>> = signing_locks::table
+        .find(person)
+        .select(signing_locks::locked_until)
+        .first(conn)
+        .optional()?;
+    match until.flatten() {
+        Some(until) if until > now => Err(TteError::Locked { until }),
+        _ => Ok(()),
+    }
+}
+
+/// Counts a wrong passphrase, in a transaction of its own that commits whatever happens to
+/// the signing; the fifth in a row locks signing for [`LOCK_MINUTES`].
+fn count_failure(
+    conn: &mut DbConn,
+    person: PersonId,
+    office: crate::ids::OfficeId,
+    now: NaiveDateTime,
+) -> Result<TteError, TteError> {
+    write_transaction(conn, |conn| {
+        let failures: i32 = signing_locks::table
+            .find(person)
+            .select(signing_locks::failures)
+            .first(conn)
+            .optional()?
+            .unwrap_or(0)
+            + 1;
+        let locked = failures >= MAX_FAILURES;
+        let until = locked.then(|| now + chrono::Duration::minutes(LOCK_MINUTES));
+        let stored = if locked { 0 } else { failures };
+        let updated = diesel::update(signing_locks::table.find(person))
+            .set((
+                signing_locks::failures.eq(stored),
+                signing_locks::locked_until.eq(until),
+                signing_locks::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(signing_locks::table)
+                .values((
+                    signing_locks::person_id.eq(person),
+                    signing_locks::failures.eq(stored),
+                    signing_locks::locked_until.eq(until),
+                    signing_locks::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        audit::append(
+            conn,
+            Event {
+                actor: Some(person),
+                office: Some(office),
+                action: if locked {
+                    "signing.locked"
+                } else {
+                    "signing.wrong_passphrase"
+                },
+                subject: format!("person:{person}"),
+                detail: serde_json::json!({ "failures": failures, "locked_until": until }),
+            },
+        )?;
+        tracing::warn!(%person, failures, locked, "wrong signing passphrase");
+        Ok(match until {
+            Some(until) => TteError::Locked { until },
+            None => TteError::WrongPassphrase {
+                left: MAX_FAILURES - failures,
+            },
+        })
+    })
+}
+
+fn reset_failures(conn: &mut DbConn, person: PersonId) -> Result<(), TteError> {
+    diesel::delete(signing_locks::table.find(person)).execute(conn)?;
+    Ok(())
+}
+
+/// Who signs, where: what [`sign_letter`] works out before it touches a key.
+struct Plan {
+    field: String,
+    mode: Mode,
+    /// The widget, for a signature made in a new field.
+    rect: Option<(u32, Rect)>,
+    /// Empty fields to make for the other signers, with the first signature.
+    reserve: Vec<Reserved>,
+    first: bool,
+    signers: usize,
+}
+
+fn rect_of(spot: &crate::letters::SignatureSpot) -> (u32, Rect) {
+    let (x, y, width, height) = spot.pdf_rect();
+    (
+        spot.page as u32 + 1,
+        Rect {
+            x,
+            y,
+            width,
+            height,
+        },
+    )
+}
+
+/// Signs `letter` as `person` with `passphrase`, in `mode`. The signed PDF becomes the
+/// letter's next revision.
+pub fn sign_letter(
+    conn: &mut DbConn,
+    settings: &Settings,
+    letter: LetterId,
+    person: PersonId,
+    passphrase: &str,
+    mode: Mode,
+) -> Result<Signed, TteError> {
+    let now = crate::db::now();
+    let (office, status, fields): (crate::ids::OfficeId, String, String) = letters::table
+        .find(letter)
+        .select((letters::office_id, letters::status, letters::fields))
+        .first(conn)
+        .optional()?
+        .ok_or(TteError::NotFound(letter))?;
+    match status.as_str() {
+        "void" => return Err(TteError::Void(letter)),
+        "draft" => return Err(TteError::NotNumbered(letter)),
+        _ => {}
+    }
+    let official = crate::people::find(conn, person)?;
+    if crate::people::roles_in(conn, person, office)?.is_empty() {
+        return Err(TteError::NotFound(letter));
+    }
+    check_lock(conn, person, now)?;
+
+    let fields: Value = serde_json::from_str(&fields).unwrap_or(Value::Null);
+    let nips = signer_nips(&fields);
+    let done: Vec<(String, i64)> = letter_signatures::table
+        .filter(letter_signatures::letter_id.eq(letter))
+        .select((letter_signatures::field_name, letter_signatures::person_id))
+        .load(conn)?;
+    let own_nip = official.nip.as_deref().map(digits).unwrap_or_default();
+    let index = nips.iter().position(|n| !n.is_empty() && *n == own_nip);
+    let field = match (mode, index) {
+        (Mode::Signature, Some(index)) => signer_field(index),
+        (Mode::Signature, None) => return Err(TteError::NotSigner),
+        // A field's partial name may not hold a period (ISO 32000-1 §12.7.3.2).
+        (Mode::Paraf, None) if !own_nip.is_empty() => {
+            format!("Paraf-{}", official.username.replace('.', "-"))
+        }
+        (Mode::Paraf, _) => return Err(TteError::ParafNotAllowed),
+    };
+    if done.iter().any(|(f, _)| *f == field) {
+        return Err(TteError::AlreadySigned);
+    }
+    if mode == Mode::Paraf && done.iter().any(|(f, _)| f.starts_with("TTE-")) {
+        return Err(TteError::ParafNotAllowed);
+    }
+
+    // The letter as it stands; a letter numbered without its numbered revision (the process
+    // stopped in between) gets it first.
+    if status == "numbered"
+        && store::latest_revision(conn, letter)?
+            .is_some_and(|(_, purpose, _)| purpose == "generated")
+    {
+        store::add_numbered_revision(conn, letter, person, &settings.letters)?;
+    }
+    let (after, _, pdf) =
+        store::latest_revision(conn, letter)?.ok_or(TteError::NotFound(letter))?;
+    let first = done.is_empty();
+    let plan = plan(
+        conn,
+        settings,
+        letter,
+        &field,
+        mode,
+        index,
+        first,
+        nips.len(),
+    )?;
+
+    let remote = settings
+        .remote
+        .as_ref()
+        .filter(|remote| remote.signs_for(&official.username));
+    let (signed, signer) = match remote {
+        Some(remote) => {
+            let nik = official.nik.clone().unwrap_or_default();
+            match remote.sign(
+                &pdf,
+                &nik,
+                passphrase,
+                plan.rect,
+                &settings.letters.public_url,
+            ) {
+                Err(bsre::BsreError::WrongPassphrase) => {
+                    return Err(count_failure(conn, person, office, now)?);
+                }
+                other => (other?, "bsre"),
+            }
+        }
+        None => {
+            let key = unlock(settings, &official.username, passphrase).or_else(|e| match e {
+                TteError::WrongPassphrase { .. } => Err(count_failure(conn, person, office, now)?),
+                other => Err(other),
+            })?;
+            let options = Options {
+                page: plan.rect.map_or(1, |(page, _)| page),
+                rect: plan.rect.map(|(_, rect)| rect),
+                certify: plan.first,
+                reason: Some(match plan.mode {
+                    Mode::Paraf => "Paraf",
+                    Mode::Signature => "Menandatangani surat",
+                }),
+                location: None,
+                field_name: Some(plan.field.clone()),
+                signed_at: chrono::Utc::now(),
+                reserve: plan.reserve.clone(),
+            };
+            let validation = signing::ltv::ValidationData {
+                crls: settings.crls.clone(),
+                ..Default::default()
+            };
+            let signed = signing::sign(
+                &pdf,
+                &key,
+                &options,
+                settings.level,
+                settings.time_stamper.as_ref(),
+                &validation,
+            )?;
+            (signed, "pkcs12")
+        }
+    };
+    reset_failures(conn, person)?;
+
+    let complete_after = done.iter().filter(|(f, _)| f.starts_with("TTE-")).count()
+        + usize::from(mode == Mode::Signature);
+    let complete = plan.signers > 0 && complete_after >= plan.signers;
+    let level = match signer {
+        "bsre" => "BSrE".to_owned(),
+        _ => settings.level.to_string(),
+    };
+    let new = NewRevision {
+        after,
+        purpose: mode.id(),
+        pdf: &signed,
+        actor: person,
+        detail: serde_json::json!({ "field": plan.field, "level": level, "signer": signer }),
+    };
+    let (revision, sha256) = store::append_revision(conn, letter, new, |conn| {
+        diesel::insert_into(letter_signatures::table)
+            .values((
+                letter_signatures::letter_id.eq(letter),
+                letter_signatures::revision.eq(after + 1),
+                letter_signatures::person_id.eq(person),
+                letter_signatures::field_name.eq(&plan.field),
+                letter_signatures::kind.eq(mode.id()),
+                letter_signatures::level.eq(&level),
+                letter_signatures::signer.eq(signer),
+                letter_signatures::signed_at.eq(now),
+            ))
+            .execute(conn)?;
+        if complete {
+            diesel::update(letters::table.find(letter))
+                .set(letters::status.eq("signed"))
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    Ok(Signed {
+        revision,
+        sha256,
+        field: plan.field,
+        complete,
+    })
+}
+
+/// Where the signature goes and which fields come with it.
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    conn: &mut DbConn,
+    settings: &Settings,
+    letter: LetterId,
+    field: &str,
+    mode: Mode,
+    index: Option<usize>,
+    first: bool,
+    signers: usize,
+) -> Result<Plan, TteError> {
+    // The blocks' places come from the letter's layout. A later signer fills the field the
+    // first signature reserved (a remote service still needs the place to draw on).
+    let spots = if first || mode == Mode::Signature {
+        store::render_stored(conn, letter, &settings.letters)?.signature_spots
+    } else {
+        Vec::new()
+    };
+    let rect = match (mode, index) {
+        (Mode::Signature, Some(index)) => spots.iter().find(|s| s.signer == index).map(rect_of),
+        _ => None,
+    };
+    let reserve = spots
+        .iter()
+        .filter(|_| first)
+        .filter(|s| mode == Mode::Paraf || Some(s.signer) != index)
+        .map(|spot| {
+            let (page, rect) = rect_of(spot);
+            Reserved {
+                name: signer_field(spot.signer),
+                page,
+                rect,
+            }
+        })
+        .collect();
+    Ok(Plan {
+        field: field.to_owned(),
+        mode,
+        rect,
+        reserve,
+        first,
+        signers,
+    })
+}
+
+/// The official's key, from their PKCS#12 under the PKI directory.
+fn unlock(settings: &Settings, username: &str, passphrase: &str) -> Result<SigningKey, TteError> {
+    let file = settings.pki_dir.join(signing::pki::official_p12(username));
+    let der = std::fs::read(&file).map_err(|_| TteError::NoCertificate(username.to_owned()))?;
+    SigningKey::from_pkcs12(&der, passphrase).map_err(|e| match e {
+        signing::KeyError::WrongPassphrase => TteError::WrongPassphrase { left: 0 },
+        other => TteError::Key(other.to_string()),
+    })
+}

@@ -1,0 +1,81 @@
+//! Signing a letter through the API: the official named in the letter's signature block signs
+//! with the passphrase of their certificate (or initials it, a paraf). The passphrase travels
+//! in the request body only, and is neither logged nor stored.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::ids::LetterId;
+use crate::tte::{self, Mode, TteError, bsre::BsreError};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/letters/{id}/sign", web::post().to(sign));
+}
+
+impl From<TteError> for ApiError {
+    fn from(error: TteError) -> Self {
+        use TteError as E;
+        let (status, code) = match &error {
+            E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            E::NotSigner | E::ParafNotAllowed => (StatusCode::FORBIDDEN, "forbidden"),
+            E::Void(_) | E::NotNumbered(_) | E::AlreadySigned => (StatusCode::CONFLICT, "conflict"),
+            E::Locked { .. } => (StatusCode::LOCKED, "signing_locked"),
+            E::WrongPassphrase { .. } | E::Remote(BsreError::WrongPassphrase) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "wrong_passphrase")
+            }
+            E::NoCertificate(_) | E::Key(_) | E::Remote(BsreError::NotIssued(_)) => {
+                (StatusCode::CONFLICT, "certificate_unusable")
+            }
+            E::Remote(_) | E::Signing(crate::signing::SigningError::TimeStamp(_)) => {
+                (StatusCode::BAD_GATEWAY, "service_unavailable")
+            }
+            E::Letter(crate::letters::store::LetterError::Moved(_)) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
+            E::Signing(_) | E::Letter(_) | E::Database(_) => {
+                return ApiError::internal(&error);
+            }
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+struct SignBody {
+    passphrase: String,
+    #[serde(default = "default_mode")]
+    mode: Mode,
+}
+
+fn default_mode() -> Mode {
+    Mode::Signature
+}
+
+async fn sign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<SignBody>,
+) -> Result<HttpResponse, ApiError> {
+    let letter = LetterId(path.into_inner());
+    let SignBody { passphrase, mode } = body.into_inner();
+    let settings = state.tte.clone();
+    let signed = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(tte::sign_letter(
+                conn,
+                &settings,
+                letter,
+                caller.person,
+                &passphrase,
+                mode,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(signed))
+}
