@@ -72,6 +72,11 @@ enum Command {
     },
     /// Sign one PDF with a PKCS#12 key (PAdES).
     Sign(signing::SignArgs),
+    /// Long-term validation of signed letters.
+    Ltv {
+        #[command(subcommand)]
+        command: LtvCommand,
+    },
     /// Certificates: the demo PKI.
     Certs {
         #[command(subcommand)]
@@ -165,6 +170,17 @@ enum NumberCommand {
         /// The database (default: a new SQLite file in a temporary directory).
         #[arg(long, value_name = "URL")]
         database: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LtvCommand {
+    /// Re-stamp signed letters whose newest time-stamp's authority certificate expires within
+    /// DAYS: the DSS brought up to date and a new document time-stamp, as a new revision. Uses
+    /// the configured time-stamp authority (NASKAH_TSA_URL).
+    Refresh {
+        #[arg(long, default_value_t = 90, value_name = "DAYS")]
+        within_days: u32,
     },
 }
 
@@ -381,6 +397,47 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Number { command } => {
             let config = Config::load(&overrides)?;
             number_command(&config, &command)
+        }
+        Command::Ltv {
+            command: LtvCommand::Refresh { within_days },
+        } => {
+            let config = Config::load(&overrides)?;
+            let Some(tsa_url) = config.tsa_url.clone() else {
+                return Err(Failure::Usage(
+                    "naskah ltv refresh needs a time-stamp authority: set NASKAH_TSA_URL or tsa_url"
+                        .into(),
+                ));
+            };
+            let (db, _) = open_migrated(&config)?;
+            let mut conn = db.get()?;
+            let settings = tte_settings(&config, Some(&tsa_url), letter_settings(&config));
+            let within = chrono::Duration::days(i64::from(within_days));
+            let (refreshed, failed) = crate::tte::refresh_ltv(&mut conn, &settings, within, None)
+                .map_err(|e| Failure::Work(e.to_string()))?;
+            for done in &refreshed {
+                println!(
+                    "letter {}: re-stamped as revision {} (the time-stamp authority's certificate expires {})",
+                    done.letter,
+                    done.revision,
+                    done.authority_expires.format("%Y-%m-%d")
+                );
+            }
+            for (letter, error) in &failed {
+                eprintln!("letter {letter}: not re-stamped: {error}");
+            }
+            println!(
+                "{} letter(s) re-stamped, {} failed",
+                refreshed.len(),
+                failed.len()
+            );
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::Work(format!(
+                    "{} letter(s) could not be re-stamped",
+                    failed.len()
+                )))
+            }
         }
         Command::Kka { command } => {
             let config = Config::load(&overrides)?;

@@ -246,7 +246,8 @@ pub struct NewRevision<'a> {
     /// `numbered`, `paraf`, `signature`, `ltv` or `timestamp`.
     pub purpose: &'a str,
     pub pdf: &'a [u8],
-    pub actor: PersonId,
+    /// Who made it; none for naskah's own maintenance (`naskah ltv refresh`).
+    pub actor: Option<PersonId>,
     /// More for the audit entry (never a secret).
     pub detail: serde_json::Value,
 }
@@ -298,7 +299,7 @@ pub fn append_revision(
         audit::append(
             conn,
             Event {
-                actor: Some(new.actor),
+                actor: new.actor,
                 office: Some(office),
                 action: "letter.revised",
                 subject: format!("letter:{letter}"),
@@ -329,7 +330,7 @@ pub fn add_numbered_revision(
         after: last,
         purpose: "numbered",
         pdf: &rendered.pdf,
-        actor,
+        actor: Some(actor),
         detail: serde_json::json!({}),
     };
     let (revision, _) = append_revision(conn, letter, new, |_| Ok(()))?;

@@ -117,3 +117,135 @@ pub fn add_document_time_stamp(
     let token = stamper.stamp_digest(&prepared.digest())?;
     Ok(prepared.finish(&token)?)
 }
+
+/// A time-stamp found in a document: when it was made, and when its authority's certificate
+/// expires (after which it proves nothing new, and must be covered by a newer one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeStampSeen {
+    pub made: chrono::DateTime<chrono::Utc>,
+    pub authority_expires: chrono::DateTime<chrono::Utc>,
+}
+
+/// The newest time-stamp of `pdf`: document time-stamps, and the signature time-stamps inside
+/// the signatures' CMS. `None` for a document without any (B-B).
+pub fn newest_time_stamp(pdf: &[u8]) -> Result<Option<TimeStampSeen>, SigningError> {
+    let mut newest: Option<TimeStampSeen> = None;
+    for token in time_stamp_tokens(pdf)? {
+        let Ok(seen) = time_stamp_seen(&token) else {
+            continue;
+        };
+        if newest.as_ref().is_none_or(|n| seen.made > n.made) {
+            newest = Some(seen);
+        }
+    }
+    Ok(newest)
+}
+
+/// Every time-stamp token of `pdf`, document and signature time-stamps alike.
+fn time_stamp_tokens(pdf: &[u8]) -> Result<Vec<Vec<u8>>, SigningError> {
+    let document = pdf::load(pdf)?;
+    let mut tokens: Vec<Vec<u8>> = Vec::new();
+    for (_, object) in document.objects.iter() {
+        let Ok(dict) = object.as_dict() else { continue };
+        let Ok(contents) = dict.get(b"Contents").and_then(Object::as_str) else {
+            continue;
+        };
+        match dict.get(b"SubFilter").and_then(Object::as_name) {
+            Ok(b"ETSI.RFC3161") => tokens.push(trimmed(contents)),
+            Ok(b"ETSI.CAdES.detached") | Ok(b"adbe.pkcs7.detached") => {
+                tokens.extend(signature_time_stamps(&trimmed(contents)));
+            }
+            _ => {}
+        }
+    }
+    Ok(tokens)
+}
+
+/// A `/Contents` value without its zero padding: the DER's own length says where it ends.
+fn trimmed(contents: &[u8]) -> Vec<u8> {
+    let header =
+        der::SliceReader::new(contents).and_then(|mut reader| der::Header::decode(&mut reader));
+    match header {
+        Ok(header) => {
+            let header_len = header.encoded_len().map(usize::try_from);
+            let body_len = usize::try_from(header.length);
+            match (header_len, body_len) {
+                (Ok(Ok(h)), Ok(b)) if h + b <= contents.len() => contents[..h + b].to_vec(),
+                _ => contents.to_vec(),
+            }
+        }
+        Err(_) => contents.to_vec(),
+    }
+}
+
+/// The signature time-stamp tokens in a signature's CMS.
+fn signature_time_stamps(content_info: &[u8]) -> Vec<Vec<u8>> {
+    let Ok(info) = ContentInfo::from_der(content_info) else {
+        return Vec::new();
+    };
+    let Ok(signed) = info.content.to_der().and_then(|d| SignedData::from_der(&d)) else {
+        return Vec::new();
+    };
+    signed
+        .signer_infos
+        .0
+        .iter()
+        .filter_map(|signer| signer.unsigned_attrs.as_ref())
+        .flat_map(|attrs| attrs.iter())
+        .filter(|attr| attr.oid == naskah_cms::ID_SIGNATURE_TIME_STAMP_TOKEN)
+        .flat_map(|attr| attr.values.iter())
+        .filter_map(|value| value.to_der().ok())
+        .collect()
+}
+
+/// When `token` was made, and until when its signer's certificate holds.
+fn time_stamp_seen(token: &[u8]) -> Result<TimeStampSeen, der::Error> {
+    let info = ContentInfo::from_der(token)?;
+    let tst = super::tsa::token_info(&info)?;
+    let signed = SignedData::from_der(&info.content.to_der()?)?;
+    let signer = signed.signer_infos.0.iter().next().map(|s| s.sid.clone());
+    let mut expires = None;
+    for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
+        let CertificateChoices::Certificate(cert) = choice else {
+            continue;
+        };
+        let tbs = &cert.tbs_certificate;
+        let is_signer = match &signer {
+            Some(cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(id)) => {
+                id.issuer == tbs.issuer && id.serial_number == tbs.serial_number
+            }
+            _ => true,
+        };
+        if is_signer {
+            expires = Some(tbs.validity.not_after.to_unix_duration());
+        }
+    }
+    let expires = expires.ok_or_else(|| der::Tag::Sequence.value_error())?;
+    let at = |d: std::time::Duration| {
+        chrono::DateTime::from_timestamp(d.as_secs() as i64, 0).unwrap_or_default()
+    };
+    Ok(TimeStampSeen {
+        made: at(tst.gen_time.to_unix_duration()),
+        authority_expires: at(expires),
+    })
+}
+
+/// Renews the long-term proof of `pdf`: the DSS gains the certificates of its time-stamp
+/// authorities and `crls`, and a new document time-stamp covers it all.
+pub fn refresh(
+    pdf: &[u8],
+    stamper: &TimeStamper,
+    crls: &[Vec<u8>],
+) -> Result<Vec<u8>, SigningError> {
+    let mut validation = ValidationData {
+        crls: crls.to_vec(),
+        ..ValidationData::default()
+    };
+    for token in time_stamp_tokens(pdf)? {
+        validation
+            .add_cms_certificates(&token)
+            .map_err(|e| super::tsa::TsaError::BadResponse(e.to_string()))?;
+    }
+    let with_dss = add_dss(pdf, &validation)?;
+    add_document_time_stamp(&with_dss, stamper)
+}

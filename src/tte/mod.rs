@@ -397,7 +397,7 @@ pub fn sign_letter(
         after,
         purpose: mode.id(),
         pdf: &signed,
-        actor: person,
+        actor: Some(person),
         detail: serde_json::json!({ "field": plan.field, "level": level, "signer": signer }),
     };
     let (revision, sha256) = store::append_revision(conn, letter, new, |conn| {
@@ -482,4 +482,73 @@ fn unlock(settings: &Settings, username: &str, passphrase: &str) -> Result<Signi
         signing::KeyError::WrongPassphrase => TteError::WrongPassphrase { left: 0 },
         other => TteError::Key(other.to_string()),
     })
+}
+
+/// A letter whose long-term proof was renewed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Refreshed {
+    pub letter: LetterId,
+    pub revision: i32,
+    /// When the certificate of the time-stamp it had last expires.
+    pub authority_expires: chrono::DateTime<chrono::Utc>,
+}
+
+/// Re-stamps every signed letter whose newest time-stamp's authority certificate expires
+/// within `within`: a revision with the DSS brought up to date and a new document time-stamp
+/// (B-LTA). Letters without a time-stamp (B-B) are left as they are. A letter that cannot be
+/// renewed is reported and the others go on.
+pub fn refresh_ltv(
+    conn: &mut DbConn,
+    settings: &Settings,
+    within: chrono::Duration,
+    actor: Option<PersonId>,
+) -> Result<(Vec<Refreshed>, Vec<(LetterId, String)>), TteError> {
+    let stamper = settings
+        .time_stamper
+        .as_ref()
+        .ok_or(TteError::Signing(SigningError::NoTimeStamper(Level::BLTA)))?;
+    let signed: Vec<LetterId> = letters::table
+        .filter(letters::status.eq("signed"))
+        .order(letters::id)
+        .select(letters::id)
+        .load(conn)?;
+    let horizon = chrono::Utc::now() + within;
+    let mut refreshed = Vec::new();
+    let mut failed = Vec::new();
+    for letter in signed {
+        let Some((after, _, pdf)) = store::latest_revision(conn, letter)? else {
+            continue;
+        };
+        let seen = match signing::ltv::newest_time_stamp(&pdf) {
+            Ok(Some(seen)) if seen.authority_expires <= horizon => seen,
+            Ok(_) => continue,
+            Err(error) => {
+                failed.push((letter, error.to_string()));
+                continue;
+            }
+        };
+        let renewed = match signing::ltv::refresh(&pdf, stamper, &settings.crls) {
+            Ok(renewed) => renewed,
+            Err(error) => {
+                failed.push((letter, error.to_string()));
+                continue;
+            }
+        };
+        let new = NewRevision {
+            after,
+            purpose: "timestamp",
+            pdf: &renewed,
+            actor,
+            detail: serde_json::json!({ "authority_expires": seen.authority_expires }),
+        };
+        match store::append_revision(conn, letter, new, |_| Ok(())) {
+            Ok((revision, _)) => refreshed.push(Refreshed {
+                letter,
+                revision,
+                authority_expires: seen.authority_expires,
+            }),
+            Err(error) => failed.push((letter, error.to_string())),
+        }
+    }
+    Ok((refreshed, failed))
 }

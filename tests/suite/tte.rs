@@ -704,3 +704,139 @@ fn bsre_signs_through_its_api_and_its_refusals_leave_the_letter_unsigned() {
         assert_eq!(level, "bsre");
     }
 }
+
+#[test]
+fn ltv_refresh_restamps_letters_whose_time_stamp_nears_its_expiry() {
+    let db = TestDb::new(crate::common::Backend::Sqlite);
+    let pool = setup(&db);
+    let mut conn = pool.get().expect("connection");
+    let lta = numbered_letter(&mut conn, LetterKind::SuratRekomendasi, &["banggai.kadis"]);
+    let plain = numbered_letter(
+        &mut conn,
+        LetterKind::SuratTanggapanPersetujuan,
+        &["banggai.kadis"],
+    );
+    let tsa = Tsa::start();
+    let kadis = person(&mut conn, "banggai.kadis").id;
+    let crls: Vec<Vec<u8>> = [
+        naskah::signing::pki::INTERMEDIATE_CRL,
+        naskah::signing::pki::ROOT_CRL,
+    ]
+    .iter()
+    .map(|f| std::fs::read(pki().dir.join(f)).expect("crl"))
+    .collect();
+    let mut tte = naskah::tte::Settings::local(pki().dir.clone(), settings());
+    tte.level = naskah::signing::Level::BLTA;
+    tte.time_stamper = Some(naskah::signing::tsa::TimeStamper::new(&tsa.url));
+    tte.crls = crls;
+    naskah::tte::sign_letter(
+        &mut conn,
+        &tte,
+        lta,
+        kadis,
+        &passphrase("banggai.kadis"),
+        naskah::tte::Mode::Signature,
+    )
+    .expect("B-LTA");
+    naskah::tte::sign_letter(
+        &mut conn,
+        &naskah::tte::Settings::local(pki().dir.clone(), settings()),
+        plain,
+        kadis,
+        &passphrase("banggai.kadis"),
+        naskah::tte::Mode::Signature,
+    )
+    .expect("B-B");
+    let before = store::revisions(&mut conn, lta).expect("revisions");
+    drop(conn);
+
+    let refresh = |days: &str, tsa_url: Option<&str>| {
+        let mut command = naskah(db.dir.path());
+        command
+            .env("NASKAH_DATABASE_URL", &db.url)
+            .env("NASKAH_PKI_DIR", &pki().dir);
+        if let Some(url) = tsa_url {
+            command.env("NASKAH_TSA_URL", url);
+        }
+        let output = command
+            .args(["ltv", "refresh", "--within-days", days])
+            .output()
+            .expect("run");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = refresh("90", None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("NASKAH_TSA_URL"), "{stderr}");
+    // The demo authority's certificate holds two years: not yet near.
+    let (code, stdout, stderr) = refresh("90", Some(&tsa.url));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), "0 letter(s) re-stamped, 0 failed");
+    // Within 800 days it is: the B-LTA letter is re-stamped, the B-B one has nothing to renew.
+    let (code, stdout, stderr) = refresh("800", Some(&tsa.url));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with(&format!(
+            "letter {lta}: re-stamped as revision {}",
+            before.len() + 1
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("1 letter(s) re-stamped, 0 failed"),
+        "{stdout}"
+    );
+    drop(tsa);
+
+    let mut conn = pool.get().expect("connection");
+    let after = store::revisions(&mut conn, lta).expect("revisions");
+    assert_eq!(after.len(), before.len() + 1);
+    let newest = after.last().expect("newest");
+    assert_eq!(newest.purpose, "timestamp");
+    assert!(
+        newest.pdf.starts_with(&before.last().expect("before").pdf),
+        "the renewal rewrote the letter"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("renewed.pdf");
+    std::fs::write(&path, &newest.pdf).expect("write");
+    let path = path.to_string_lossy().into_owned();
+    let root = pki()
+        .dir
+        .join(naskah::signing::pki::ROOT_CERT)
+        .to_string_lossy()
+        .into_owned();
+    let output = crate::common::tool(
+        "pyhanko",
+        &[
+            "sign",
+            "adesverify",
+            "--trust",
+            &root,
+            "--trust-replace",
+            &path,
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (ok, lines) = pyhanko_validate(&path);
+    assert!(ok, "{lines}");
+    assert_eq!(
+        newest
+            .pdf
+            .windows(12)
+            .filter(|w| *w == b"ETSI.RFC3161")
+            .count(),
+        2,
+        "two document time-stamps"
+    );
+}
