@@ -412,8 +412,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut conn = db.get()?;
             let settings = tte_settings(&config, Some(&tsa_url), letter_settings(&config));
             let within = chrono::Duration::days(i64::from(within_days));
-            let (refreshed, failed) = crate::tte::refresh_ltv(&mut conn, &settings, within, None)
-                .map_err(|e| Failure::Work(e.to_string()))?;
+            let crate::tte::RefreshOutcome { refreshed, failed } =
+                crate::tte::refresh_ltv(&mut conn, &settings, within, None)
+                    .map_err(|e| Failure::Work(e.to_string()))?;
             for done in &refreshed {
                 println!(
                     "letter {}: re-stamped as revision {} (the time-stamp authority's certificate expires {})",

@@ -493,6 +493,13 @@ pub struct Refreshed {
     pub authority_expires: chrono::DateTime<chrono::Utc>,
 }
 
+/// What [`refresh_ltv`] did: the letters renewed, and those that could not be, with why.
+#[derive(Debug, Default)]
+pub struct RefreshOutcome {
+    pub refreshed: Vec<Refreshed>,
+    pub failed: Vec<(LetterId, String)>,
+}
+
 /// Re-stamps every signed letter whose newest time-stamp's authority certificate expires
 /// within `within`: a revision with the DSS brought up to date and a new document time-stamp
 /// (B-LTA). Letters without a time-stamp (B-B) are left as they are. A letter that cannot be
@@ -502,7 +509,7 @@ pub fn refresh_ltv(
     settings: &Settings,
     within: chrono::Duration,
     actor: Option<PersonId>,
-) -> Result<(Vec<Refreshed>, Vec<(LetterId, String)>), TteError> {
+) -> Result<RefreshOutcome, TteError> {
     let stamper = settings
         .time_stamper
         .as_ref()
@@ -550,5 +557,5 @@ pub fn refresh_ltv(
             Err(error) => failed.push((letter, error.to_string())),
         }
     }
-    Ok((refreshed, failed))
+    Ok(RefreshOutcome { refreshed, failed })
 }
