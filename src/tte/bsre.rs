@@ -13,6 +13,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::signing::Rect;
 
+/// What the official proves they are with: the passphrase of their certificate, or (API v2)
+/// a one-time code the service e-mailed them.
+#[derive(Clone, Copy)]
+pub enum Secret<'a> {
+    Passphrase(&'a str),
+    Totp(&'a str),
+}
+
 /// Which version of the service's signing call to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Api {
@@ -58,6 +66,8 @@ pub enum BsreError {
     Refused(String),
     #[error("layanan TTE BSrE mengembalikan dokumen yang tidak sah: {0}")]
     BadDocument(String),
+    #[error("kode OTP hanya dapat dipakai dengan API v2 layanan TTE BSrE")]
+    TotpNeedsV2,
 }
 
 /// A certificate's status at BSrE.
@@ -132,7 +142,10 @@ struct V2Properties {
 #[serde(rename_all = "camelCase")]
 struct V2Request<'a> {
     nik: &'a str,
-    passphrase: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passphrase: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    totp: Option<&'a str>,
     signature_properties: Vec<V2Properties>,
     file: Vec<String>,
 }
@@ -170,6 +183,33 @@ impl Remote {
         format!("{}{path}", self.url.trim_end_matches('/'))
     }
 
+    /// Asks the service to e-mail `nik` a one-time code for signing one document (API v2).
+    pub fn request_totp(&self, nik: &str) -> Result<(), BsreError> {
+        if self.api != Api::V2 {
+            return Err(BsreError::TotpNeedsV2);
+        }
+        let mut response = self
+            .agent()
+            .post(&self.endpoint("/api/v2/sign/get/totp"))
+            .header("Authorization", &self.authorization())
+            .header("Content-Type", "application/json")
+            .send(
+                serde_json::json!({ "nik": nik, "data": 1 })
+                    .to_string()
+                    .as_bytes(),
+            )
+            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
+        if status != 200 {
+            return Err(refusal(status, &body));
+        }
+        Ok(())
+    }
+
     /// The status of the certificate of `nik`.
     pub fn check_status(&self, nik: &str) -> Result<UserStatus, BsreError> {
         let mut response = self
@@ -199,16 +239,19 @@ impl Remote {
         &self,
         pdf: &[u8],
         nik: &str,
-        passphrase: &str,
+        secret: Secret<'_>,
         place: Option<(u32, Rect)>,
         link: &str,
     ) -> Result<Vec<u8>, BsreError> {
         if let UserStatus::Other { words, .. } = self.check_status(nik)? {
             return Err(BsreError::NotIssued(words));
         }
-        let signed = match self.api {
-            Api::V1 => self.sign_v1(pdf, nik, passphrase, place, link)?,
-            Api::V2 => self.sign_v2(pdf, nik, passphrase, place)?,
+        let signed = match (self.api, secret) {
+            (Api::V1, Secret::Passphrase(passphrase)) => {
+                self.sign_v1(pdf, nik, passphrase, place, link)?
+            }
+            (Api::V1, Secret::Totp(_)) => return Err(BsreError::TotpNeedsV2),
+            (Api::V2, secret) => self.sign_v2(pdf, nik, secret, place)?,
         };
         if signed.len() <= pdf.len() || !signed.starts_with(pdf) {
             return Err(BsreError::BadDocument(
@@ -269,7 +312,7 @@ impl Remote {
         &self,
         pdf: &[u8],
         nik: &str,
-        passphrase: &str,
+        secret: Secret<'_>,
         place: Option<(u32, Rect)>,
     ) -> Result<Vec<u8>, BsreError> {
         let properties = match place {
@@ -292,9 +335,14 @@ impl Remote {
                 reason: REASON,
             },
         };
+        let (passphrase, totp) = match secret {
+            Secret::Passphrase(passphrase) => (Some(passphrase), None),
+            Secret::Totp(code) => (None, Some(code)),
+        };
         let request = V2Request {
             nik,
             passphrase,
+            totp,
             signature_properties: vec![properties],
             file: vec![BASE64.encode(pdf)],
         };
@@ -339,7 +387,8 @@ fn refusal(status: u16, body: &str) -> BsreError {
         .and_then(|a| a.error.clone().or_else(|| a.message.clone()))
         .unwrap_or_else(|| format!("HTTP {status}"));
     let code = answer.as_ref().and_then(|a| a.status_code);
-    if code == Some(WRONG_PASSPHRASE) || message.to_lowercase().contains("passphrase") {
+    let lower = message.to_lowercase();
+    if code == Some(WRONG_PASSPHRASE) || lower.contains("passphrase") || lower.contains("otp") {
         return BsreError::WrongPassphrase;
     }
     match status {

@@ -257,6 +257,32 @@ fn rect_of(spot: &crate::letters::SignatureSpot) -> (u32, Rect) {
     )
 }
 
+/// What the official signs with: the passphrase of their certificate, or a one-time code
+/// e-mailed by BSrE (API v2 only). Never printed.
+#[derive(Clone)]
+pub enum Credential {
+    Passphrase(String),
+    Totp(String),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credential::Passphrase(_) => "Passphrase(***)",
+            Credential::Totp(_) => "Totp(***)",
+        })
+    }
+}
+
+impl Credential {
+    fn secret(&self) -> bsre::Secret<'_> {
+        match self {
+            Credential::Passphrase(p) => bsre::Secret::Passphrase(p),
+            Credential::Totp(code) => bsre::Secret::Totp(code),
+        }
+    }
+}
+
 /// Signs `letter` as `person` with `passphrase`, in `mode`. The signed PDF becomes the
 /// letter's next revision.
 pub fn sign_letter(
@@ -265,6 +291,25 @@ pub fn sign_letter(
     letter: LetterId,
     person: PersonId,
     passphrase: &str,
+    mode: Mode,
+) -> Result<Signed, TteError> {
+    sign_letter_with(
+        conn,
+        settings,
+        letter,
+        person,
+        &Credential::Passphrase(passphrase.to_owned()),
+        mode,
+    )
+}
+
+/// [`sign_letter`] with either credential.
+pub fn sign_letter_with(
+    conn: &mut DbConn,
+    settings: &Settings,
+    letter: LetterId,
+    person: PersonId,
+    credential: &Credential,
     mode: Mode,
 ) -> Result<Signed, TteError> {
     let now = crate::db::now();
@@ -341,7 +386,7 @@ pub fn sign_letter(
             match remote.sign(
                 &pdf,
                 &nik,
-                passphrase,
+                credential.secret(),
                 plan.rect,
                 &settings.letters.public_url,
             ) {
@@ -352,6 +397,9 @@ pub fn sign_letter(
             }
         }
         None => {
+            let Credential::Passphrase(passphrase) = credential else {
+                return Err(TteError::Remote(bsre::BsreError::TotpNeedsV2));
+            };
             let key = unlock(settings, &official.username, passphrase).or_else(|e| match e {
                 TteError::WrongPassphrase { .. } => Err(count_failure(conn, person, office, now)?),
                 other => Err(other),
@@ -558,4 +606,31 @@ pub fn refresh_ltv(
         }
     }
     Ok(RefreshOutcome { refreshed, failed })
+}
+
+/// Asks BSrE to e-mail `person` a one-time code for signing `letter`, when they sign through
+/// BSrE's API v2.
+pub fn request_totp(
+    conn: &mut DbConn,
+    settings: &Settings,
+    letter: LetterId,
+    person: PersonId,
+) -> Result<(), TteError> {
+    let office: crate::ids::OfficeId = letters::table
+        .find(letter)
+        .select(letters::office_id)
+        .first(conn)
+        .optional()?
+        .ok_or(TteError::NotFound(letter))?;
+    if crate::people::roles_in(conn, person, office)?.is_empty() {
+        return Err(TteError::NotFound(letter));
+    }
+    let official = crate::people::find(conn, person)?;
+    let remote = settings
+        .remote
+        .as_ref()
+        .filter(|remote| remote.signs_for(&official.username))
+        .ok_or(TteError::Remote(bsre::BsreError::TotpNeedsV2))?;
+    remote.request_totp(official.nik.as_deref().unwrap_or_default())?;
+    Ok(())
 }

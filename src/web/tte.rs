@@ -10,10 +10,11 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use crate::ids::LetterId;
-use crate::tte::{self, Mode, TteError, bsre::BsreError};
+use crate::tte::{self, Credential, Mode, TteError, bsre::BsreError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/letters/{id}/sign", web::post().to(sign));
+    cfg.route("/api/v1/letters/{id}/sign", web::post().to(sign))
+        .route("/api/v1/letters/{id}/sign/totp", web::post().to(totp));
 }
 
 impl From<TteError> for ApiError {
@@ -27,9 +28,10 @@ impl From<TteError> for ApiError {
             E::WrongPassphrase { .. } | E::Remote(BsreError::WrongPassphrase) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "wrong_passphrase")
             }
-            E::NoCertificate(_) | E::Key(_) | E::Remote(BsreError::NotIssued(_)) => {
-                (StatusCode::CONFLICT, "certificate_unusable")
-            }
+            E::NoCertificate(_)
+            | E::Key(_)
+            | E::Remote(BsreError::NotIssued(_))
+            | E::Remote(BsreError::TotpNeedsV2) => (StatusCode::CONFLICT, "certificate_unusable"),
             E::Remote(_) | E::Signing(crate::signing::SigningError::TimeStamp(_)) => {
                 (StatusCode::BAD_GATEWAY, "service_unavailable")
             }
@@ -46,7 +48,9 @@ impl From<TteError> for ApiError {
 
 #[derive(Deserialize)]
 struct SignBody {
-    passphrase: String,
+    passphrase: Option<String>,
+    /// A one-time code from BSrE (API v2), instead of the passphrase.
+    totp: Option<String>,
     #[serde(default = "default_mode")]
     mode: Mode,
 }
@@ -62,20 +66,50 @@ async fn sign(
     body: web::Json<SignBody>,
 ) -> Result<HttpResponse, ApiError> {
     let letter = LetterId(path.into_inner());
-    let SignBody { passphrase, mode } = body.into_inner();
+    let SignBody {
+        passphrase,
+        totp,
+        mode,
+    } = body.into_inner();
+    let credential = match (passphrase, totp) {
+        (Some(passphrase), None) => Credential::Passphrase(passphrase),
+        (None, Some(code)) => Credential::Totp(code),
+        _ => {
+            return Err(ApiError::bad_request(
+                "isi salah satu: passphrase atau kode OTP (totp)",
+            ));
+        }
+    };
     let settings = state.tte.clone();
     let signed = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            Ok(tte::sign_letter(
+            Ok(tte::sign_letter_with(
                 conn,
                 &settings,
                 letter,
                 caller.person,
-                &passphrase,
+                &credential,
                 mode,
             )?)
         })
         .await?;
     Ok(HttpResponse::Created().json(signed))
+}
+
+/// Has BSrE e-mail the caller a one-time code for signing the letter.
+async fn totp(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let letter = LetterId(path.into_inner());
+    let settings = state.tte.clone();
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(tte::request_totp(conn, &settings, letter, caller.person)?)
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "sent": true })))
 }

@@ -306,6 +306,7 @@ struct FakeState {
 
 const FAKE_USER: &str = "naskah-app";
 const FAKE_PASSWORD: &str = "rahasia-aplikasi";
+const FAKE_TOTP: &str = "246810";
 
 impl FakeBsre {
     fn start(officials: Vec<(String, String, String)>) -> FakeBsre {
@@ -400,6 +401,19 @@ impl FakeBsre {
                     ),
                 )
                 .route(
+                    "/api/v2/sign/get/totp",
+                    web::post().to(
+                        move |request: HttpRequest, state: web::Data<FakeState>| async move {
+                            if !authorized(&request) {
+                                return HttpResponse::Unauthorized().finish();
+                            }
+                            state.seen.lock().expect("lock").push("totp".into());
+                            HttpResponse::Ok()
+                                .json(serde_json::json!({ "message": "OTP dikirim ke email" }))
+                        },
+                    ),
+                )
+                .route(
                     "/api/sign/pdf",
                     web::post().to(
                         move |request: HttpRequest,
@@ -473,13 +487,22 @@ impl FakeBsre {
                                     ],
                                 )
                             });
-                            let answer = signed(
-                                &state,
-                                body["nik"].as_str().unwrap_or_default(),
-                                body["passphrase"].as_str().unwrap_or_default(),
-                                &file,
-                                visible,
-                            );
+                            let nik = body["nik"].as_str().unwrap_or_default();
+                            // A one-time code stands for the passphrase the service keeps.
+                            let secret = match body["totp"].as_str() {
+                                Some(FAKE_TOTP) => state
+                                    .officials
+                                    .iter()
+                                    .find(|(n, _, _)| n == nik)
+                                    .map(|(_, u, _)| passphrase(u))
+                                    .unwrap_or_default(),
+                                Some(_) => {
+                                    return HttpResponse::BadRequest()
+                                        .json(serde_json::json!({ "error": "Kode OTP salah" }));
+                                }
+                                None => body["passphrase"].as_str().unwrap_or_default().to_owned(),
+                            };
+                            let answer = signed(&state, nik, &secret, &file, visible);
                             if answer.status() != 200 {
                                 return answer;
                             }
@@ -574,6 +597,11 @@ fn bsre_signs_through_its_api_and_its_refusals_leave_the_letter_unsigned() {
         LetterKind::SuratTanggapanPenolakan,
         &["banggai.kabid_egov"],
     );
+    let with_totp = numbered_letter(
+        &mut conn,
+        LetterKind::SuratPemberitahuanHosting,
+        &["banggai.kadis"],
+    );
     let kadis = token(&mut conn, "banggai.kadis");
     let kabid = token(&mut conn, "banggai.kabid_egov");
     drop(conn);
@@ -646,6 +674,37 @@ fn bsre_signs_through_its_api_and_its_refusals_leave_the_letter_unsigned() {
         "signature",
     );
     assert_eq!(code, 201, "{signed}");
+    // Or with a one-time code the service e-mails: asked for, then given instead.
+    let (code, sent) = post(
+        &v2,
+        &format!("/api/v1/letters/{with_totp}/sign/totp"),
+        &kadis,
+        &Value::Null,
+    );
+    assert_eq!(code, 202, "{sent}");
+    let by_code = |code: &str| {
+        post(
+            &v2,
+            &format!("/api/v1/letters/{with_totp}/sign"),
+            &kadis,
+            &serde_json::json!({ "totp": code }),
+        )
+    };
+    let (code, error) = by_code("000000");
+    assert_eq!(
+        (code, error["error"]["code"].as_str()),
+        (422, Some("wrong_passphrase")),
+        "{error}"
+    );
+    let (code, signed) = by_code(FAKE_TOTP);
+    assert_eq!(code, 201, "{signed}");
+    let (code, error) = post(
+        &v2,
+        &format!("/api/v1/letters/{first}/sign"),
+        &kadis,
+        &serde_json::json!({ "totp": FAKE_TOTP, "passphrase": "x" }),
+    );
+    assert_eq!(code, 422, "one credential, not two: {error}");
     drop(v2);
     let seen = fake.seen.lock().expect("lock").clone();
     assert!(
@@ -654,9 +713,10 @@ fn bsre_signs_through_its_api_and_its_refusals_leave_the_letter_unsigned() {
     );
     assert_eq!(
         seen.iter().filter(|s| *s == "status").count(),
-        4,
+        6,
         "the status is asked before every signing: {seen:?}"
     );
+    assert!(seen.contains(&"totp".to_owned()), "{seen:?}");
 
     // A service that does not answer: the letter stays unsigned, and the official is told.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
@@ -693,7 +753,8 @@ fn bsre_signs_through_its_api_and_its_refusals_leave_the_letter_unsigned() {
     assert_eq!(status(&mut conn, expired), "numbered");
     assert_eq!(status(&mut conn, third), "numbered");
     let dir = tempfile::tempdir().expect("tempdir");
-    for letter in [first, second] {
+    assert_eq!(status(&mut conn, with_totp), "signed");
+    for letter in [first, second, with_totp] {
         let (path, _) = newest_pdf(&mut conn, letter, dir.path());
         assert_valid(&path, 1);
         let level: String = letter_signatures::table
