@@ -119,53 +119,25 @@ pub fn init_demo(dir: &Path) -> Result<Made> {
     }
     let mut passphrases = Vec::new();
 
-    let root_key = KeyKind::Rsa3072.generate()?;
-    let root_name = name(&[
-        (Nid::COMMONNAME, "naskah Demo Root CA"),
-        (Nid::ORGANIZATIONNAME, "naskah demo"),
-        (Nid::COUNTRYNAME, "ID"),
-    ])?;
-    let root_cert = certificate(
-        &root_name,
-        &root_key,
+    let root = demo_authority(
+        "naskah Demo Root CA",
+        KeyKind::Rsa3072,
         None,
         CA_DAYS,
         Profile::Ca { path_length: None },
     )?;
-    let root = Authority {
-        key: root_key,
-        cert: root_cert,
-    };
-
-    let intermediate_key = KeyKind::Rsa3072.generate()?;
-    let intermediate_name = name(&[
-        (Nid::COMMONNAME, "naskah Demo Intermediate CA"),
-        (Nid::ORGANIZATIONNAME, "naskah demo"),
-        (Nid::COUNTRYNAME, "ID"),
-    ])?;
-    let intermediate_cert = certificate(
-        &intermediate_name,
-        &intermediate_key,
+    let intermediate = demo_authority(
+        "naskah Demo Intermediate CA",
+        KeyKind::Rsa3072,
         Some(&root),
         CA_DAYS,
         Profile::Ca {
             path_length: Some(0),
         },
     )?;
-    let intermediate = Authority {
-        key: intermediate_key,
-        cert: intermediate_cert,
-    };
-
-    let tsa_key = KeyKind::Rsa2048.generate()?;
-    let tsa_name = name(&[
-        (Nid::COMMONNAME, "naskah Demo Time-Stamp Authority"),
-        (Nid::ORGANIZATIONNAME, "naskah demo"),
-        (Nid::COUNTRYNAME, "ID"),
-    ])?;
-    let tsa_cert = certificate(
-        &tsa_name,
-        &tsa_key,
+    let tsa = demo_authority(
+        "naskah Demo Time-Stamp Authority",
+        KeyKind::Rsa2048,
         Some(&intermediate),
         END_ENTITY_DAYS,
         Profile::TimeStamping,
@@ -173,7 +145,7 @@ pub fn init_demo(dir: &Path) -> Result<Made> {
 
     write(&dir.join(ROOT_CERT), &root.cert.to_pem()?)?;
     write(&dir.join(INTERMEDIATE_CERT), &intermediate.cert.to_pem()?)?;
-    write(&dir.join(TSA_CERT), &tsa_cert.to_pem()?)?;
+    write(&dir.join(TSA_CERT), &tsa.cert.to_pem()?)?;
     write(&dir.join(ROOT_CRL), &crl(&root)?.to_der()?)?;
     write(&dir.join(INTERMEDIATE_CRL), &crl(&intermediate)?.to_der()?)?;
 
@@ -186,7 +158,7 @@ pub fn init_demo(dir: &Path) -> Result<Made> {
             &intermediate.key,
             &intermediate.cert,
         ),
-        (TSA_P12, "tsa", &tsa_key, &tsa_cert),
+        (TSA_P12, "tsa", &tsa.key, &tsa.cert),
     ] {
         let passphrase = new_passphrase()?;
         write_private(
@@ -222,6 +194,25 @@ pub fn init_demo(dir: &Path) -> Result<Made> {
     passphrases.push(String::new());
     write_private(&dir.join(PASSPHRASES), passphrases.join("\n").as_bytes())?;
     Ok(Made { officials })
+}
+
+/// One of the demo's own authorities: a new key and its certificate, issued by `issuer` (or
+/// by itself), named `common_name` of the organisation "naskah demo".
+fn demo_authority(
+    common_name: &str,
+    kind: KeyKind,
+    issuer: Option<&Authority>,
+    days: u32,
+    profile: Profile,
+) -> Result<Authority> {
+    let key = kind.generate()?;
+    let subject = name(&[
+        (Nid::COMMONNAME, common_name),
+        (Nid::ORGANIZATIONNAME, "naskah demo"),
+        (Nid::COUNTRYNAME, "ID"),
+    ])?;
+    let cert = certificate(&subject, &key, issuer, days, profile)?;
+    Ok(Authority { key, cert })
 }
 
 /// The subject of an official's certificate: name, NIP as serialNumber, jabatan as title,

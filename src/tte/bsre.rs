@@ -183,52 +183,54 @@ impl Remote {
         format!("{}{path}", self.url.trim_end_matches('/'))
     }
 
+    /// POSTs `body` to `path` with the application's credentials; the answer's body when the
+    /// service says 200, else what it refused, in its words.
+    fn call(&self, path: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, BsreError> {
+        let unreachable = |e: ureq::Error| BsreError::Unreachable(e.to_string());
+        let mut response = self
+            .agent()
+            .post(&self.endpoint(path))
+            .header("Authorization", &self.authorization())
+            .header("Content-Type", content_type)
+            .send(body)
+            .map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let answer = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER)
+            .read_to_vec()
+            .map_err(unreachable)?;
+        if status != 200 {
+            return Err(refusal(status, &String::from_utf8_lossy(&answer)));
+        }
+        Ok(answer)
+    }
+
+    fn call_json(&self, path: &str, body: &impl Serialize) -> Result<Vec<u8>, BsreError> {
+        self.call(path, "application/json", &json(body)?)
+    }
+
     /// Asks the service to e-mail `nik` a one-time code for signing one document (API v2).
     pub fn request_totp(&self, nik: &str) -> Result<(), BsreError> {
         if self.api != Api::V2 {
             return Err(BsreError::TotpNeedsV2);
         }
-        let mut response = self
-            .agent()
-            .post(&self.endpoint("/api/v2/sign/get/totp"))
-            .header("Authorization", &self.authorization())
-            .header("Content-Type", "application/json")
-            .send(
-                serde_json::json!({ "nik": nik, "data": 1 })
-                    .to_string()
-                    .as_bytes(),
-            )
-            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        if status != 200 {
-            return Err(refusal(status, &body));
-        }
+        self.call_json(
+            "/api/v2/sign/get/totp",
+            &serde_json::json!({ "nik": nik, "data": 1 }),
+        )?;
         Ok(())
     }
 
     /// The status of the certificate of `nik`.
     pub fn check_status(&self, nik: &str) -> Result<UserStatus, BsreError> {
-        let mut response = self
-            .agent()
-            .post(&self.endpoint("/api/v2/user/check/status"))
-            .header("Authorization", &self.authorization())
-            .header("Content-Type", "application/json")
-            .send(serde_json::json!({ "nik": nik }).to_string().as_bytes())
-            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        if status != 200 {
-            return Err(refusal(status, &body));
-        }
+        let body = self.call_json(
+            "/api/v2/user/check/status",
+            &serde_json::json!({ "nik": nik }),
+        )?;
         let answer: StatusAnswer =
-            serde_json::from_str(&body).map_err(|e| BsreError::Refused(e.to_string()))?;
+            serde_json::from_slice(&body).map_err(|e| BsreError::Refused(e.to_string()))?;
         Ok(UserStatus::from_code(answer.status.trim()))
     }
 
@@ -288,24 +290,7 @@ impl Remote {
         form.text("reason", REASON);
         form.file("file", "surat.pdf", "application/pdf", pdf);
         let (content_type, body) = form.finish();
-        let mut response = self
-            .agent()
-            .post(&self.endpoint("/api/sign/pdf"))
-            .header("Authorization", &self.authorization())
-            .header("Content-Type", &content_type)
-            .send(&body[..])
-            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER)
-            .read_to_vec()
-            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        if status != 200 {
-            return Err(refusal(status, &String::from_utf8_lossy(&body)));
-        }
-        Ok(body)
+        self.call("/api/sign/pdf", &content_type, &body)
     }
 
     fn sign_v2(
@@ -346,25 +331,9 @@ impl Remote {
             signature_properties: vec![properties],
             file: vec![BASE64.encode(pdf)],
         };
-        let mut response = self
-            .agent()
-            .post(&self.endpoint("/api/v2/sign/pdf"))
-            .header("Authorization", &self.authorization())
-            .header("Content-Type", "application/json")
-            .send(&json(&request)?[..])
-            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER)
-            .read_to_string()
-            .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        if status != 200 {
-            return Err(refusal(status, &body));
-        }
+        let body = self.call_json("/api/v2/sign/pdf", &request)?;
         let answer: V2Answer =
-            serde_json::from_str(&body).map_err(|e| BsreError::BadDocument(e.to_string()))?;
+            serde_json::from_slice(&body).map_err(|e| BsreError::BadDocument(e.to_string()))?;
         let first = answer
             .file
             .first()

@@ -596,110 +596,64 @@ fn refusals_name_the_problem_and_write_nothing() {
     assert_eq!(same.status.code(), Some(2));
     assert_eq!(std::fs::read(&input).expect("read"), letter);
 
-    // Certification only first; a signed field is not signed again; a file that is no PDF.
+    // Certification only first; a signed field is not signed again; a file that is no PDF; a
+    // time-stamped level without an authority; a field name with a period; a page not there.
+    use signing::{PdfError, SigningError};
     let signed = sign_bb(&letter, "banggai.kadis", &options(true, Some(KADIS_BLOCK)));
-    let again = signing::sign(
-        &signed,
-        &key("banggai.kadis"),
-        &options(true, None),
-        Level::BB,
-        None,
-        &Default::default(),
-    );
-    assert!(
-        matches!(
-            again,
-            Err(signing::SigningError::Pdf(
-                signing::PdfError::CertifyNotFirst
-            ))
-        ),
-        "{again:?}"
-    );
-    let mut refill = options(false, None);
-    refill.field_name = Some("Signature1".into());
-    let refilled = signing::sign(
-        &signed,
-        &key("banggai.kadis"),
-        &refill,
-        Level::BB,
-        None,
-        &Default::default(),
-    );
-    assert!(
-        matches!(
-            refilled,
-            Err(signing::SigningError::Pdf(signing::PdfError::FieldSigned(
-                _
-            )))
-        ),
-        "{refilled:?}"
-    );
-    let not_pdf = signing::sign(
-        b"%PDF-1.7\nnot really",
-        &key("banggai.kadis"),
-        &options(false, None),
-        Level::BB,
-        None,
-        &Default::default(),
-    );
-    assert!(
-        matches!(
-            not_pdf,
-            Err(signing::SigningError::Pdf(signing::PdfError::Unreadable(_)))
-        ),
-        "{not_pdf:?}"
-    );
-    let no_tsa = signing::sign(
-        &letter,
-        &key("banggai.kadis"),
-        &options(false, None),
-        Level::BT,
-        None,
-        &Default::default(),
-    );
-    assert!(
-        matches!(no_tsa, Err(signing::SigningError::NoTimeStamper(Level::BT))),
-        "{no_tsa:?}"
-    );
-    let mut dotted = options(false, None);
-    dotted.field_name = Some("Paraf.kabid".into());
-    let dotted = signing::sign(
-        &letter,
-        &key("banggai.kadis"),
-        &dotted,
-        Level::BB,
-        None,
-        &Default::default(),
-    );
-    assert!(
-        matches!(
-            dotted,
-            Err(signing::SigningError::Pdf(signing::PdfError::FieldName(_)))
-        ),
-        "{dotted:?}"
-    );
+    let refusal = |input: &[u8], options: Options<'_>, level: Level| {
+        signing::sign(
+            input,
+            &key("banggai.kadis"),
+            &options,
+            level,
+            None,
+            &Default::default(),
+        )
+        .expect_err("refused")
+    };
+    let named = |name: &str| Options {
+        field_name: Some(name.into()),
+        ..options(false, None)
+    };
     let far_page = Options {
         page: 9,
         ..options(false, Some(KADIS_BLOCK))
     };
-    let missing = signing::sign(
-        &letter,
-        &key("banggai.kadis"),
-        &far_page,
-        Level::BB,
-        None,
-        &Default::default(),
-    );
-    assert!(
-        matches!(
-            missing,
-            Err(signing::SigningError::Pdf(signing::PdfError::NoSuchPage {
-                page: 9,
-                pages: 1
-            }))
+    let cases = [
+        (
+            refusal(&signed, options(true, None), Level::BB),
+            "CertifyNotFirst",
         ),
-        "{missing:?}"
-    );
+        (
+            refusal(&signed, named("Signature1"), Level::BB),
+            "FieldSigned",
+        ),
+        (
+            refusal(b"%PDF-1.7\nnot really", options(false, None), Level::BB),
+            "Unreadable",
+        ),
+        (
+            refusal(&letter, options(false, None), Level::BT),
+            "NoTimeStamper",
+        ),
+        (
+            refusal(&letter, named("Paraf.kabid"), Level::BB),
+            "FieldName",
+        ),
+        (refusal(&letter, far_page, Level::BB), "NoSuchPage"),
+    ];
+    for (error, expected) in cases {
+        let matched = match &error {
+            SigningError::Pdf(PdfError::CertifyNotFirst) => "CertifyNotFirst",
+            SigningError::Pdf(PdfError::FieldSigned(_)) => "FieldSigned",
+            SigningError::Pdf(PdfError::Unreadable(_)) => "Unreadable",
+            SigningError::NoTimeStamper(Level::BT) => "NoTimeStamper",
+            SigningError::Pdf(PdfError::FieldName(_)) => "FieldName",
+            SigningError::Pdf(PdfError::NoSuchPage { page: 9, pages: 1 }) => "NoSuchPage",
+            _ => "something else",
+        };
+        assert_eq!(matched, expected, "{error}");
+    }
 
     // A second demo PKI is not made over the first.
     let twice = naskah(dir.path())
