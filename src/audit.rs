@@ -68,6 +68,12 @@ impl Entry {
 /// that the change and its record commit together or not at all.
 pub fn append(conn: &mut DbConn, event: Event<'_>) -> QueryResult<Entry> {
     lock_for_transaction(conn, lock_keys::AUDIT_LOG)?;
+    append_locked(conn, event)
+}
+
+/// [`append`] in a transaction that already holds the audit log's lock
+/// ([`lock_keys::AUDIT_LOG`]): numbering takes it in the statement that takes its counter.
+pub fn append_locked(conn: &mut DbConn, event: Event<'_>) -> QueryResult<Entry> {
     let last: Option<(i64, String)> = audit_log::table
         .order(audit_log::id.desc())
         .select((audit_log::id, audit_log::hash))
