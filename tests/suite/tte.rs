@@ -901,3 +901,73 @@ fn ltv_refresh_restamps_letters_whose_time_stamp_nears_its_expiry() {
         "two document time-stamps"
     );
 }
+
+#[test]
+fn the_demo_signs_at_b_lt_with_its_own_time_stamp_authority() {
+    let db = TestDb::new(crate::common::Backend::Sqlite);
+    let mut command = naskah(db.dir.path());
+    command
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .args(["serve", "--bind", "127.0.0.1:0", "--demo"]);
+    let server = Server::start(command);
+    let pki_dir = db.dir.path().join("pki");
+    let passphrase = naskah::signing::pki::passphrase_of(
+        &pki_dir,
+        &naskah::signing::pki::official_p12("banggai.kadis"),
+    )
+    .expect("the demo PKI in the data directory");
+    let pool = db.open();
+    let mut conn = pool.get().expect("connection");
+    let letter = numbered_letter(&mut conn, LetterKind::SuratRekomendasi, &["banggai.kadis"]);
+    let kadis = token(&mut conn, "banggai.kadis");
+    let (code, signed) = sign(&server, &kadis, letter, &passphrase, "signature");
+    assert_eq!(code, 201, "{signed}");
+    let level: String = letter_signatures::table
+        .filter(letter_signatures::letter_id.eq(letter))
+        .select(letter_signatures::level)
+        .first(&mut conn)
+        .expect("signature");
+    assert_eq!(level, "B-LT");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, pdf) = newest_pdf(&mut conn, letter, dir.path());
+    let root = pki_dir
+        .join(naskah::signing::pki::ROOT_CERT)
+        .to_string_lossy()
+        .into_owned();
+    let output = crate::common::tool(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--trust",
+            &root,
+            "--trust-replace",
+            "--no-revocation-check",
+            &path,
+        ],
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && text.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+        "{text}"
+    );
+    assert!(pdf.windows(4).any(|w| w == b"/DSS"), "B-LT carries a DSS");
+    drop(server);
+    // The authority ran inside the server: with it gone, the letter still validates offline.
+    let output = crate::common::tool(
+        "pyhanko",
+        &[
+            "sign",
+            "adesverify",
+            "--trust",
+            &root,
+            "--trust-replace",
+            &path,
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
