@@ -20,6 +20,7 @@ pub mod sop;
 pub mod telemetry;
 pub mod tokens;
 pub mod tte;
+pub mod verify;
 pub mod web;
 pub mod workflow;
 pub mod xml;

@@ -3,6 +3,7 @@
 //! exit code: 2 for bad configuration or usage, 1 for a failure while working.
 
 mod signing;
+mod verify;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -70,6 +71,8 @@ enum Command {
         #[command(subcommand)]
         command: KkaCommand,
     },
+    /// Verify signed PDFs: every signature's integrity, trust, level and later changes.
+    Verify(verify::VerifyArgs),
     /// Sign one PDF with a PKCS#12 key (PAdES).
     Sign(signing::SignArgs),
     /// Long-term validation of signed letters.
@@ -339,6 +342,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Letter { command } = &cli.command {
         return letter_command(command, cli.config.clone());
     }
+    if let Command::Verify(args) = &cli.command {
+        return verify::run(args);
+    }
     if let Command::Sign(args) = &cli.command {
         return signing::sign(args);
     }
@@ -457,7 +463,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{token}");
             Ok(())
         }
-        Command::Sop { .. } | Command::Letter { .. } | Command::Sign(_) | Command::Certs { .. } => {
+        Command::Sop { .. }
+        | Command::Letter { .. }
+        | Command::Sign(_)
+        | Command::Verify(_)
+        | Command::Certs { .. } => {
             unreachable!("handled above: they need no database")
         }
     }

@@ -1,0 +1,451 @@
+//! What changed after a signature: the parsed object graph of the signed revision against the
+//! document as it stands, object by object, not text against text. Only what a signed letter
+//! may gain is permitted: later signatures and their fields (filling an empty signature field
+//! where DocMDP allows it), the DSS, document time-stamps. Everything else is named: page
+//! content, resources, fonts or XObjects redefined, pages added or removed, annotations,
+//! catalog changes, objects removed. Shadow attacks (content hidden in the signed revision and
+//! revealed or swapped later) all need one of those, and are caught with them.
+
+use std::collections::BTreeSet;
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+use serde::Serialize;
+
+/// Whether anything followed a signature, and whether it was permitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChangesAfter {
+    None,
+    Permitted,
+    Disallowed,
+}
+
+/// The changes found: what was permitted and what was not, each named.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub permitted: Vec<String>,
+    pub disallowed: Vec<String>,
+}
+
+impl Found {
+    pub fn verdict(&self) -> ChangesAfter {
+        if !self.disallowed.is_empty() {
+            ChangesAfter::Disallowed
+        } else if !self.permitted.is_empty() {
+            ChangesAfter::Permitted
+        } else {
+            ChangesAfter::None
+        }
+    }
+}
+
+/// Two objects with the same value; a stream's place in the file is not part of its value.
+fn same(a: &Object, b: &Object) -> bool {
+    match (a, b) {
+        (Object::Stream(a), Object::Stream(b)) => a.dict == b.dict && a.content == b.content,
+        _ => a == b,
+    }
+}
+
+fn name_of(dict: &Dictionary, key: &[u8]) -> Option<String> {
+    dict.get(key)
+        .ok()
+        .and_then(|o| o.as_name().ok())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+}
+
+/// How an object is named in a finding: its number and what it is.
+fn describe(id: ObjectId, object: &Object) -> String {
+    let dict = match object {
+        Object::Dictionary(d) => Some(d),
+        Object::Stream(s) => Some(&s.dict),
+        _ => None,
+    };
+    let what = dict
+        .and_then(|d| {
+            name_of(d, b"Type")
+                .map(|t| match name_of(d, b"Subtype") {
+                    Some(sub) => format!("{t}/{sub}"),
+                    None => t,
+                })
+                .or_else(|| name_of(d, b"Subtype"))
+        })
+        .unwrap_or_else(|| match object {
+            Object::Stream(_) => "stream".into(),
+            Object::Array(_) => "array".into(),
+            Object::Dictionary(_) => "dictionary".into(),
+            _ => "value".into(),
+        });
+    format!("objek {} ({what})", id.0)
+}
+
+/// The ids reachable from `root` through references, within `document`.
+fn reachable(document: &Document, roots: &[ObjectId]) -> BTreeSet<ObjectId> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<ObjectId> = roots.to_vec();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if let Ok(object) = document.get_object(id) {
+            collect(object, &mut stack);
+        }
+    }
+    seen
+}
+
+fn collect(object: &Object, into: &mut Vec<ObjectId>) {
+    match object {
+        Object::Reference(id) => into.push(*id),
+        Object::Array(items) => items.iter().for_each(|o| collect(o, into)),
+        Object::Dictionary(d) => d.iter().for_each(|(_, o)| collect(o, into)),
+        Object::Stream(s) => s.dict.iter().for_each(|(_, o)| collect(o, into)),
+        _ => {}
+    }
+}
+
+fn dict_of(object: &Object) -> Option<&Dictionary> {
+    match object {
+        Object::Dictionary(d) => Some(d),
+        Object::Stream(s) => Some(&s.dict),
+        _ => None,
+    }
+}
+
+fn is_signature_field(dict: &Dictionary) -> bool {
+    name_of(dict, b"FT").as_deref() == Some("Sig")
+}
+
+fn is_signature_value(dict: &Dictionary) -> bool {
+    matches!(
+        name_of(dict, b"Type").as_deref(),
+        Some("Sig") | Some("DocTimeStamp")
+    ) || (dict.has(b"ByteRange") && dict.has(b"Contents"))
+}
+
+/// The objects of a later revision that a permitted addition may bring: signature values,
+/// signature fields and their appearance, the DSS and what it holds.
+fn allowed_new(document: &Document, new: &BTreeSet<ObjectId>) -> BTreeSet<ObjectId> {
+    let mut allowed = BTreeSet::new();
+    let mut roots = Vec::new();
+    for id in new {
+        let Ok(object) = document.get_object(*id) else {
+            continue;
+        };
+        let Some(dict) = dict_of(object) else {
+            continue;
+        };
+        match name_of(dict, b"Type").as_deref() {
+            // Cross-reference and object streams are the file's own structure.
+            Some("XRef") | Some("ObjStm") => {
+                allowed.insert(*id);
+            }
+            Some("DSS") | Some("VRI") => roots.push(*id),
+            _ if is_signature_value(dict) => {
+                allowed.insert(*id);
+            }
+            _ if is_signature_field(dict) => {
+                allowed.insert(*id);
+                // Its appearance, drawn from objects of its own.
+                if let Ok(ap) = dict.get(b"AP") {
+                    let mut refs = Vec::new();
+                    collect(ap, &mut refs);
+                    roots.extend(refs);
+                }
+            }
+            _ => {}
+        }
+    }
+    for id in reachable(document, &roots) {
+        if new.contains(&id) {
+            allowed.insert(id);
+        }
+    }
+    allowed
+}
+
+/// Compares `signed` (the revision a signature covers) with `current` (the document as it
+/// stands) under DocMDP permission `docmdp` (1, 2, 3, or none when not certified).
+pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Found {
+    let mut found = Found::default();
+    let new: BTreeSet<ObjectId> = current
+        .objects
+        .keys()
+        .filter(|id| !signed.objects.contains_key(id))
+        .copied()
+        .collect();
+    let allowed = allowed_new(current, &new);
+    // Annotation arrays and field lists may grow by the new signature fields.
+    let signature_fields: BTreeSet<ObjectId> = new
+        .iter()
+        .filter(|id| {
+            current
+                .get_object(**id)
+                .ok()
+                .and_then(dict_of)
+                .is_some_and(is_signature_field)
+        })
+        .copied()
+        .collect();
+    let may_sign = docmdp != Some(1);
+    // The document information dictionary and the XMP metadata stream: what a signer may
+    // update (pyHanko does) without changing what the letter shows.
+    let metadata: BTreeSet<ObjectId> = [
+        current
+            .trailer
+            .get(b"Info")
+            .ok()
+            .and_then(|i| i.as_reference().ok()),
+        current
+            .catalog()
+            .ok()
+            .and_then(|c| c.get(b"Metadata").ok())
+            .and_then(|m| m.as_reference().ok()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+
+    for id in &new {
+        if allowed.contains(id) {
+            continue;
+        }
+        if metadata.contains(id) {
+            found.permitted.push("metadata dokumen diperbarui".into());
+            continue;
+        }
+        let Ok(object) = current.get_object(*id) else {
+            continue;
+        };
+        let grows_list = matches!(object, Object::Array(items) if items.iter().all(|o| o.as_reference().is_ok_and(|r| signature_fields.contains(&r) || signed.objects.contains_key(&r))));
+        if grows_list {
+            continue;
+        }
+        let what = match dict_of(object).and_then(|d| name_of(d, b"Type")).as_deref() {
+            Some("Page") => "halaman ditambahkan".to_owned(),
+            Some("Annot") => "anotasi ditambahkan".to_owned(),
+            _ if dict_of(object).is_some_and(|d| d.has(b"Subtype") && d.has(b"Rect")) => {
+                "anotasi ditambahkan".to_owned()
+            }
+            _ => "objek baru".to_owned(),
+        };
+        found
+            .disallowed
+            .push(format!("{what}: {}", describe(*id, object)));
+    }
+    if !signature_fields.is_empty() {
+        let permitted = format!("{} kolom tanda tangan ditambahkan", signature_fields.len());
+        if may_sign {
+            found.permitted.push(permitted);
+        } else {
+            found.disallowed.push(format!(
+                "{permitted}, padahal sertifikasi tidak mengizinkan perubahan"
+            ));
+        }
+    }
+    if current.objects.keys().any(|id| {
+        allowed.contains(id)
+            && current
+                .get_object(*id)
+                .ok()
+                .and_then(dict_of)
+                .is_some_and(|d| name_of(d, b"Type").as_deref() == Some("DSS"))
+    }) {
+        found
+            .permitted
+            .push("DSS (data validasi) ditambahkan".into());
+    }
+
+    for (id, before) in &signed.objects {
+        let Some(after) = current.objects.get(id) else {
+            found
+                .disallowed
+                .push(format!("{} dihapus", describe(*id, before)));
+            continue;
+        };
+        if same(before, after) {
+            continue;
+        }
+        if metadata.contains(id) {
+            found.permitted.push("metadata dokumen diperbarui".into());
+            continue;
+        }
+        match changed(
+            *id,
+            before,
+            after,
+            signed,
+            current,
+            &signature_fields,
+            may_sign,
+        ) {
+            Ok(Some(note)) => found.permitted.push(note),
+            Ok(None) => {}
+            Err(note) => found.disallowed.push(note),
+        }
+    }
+    let pages_before = signed.get_pages().len();
+    let pages_after = current.get_pages().len();
+    if pages_before != pages_after {
+        found.disallowed.push(format!(
+            "jumlah halaman berubah dari {pages_before} menjadi {pages_after}"
+        ));
+    }
+    found.permitted.sort();
+    found.permitted.dedup();
+    found
+}
+
+/// Judges one object that a later revision changed: Ok with a note when the change is one a
+/// signed letter may gain, Ok(None) when it is part of one already noted, Err naming it
+/// otherwise.
+fn changed(
+    id: ObjectId,
+    before: &Object,
+    after: &Object,
+    signed: &Document,
+    current: &Document,
+    signature_fields: &BTreeSet<ObjectId>,
+    may_sign: bool,
+) -> Result<Option<String>, String> {
+    let disallowed = || format!("{} diubah", describe(id, before));
+    match (before, after) {
+        (Object::Dictionary(b), Object::Dictionary(a)) => {
+            let keys: BTreeSet<Vec<u8>> =
+                b.iter().chain(a.iter()).map(|(k, _)| k.clone()).collect();
+            let differing: Vec<Vec<u8>> = keys
+                .into_iter()
+                .filter(|k| match (b.get(k), a.get(k)) {
+                    (Ok(x), Ok(y)) => !same(x, y),
+                    (Err(_), Err(_)) => false,
+                    _ => true,
+                })
+                .collect();
+            let only =
+                |allowed: &[&[u8]]| differing.iter().all(|k| allowed.contains(&k.as_slice()));
+            match name_of(b, b"Type").as_deref() {
+                Some("Catalog") => {
+                    // The catalog may point at a (new) form and DSS, and name the PAdES
+                    // extension; a new /Perms would certify after the fact.
+                    if only(&[b"AcroForm", b"DSS", b"Extensions", b"Metadata"]) {
+                        return Ok(None);
+                    }
+                    let keys: Vec<String> = differing
+                        .iter()
+                        .filter(|k| {
+                            !matches!(
+                                k.as_slice(),
+                                b"AcroForm" | b"DSS" | b"Extensions" | b"Metadata"
+                            )
+                        })
+                        .map(|k| format!("/{}", String::from_utf8_lossy(k)))
+                        .collect();
+                    return Err(format!("katalog dokumen diubah: {}", keys.join(", ")));
+                }
+                Some("Page") => {
+                    if only(&[b"Annots"])
+                        && grows_by_signatures(
+                            b.get(b"Annots").ok(),
+                            a.get(b"Annots").ok(),
+                            signed,
+                            current,
+                            signature_fields,
+                        )
+                    {
+                        return Ok(None);
+                    }
+                    let keys: Vec<String> = differing
+                        .iter()
+                        .map(|k| format!("/{}", String::from_utf8_lossy(k)))
+                        .collect();
+                    return Err(format!(
+                        "halaman ({}) diubah: {}",
+                        describe(id, before),
+                        keys.join(", ")
+                    ));
+                }
+                _ => {}
+            }
+            if is_signature_field(b) && may_sign && !b.has(b"V") && only(&[b"V", b"AP"]) {
+                return Ok(Some("kolom tanda tangan kosong diisi".into()));
+            }
+            // The form: its field list may grow by signature fields, its flags say so.
+            if b.has(b"Fields")
+                && only(&[b"Fields", b"SigFlags", b"DR", b"DA"])
+                && grows_by_signatures(
+                    b.get(b"Fields").ok(),
+                    a.get(b"Fields").ok(),
+                    signed,
+                    current,
+                    signature_fields,
+                )
+            {
+                return Ok(None);
+            }
+            if name_of(b, b"Type").as_deref() == Some("DSS") {
+                return Ok(Some("DSS (data validasi) diperbarui".into()));
+            }
+            Err(disallowed())
+        }
+        (Object::Array(_), Object::Array(_)) => {
+            if grows_by_signatures(Some(before), Some(after), signed, current, signature_fields) {
+                Ok(None)
+            } else {
+                Err(disallowed())
+            }
+        }
+        _ => Err(disallowed()),
+    }
+}
+
+/// Whether a list (direct or referenced) only gained new signature fields: every earlier
+/// element still there in order, every new one a new signature field.
+fn grows_by_signatures(
+    before: Option<&Object>,
+    after: Option<&Object>,
+    signed: &Document,
+    current: &Document,
+    signature_fields: &BTreeSet<ObjectId>,
+) -> bool {
+    let list = |document: &Document, o: Option<&Object>| -> Option<Vec<Object>> {
+        match o {
+            None => Some(Vec::new()),
+            Some(o) => resolve(document, o)?.as_array().ok().cloned(),
+        }
+    };
+    let (Some(old), Some(new)) = (list(signed, before), list(current, after)) else {
+        return false;
+    };
+    new.len() >= old.len()
+        && new[..old.len()] == old[..]
+        && new[old.len()..].iter().all(|o| {
+            o.as_reference()
+                .is_ok_and(|r| signature_fields.contains(&r))
+        })
+}
+
+/// The DocMDP permission of the certification signature in `document`, if it is certified.
+pub fn docmdp(document: &Document) -> Option<i64> {
+    let catalog = document.catalog().ok()?;
+    let perms = resolve(document, catalog.get(b"Perms").ok()?)?;
+    let signature = resolve(document, dict_of(perms)?.get(b"DocMDP").ok()?)?;
+    let references = resolve(document, dict_of(signature)?.get(b"Reference").ok()?)?;
+    references.as_array().ok()?.iter().find_map(|r| {
+        let r = dict_of(resolve(document, r)?)?;
+        let params = dict_of(resolve(document, r.get(b"TransformParams").ok()?)?)?;
+        Some(
+            params
+                .get(b"P")
+                .ok()
+                .and_then(|p| p.as_i64().ok())
+                .unwrap_or(2),
+        )
+    })
+}
+
+fn resolve<'a>(document: &'a Document, object: &'a Object) -> Option<&'a Object> {
+    match object {
+        Object::Reference(id) => document.get_object(*id).ok(),
+        other => Some(other),
+    }
+}

@@ -1,0 +1,269 @@
+//! Checking a CMS signature the way a relying party must: the signed attributes' message
+//! digest against the digest of what was signed, the signature value against the signer's
+//! public key, and a time-stamp token's imprint against what it stamps.
+
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::{Decode, Encode};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{Id, PKey, Public};
+use openssl::rsa::Padding;
+use openssl::sign::{RsaPssSaltlen, Verifier};
+use openssl::x509::X509;
+
+const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+const ID_RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+
+/// A parsed SignedData and its signer.
+pub struct Parsed {
+    pub signed: SignedData,
+    pub signer: SignerInfo,
+    /// The signer's certificate, when the CMS carries it.
+    pub certificate: Option<X509>,
+    /// Every certificate the CMS carries.
+    pub certificates: Vec<X509>,
+}
+
+/// Reads a ContentInfo holding a SignedData with one signer (more are refused: a PDF signature
+/// has one).
+pub fn parse(der: &[u8]) -> Result<Parsed, String> {
+    let info = ContentInfo::from_der(der).map_err(|e| format!("CMS tidak terbaca: {e}"))?;
+    if info.content_type != crate::signing::cms::ID_SIGNED_DATA {
+        return Err("CMS bukan SignedData".into());
+    }
+    let signed = info
+        .content
+        .to_der()
+        .and_then(|d| SignedData::from_der(&d))
+        .map_err(|e| format!("SignedData tidak terbaca: {e}"))?;
+    let mut signers = signed.signer_infos.0.iter();
+    let signer = signers.next().cloned().ok_or("CMS tanpa penanda tangan")?;
+    if signers.next().is_some() {
+        return Err("CMS dengan lebih dari satu penanda tangan".into());
+    }
+    let mut certificates = Vec::new();
+    let mut certificate = None;
+    for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
+        let CertificateChoices::Certificate(cert) = choice else {
+            continue;
+        };
+        let Ok(x509) = cert
+            .to_der()
+            .map_err(|e| e.to_string())
+            .and_then(|d| X509::from_der(&d).map_err(|e| e.to_string()))
+        else {
+            continue;
+        };
+        let tbs = &cert.tbs_certificate;
+        let is_signer = match &signer.sid {
+            SignerIdentifier::IssuerAndSerialNumber(id) => {
+                id.issuer == tbs.issuer && id.serial_number == tbs.serial_number
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => x509
+                .subject_key_id()
+                .is_some_and(|own| own.as_slice() == ski.0.as_bytes()),
+        };
+        if is_signer && certificate.is_none() {
+            certificate = Some(x509.clone());
+        }
+        certificates.push(x509);
+    }
+    Ok(Parsed {
+        signed,
+        signer,
+        certificate,
+        certificates,
+    })
+}
+
+fn digest_for(oid: &ObjectIdentifier) -> Option<MessageDigest> {
+    match oid.to_string().as_str() {
+        "2.16.840.1.101.3.4.2.1" => Some(MessageDigest::sha256()),
+        "2.16.840.1.101.3.4.2.2" => Some(MessageDigest::sha384()),
+        "2.16.840.1.101.3.4.2.3" => Some(MessageDigest::sha512()),
+        _ => None,
+    }
+}
+
+/// The digest algorithm the signer used (SHA-256, -384 or -512; SHA-1 is refused).
+pub fn digest_algorithm(parsed: &Parsed) -> Result<MessageDigest, String> {
+    digest_for(&parsed.signer.digest_alg.oid).ok_or_else(|| {
+        format!(
+            "algoritma digest {} tidak diterima",
+            parsed.signer.digest_alg.oid
+        )
+    })
+}
+
+/// What the signer claims to have signed: the content digest in its message-digest attribute,
+/// and whether the content type is the one expected.
+fn message_digest(signer: &SignerInfo, content_type: ObjectIdentifier) -> Result<Vec<u8>, String> {
+    let attrs = signer
+        .signed_attrs
+        .as_ref()
+        .ok_or("CMS tanpa atribut bertanda tangan")?;
+    let value = |oid| {
+        attrs
+            .iter()
+            .find(|a| a.oid == oid)
+            .and_then(|a| a.values.iter().next())
+    };
+    let declared = value(ID_CONTENT_TYPE)
+        .and_then(|v| v.decode_as::<ObjectIdentifier>().ok())
+        .ok_or("atribut content-type tidak ada")?;
+    if declared != content_type {
+        return Err(format!("content-type {declared}, bukan {content_type}"));
+    }
+    let digest = value(ID_MESSAGE_DIGEST)
+        .and_then(|v| v.decode_as::<OctetString>().ok())
+        .ok_or("atribut message-digest tidak ada")?;
+    Ok(digest.as_bytes().to_vec())
+}
+
+/// The signing-time attribute, when a signer added one (PAdES signers do not).
+pub fn signing_time(signer: &SignerInfo) -> Option<chrono::DateTime<chrono::Utc>> {
+    let attrs = signer.signed_attrs.as_ref()?;
+    let value = attrs
+        .iter()
+        .find(|a| a.oid == ID_SIGNING_TIME)?
+        .values
+        .iter()
+        .next()?;
+    let time = x509_cert::time::Time::from_der(&value.to_der().ok()?).ok()?;
+    chrono::DateTime::from_timestamp(time.to_unix_duration().as_secs() as i64, 0)
+}
+
+/// Checks that the signature over the signed attributes is the signer's, and that those
+/// attributes name `content_digest` (computed by the caller over what was signed with the
+/// signer's digest algorithm) and `content_type`.
+pub fn check(
+    parsed: &Parsed,
+    content_digest: &[u8],
+    content_type: ObjectIdentifier,
+) -> Result<(), String> {
+    let claimed = message_digest(&parsed.signer, content_type)?;
+    if claimed != content_digest {
+        return Err("digest dokumen tidak sama dengan yang ditandatangani".into());
+    }
+    let certificate = parsed
+        .certificate
+        .as_ref()
+        .ok_or("sertifikat penanda tangan tidak disertakan")?;
+    let key = certificate
+        .public_key()
+        .map_err(|e| format!("kunci publik tidak terbaca: {e}"))?;
+    let attrs = parsed
+        .signer
+        .signed_attrs
+        .as_ref()
+        .ok_or("CMS tanpa atribut bertanda tangan")?
+        .to_der()
+        .map_err(|e| e.to_string())?;
+    let digest = digest_algorithm(parsed)?;
+    let valid = verify_value(
+        &key,
+        &parsed.signer,
+        digest,
+        &attrs,
+        parsed.signer.signature.as_bytes(),
+    )
+    .map_err(|e| format!("tanda tangan tidak dapat diperiksa: {e}"))?;
+    if valid {
+        Ok(())
+    } else {
+        Err("nilai tanda tangan tidak cocok dengan sertifikat".into())
+    }
+}
+
+fn verify_value(
+    key: &PKey<Public>,
+    signer: &SignerInfo,
+    digest: MessageDigest,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<bool, openssl::error::ErrorStack> {
+    let mut verifier = Verifier::new(digest, key)?;
+    if key.id() == Id::RSA && signer.signature_algorithm.oid == ID_RSASSA_PSS {
+        verifier.set_rsa_padding(Padding::PKCS1_PSS)?;
+        verifier.set_rsa_mgf1_md(digest)?;
+        // -2: the salt length is read from the signature.
+        verifier.set_rsa_pss_saltlen(RsaPssSaltlen::custom(-2))?;
+    }
+    verifier.update(data)?;
+    verifier.verify(signature)
+}
+
+/// A certificate's subject as an auditor reads it: name, NIP (serialNumber), jabatan (title).
+pub fn subject(certificate: &X509) -> (String, Option<String>, Option<String>) {
+    let entry = |nid| {
+        certificate
+            .subject_name()
+            .entries_by_nid(nid)
+            .next()
+            .and_then(|e| e.data().to_string().ok())
+    };
+    (
+        entry(Nid::COMMONNAME).unwrap_or_else(|| "(tanpa nama)".into()),
+        entry(Nid::SERIALNUMBER),
+        entry(Nid::TITLE),
+    )
+}
+
+/// A checked time-stamp token: when it says the data existed.
+pub struct TimeStamp {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub parsed: Parsed,
+}
+
+/// Checks a time-stamp token over `data`: its own signature, and that its imprint is the
+/// digest of `data`.
+pub fn check_time_stamp(token: &[u8], data: &[u8]) -> Result<TimeStamp, String> {
+    let parsed = parse(token)?;
+    let econtent = parsed
+        .signed
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or("token tanpa TSTInfo")?;
+    let octets = econtent
+        .decode_as::<OctetString>()
+        .map_err(|e| format!("TSTInfo tidak terbaca: {e}"))?;
+    let info = x509_tsp::TstInfo::from_der(octets.as_bytes())
+        .map_err(|e| format!("TSTInfo tidak terbaca: {e}"))?;
+    let digest = digest_algorithm(&parsed)?;
+    let content_digest =
+        openssl::hash::hash(digest, octets.as_bytes()).map_err(|e| e.to_string())?;
+    check(
+        &parsed,
+        &content_digest,
+        crate::signing::tsa::ID_CT_TST_INFO,
+    )?;
+    let imprint_digest = digest_for(&info.message_imprint.hash_algorithm.oid)
+        .ok_or("algoritma imprint tidak diterima")?;
+    let expected = openssl::hash::hash(imprint_digest, data).map_err(|e| e.to_string())?;
+    if info.message_imprint.hashed_message.as_bytes() != &expected[..] {
+        return Err("cap waktu untuk data lain".into());
+    }
+    let at = chrono::DateTime::from_timestamp(info.gen_time.to_unix_duration().as_secs() as i64, 0)
+        .ok_or("waktu cap waktu tidak terbaca")?;
+    Ok(TimeStamp { at, parsed })
+}
+
+/// The signature time-stamp token in the signer's unsigned attributes (B-T), if any.
+pub fn signature_time_stamp_token(signer: &SignerInfo) -> Option<Vec<u8>> {
+    signer
+        .unsigned_attrs
+        .as_ref()?
+        .iter()
+        .find(|a| a.oid == crate::signing::cms::ID_SIGNATURE_TIME_STAMP_TOKEN)?
+        .values
+        .iter()
+        .next()?
+        .to_der()
+        .ok()
+}

@@ -1,0 +1,607 @@
+//! Verification for auditors: every signature and document time-stamp in a PDF, checked for
+//! integrity (the byte ranges, the digest, the signature value), trust (a chain to the
+//! configured roots at the proven signing time, not revoked by the CRLs the document carries),
+//! PAdES level, and what changed after it was signed (`changes.rs`).
+//!
+//! The verdict is VALID only when every signature is intact and trusted and only permitted
+//! changes follow it; otherwise NO_SIGNATURE, INVALID, MODIFIED or UNTRUSTED, the first that
+//! applies. The reader works within limits (`revisions.rs`) and ends with an error on what it
+//! cannot read, never a panic.
+
+pub mod changes;
+pub mod cms;
+pub mod revisions;
+pub mod trust;
+
+use lopdf::{Document, Object, ObjectId};
+use openssl::x509::{X509, X509Crl};
+use serde::Serialize;
+
+pub use changes::ChangesAfter;
+pub use trust::{Roots, Trust};
+
+/// A verdict's name as the JSON report writes it: `VALID`, `INTACT`, `TRUSTED`, `NONE`, ….
+pub fn name(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Why a file could not be verified at all.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("berkas terlalu besar ({0} byte; batas {max})", max = revisions::MAX_INPUT)]
+    TooLarge(usize),
+    #[error("berkas PDF tidak dapat dibaca: {0}")]
+    Unreadable(String),
+    #[error("pemeriksaan melebihi batas waktu {0} detik")]
+    TimedOut(u64),
+}
+
+/// The document's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    Valid,
+    NoSignature,
+    Invalid,
+    Modified,
+    Untrusted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Integrity {
+    Intact,
+    Broken,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Signature,
+    Timestamp,
+}
+
+/// Who signed, from their certificate.
+#[derive(Clone, Debug, Serialize)]
+pub struct Signer {
+    pub name: String,
+    pub nip: Option<String>,
+    pub position: Option<String>,
+}
+
+/// One signature or document time-stamp.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureReport {
+    pub field: String,
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub signer: Option<Signer>,
+    /// The signing time the signer claims (`/M`, or a signing-time attribute).
+    pub signed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The time its time-stamp proves.
+    pub timestamp_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub level: Option<String>,
+    pub integrity: Integrity,
+    pub trust: Trust,
+    pub changes_after: ChangesAfter,
+    /// What changed after it: permitted changes, then disallowed ones.
+    pub changes: Vec<String>,
+    /// Why it is not intact or not trusted, in words.
+    pub problems: Vec<String>,
+    /// The 0-based revision it covers.
+    #[serde(skip)]
+    revision: usize,
+}
+
+/// The report on one PDF.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub sha256: String,
+    pub verdict: Verdict,
+    pub signatures: Vec<SignatureReport>,
+}
+
+/// The most signature fields followed through the form, against crafted field trees.
+const MAX_FIELDS: usize = 1_000;
+
+/// How long one file may take before the verifier gives up on it.
+pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// [`verify`] on a thread of its own, given up after `limit`: a crafted file that would take
+/// the reader too long ends with an error, and so does one that makes it panic.
+pub fn verify_within(
+    pdf: std::sync::Arc<Vec<u8>>,
+    roots: std::sync::Arc<Roots>,
+    limit: std::time::Duration,
+) -> Result<Report, VerifyError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("verify".into())
+        .spawn(move || {
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify(&pdf, &roots)))
+                    .unwrap_or_else(|_| Err(VerifyError::Unreadable("pembaca PDF gagal".into())));
+            let _ = sender.send(outcome);
+        })
+        .map_err(|e| VerifyError::Unreadable(e.to_string()))?;
+    receiver
+        .recv_timeout(limit)
+        .unwrap_or(Err(VerifyError::TimedOut(limit.as_secs())))
+}
+
+/// Verifies `pdf` against `roots`.
+pub fn verify(pdf: &[u8], roots: &Roots) -> Result<Report, VerifyError> {
+    let sha256 = crate::digest::sha256_hex(pdf);
+    let document = revisions::load(pdf)?;
+    let ends = revisions::ends(pdf);
+    let fields = signature_fields(&document);
+    let (dss_certs, dss_crls) = dss(&document);
+    let docmdp = changes::docmdp(&document);
+    let mut reports: Vec<SignatureReport> = fields
+        .iter()
+        .map(|(name, value)| {
+            check_one(
+                pdf, &document, &ends, name, *value, roots, &dss_certs, &dss_crls, docmdp,
+            )
+        })
+        .collect();
+    assign_levels(&mut reports, &document, pdf, &ends);
+    let verdict = if reports.is_empty() {
+        Verdict::NoSignature
+    } else if reports.iter().any(|r| r.integrity == Integrity::Broken) {
+        Verdict::Invalid
+    } else if reports
+        .iter()
+        .any(|r| r.changes_after == ChangesAfter::Disallowed)
+    {
+        Verdict::Modified
+    } else if reports.iter().any(|r| r.trust != Trust::Trusted) {
+        Verdict::Untrusted
+    } else {
+        Verdict::Valid
+    };
+    Ok(Report {
+        sha256,
+        verdict,
+        signatures: reports,
+    })
+}
+
+fn resolve<'a>(document: &'a Document, object: &'a Object) -> Option<&'a Object> {
+    match object {
+        Object::Reference(id) => document.get_object(*id).ok(),
+        other => Some(other),
+    }
+}
+
+/// The form's signed signature fields, with their (fully qualified) names and the reference
+/// to their signature dictionary (`None` when it is not an indirect object).
+fn signature_fields(document: &Document) -> Vec<(String, Result<ObjectId, ()>)> {
+    let mut found = Vec::new();
+    let Some(form) = document
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"AcroForm").ok())
+        .and_then(|f| resolve(document, f))
+        .and_then(|f| f.as_dict().ok())
+    else {
+        return found;
+    };
+    let Some(fields) = form
+        .get(b"Fields")
+        .ok()
+        .and_then(|f| resolve(document, f))
+        .and_then(|f| f.as_array().ok())
+    else {
+        return found;
+    };
+    let mut stack: Vec<(String, &Object, usize)> =
+        fields.iter().rev().map(|f| (String::new(), f, 0)).collect();
+    let mut visited = std::collections::BTreeSet::new();
+    while let Some((parent, field, depth)) = stack.pop() {
+        if found.len() + visited.len() > MAX_FIELDS || depth > 32 {
+            break;
+        }
+        if let Object::Reference(id) = field
+            && !visited.insert(*id)
+        {
+            continue;
+        }
+        let Some(dict) = resolve(document, field).and_then(|f| f.as_dict().ok()) else {
+            continue;
+        };
+        let own = dict
+            .get(b"T")
+            .ok()
+            .and_then(|t| t.as_str().ok())
+            .map(|t| String::from_utf8_lossy(t).into_owned());
+        let name = match (parent.is_empty(), own) {
+            (true, Some(own)) => own,
+            (false, Some(own)) => format!("{parent}.{own}"),
+            (_, None) => parent.clone(),
+        };
+        if let Ok(Object::Array(kids)) = dict.get(b"Kids") {
+            stack.extend(kids.iter().rev().map(|k| (name.clone(), k, depth + 1)));
+        }
+        let is_signature = dict.get(b"FT").ok().and_then(|f| f.as_name().ok()) == Some(b"Sig");
+        match dict.get(b"V") {
+            Ok(Object::Reference(id)) if is_signature => found.push((name, Ok(*id))),
+            Ok(_) if is_signature => found.push((name, Err(()))),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The certificates and CRLs of the document security store.
+fn dss(document: &Document) -> (Vec<X509>, Vec<X509Crl>) {
+    let streams = |key: &[u8]| -> Vec<Vec<u8>> {
+        document
+            .catalog()
+            .ok()
+            .and_then(|c| c.get(b"DSS").ok())
+            .and_then(|d| resolve(document, d))
+            .and_then(|d| d.as_dict().ok())
+            .and_then(|d| d.get(key).ok())
+            .and_then(|l| resolve(document, l))
+            .and_then(|l| l.as_array().ok())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| {
+                        resolve(document, i)?
+                            .as_stream()
+                            .ok()?
+                            .get_plain_content()
+                            .ok()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let certs = streams(b"Certs")
+        .iter()
+        .filter_map(|d| X509::from_der(d).ok())
+        .collect();
+    let crls = streams(b"CRLs")
+        .iter()
+        .filter_map(|d| X509Crl::from_der(d).ok())
+        .collect();
+    (certs, crls)
+}
+
+/// `D:YYYYMMDDHHmmSS` with an optional offset, as `/M` writes it.
+fn pdf_date(bytes: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix("D:").unwrap_or(&text);
+    let digits: String = text.chars().take(14).collect();
+    let local = chrono::NaiveDateTime::parse_from_str(&digits, "%Y%m%d%H%M%S").ok()?;
+    let rest = &text[digits.len().min(text.len())..];
+    let offset = match rest.chars().next() {
+        Some(sign @ ('+' | '-')) => {
+            let nums: String = rest[1..]
+                .chars()
+                .filter(char::is_ascii_digit)
+                .take(4)
+                .collect();
+            let hours: i64 = nums.get(0..2)?.parse().ok()?;
+            let minutes: i64 = nums.get(2..4).and_then(|m| m.parse().ok()).unwrap_or(0);
+            let seconds = hours * 3600 + minutes * 60;
+            if sign == '-' { -seconds } else { seconds }
+        }
+        _ => 0,
+    };
+    Some((local - chrono::Duration::seconds(offset)).and_utc())
+}
+
+fn hex_digits(bytes: &[u8]) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let value = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+    Some(
+        digits
+            .chunks(2)
+            .map(|pair| (value(pair[0]) << 4) | pair.get(1).map_or(0, |b| value(*b)))
+            .collect(),
+    )
+}
+
+/// The byte range of a signature, checked: four non-negative integers, the first 0, the gap
+/// exactly the hex string of this dictionary's `/Contents`, the end the end of a revision.
+/// Returns the ranges and the revision they cover.
+fn byte_range(
+    pdf: &[u8],
+    ends: &[(usize, usize)],
+    signature: &lopdf::Dictionary,
+    id: ObjectId,
+) -> Result<([usize; 4], usize), String> {
+    let values = signature
+        .get(b"ByteRange")
+        .ok()
+        .and_then(|r| r.as_array().ok())
+        .ok_or("/ByteRange tidak ada")?;
+    let numbers: Vec<usize> = values
+        .iter()
+        .filter_map(|v| v.as_i64().ok().and_then(|n| usize::try_from(n).ok()))
+        .collect();
+    let [start, first, second, length] = numbers[..] else {
+        return Err("/ByteRange tidak berisi empat bilangan bulat tak negatif".into());
+    };
+    if start != 0 {
+        return Err("/ByteRange tidak dimulai dari 0".into());
+    }
+    let end = second
+        .checked_add(length)
+        .ok_or("/ByteRange melampaui berkas")?;
+    if first >= second || end > pdf.len() || first == 0 {
+        return Err("/ByteRange tidak sah".into());
+    }
+    if pdf[first] != b'<' || pdf[second - 1] != b'>' {
+        return Err("celah /ByteRange bukan nilai /Contents".into());
+    }
+    let contents = signature
+        .get(b"Contents")
+        .ok()
+        .and_then(|c| c.as_str().ok())
+        .ok_or("/Contents tidak ada")?;
+    if contents.is_empty() || contents.iter().all(|b| *b == 0) {
+        return Err("/Contents kosong".into());
+    }
+    let gap = hex_digits(&pdf[first + 1..second - 1])
+        .ok_or("celah /ByteRange berisi selain digit heksadesimal")?;
+    if gap != contents {
+        return Err("celah /ByteRange bukan /Contents tanda tangan ini".into());
+    }
+    // Signature wrapping: the gap must be this dictionary's own /Contents, in the object that
+    // defines it, not a string placed elsewhere.
+    let before = &pdf[..first];
+    let header = format!("{} {} obj", id.0, id.1);
+    let object_start = before
+        .windows(header.len())
+        .rposition(|w| w == header.as_bytes())
+        .ok_or("kamus tanda tangan tidak berada sebelum nilainya")?;
+    let between = &before[object_start..];
+    if between.windows(6).any(|w| w == b"endobj")
+        || !between.trim_ascii_end().ends_with(b"/Contents")
+    {
+        return Err("nilai /Contents di luar kamus tanda tangannya".into());
+    }
+    let revision = revisions::revision_ending_at(ends, end)
+        .ok_or("/ByteRange tidak berakhir pada akhir sebuah revisi")?;
+    Ok(([start, first, second, length], revision))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_one(
+    pdf: &[u8],
+    document: &Document,
+    ends: &[(usize, usize)],
+    field: &str,
+    value: Result<ObjectId, ()>,
+    roots: &Roots,
+    dss_certs: &[X509],
+    dss_crls: &[X509Crl],
+    docmdp: Option<i64>,
+) -> SignatureReport {
+    let mut report = SignatureReport {
+        field: field.to_owned(),
+        kind: Kind::Signature,
+        signer: None,
+        signed_at: None,
+        timestamp_at: None,
+        level: None,
+        integrity: Integrity::Broken,
+        trust: Trust::Untrusted,
+        changes_after: ChangesAfter::None,
+        changes: Vec::new(),
+        problems: Vec::new(),
+        revision: 0,
+    };
+    let Ok(id) = value else {
+        report
+            .problems
+            .push("kamus tanda tangan bukan objek tidak langsung".into());
+        return report;
+    };
+    let Some(signature) = document.get_object(id).ok().and_then(|o| o.as_dict().ok()) else {
+        report.problems.push("kamus tanda tangan tidak ada".into());
+        return report;
+    };
+    let sub_filter = signature
+        .get(b"SubFilter")
+        .ok()
+        .and_then(|s| s.as_name().ok())
+        .unwrap_or_default();
+    if sub_filter == b"ETSI.RFC3161"
+        || signature.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"DocTimeStamp")
+    {
+        report.kind = Kind::Timestamp;
+    }
+    report.signed_at = signature
+        .get(b"M")
+        .ok()
+        .and_then(|m| m.as_str().ok())
+        .and_then(pdf_date);
+    let (ranges, revision) = match byte_range(pdf, ends, signature, id) {
+        Ok(found) => found,
+        Err(problem) => {
+            report.problems.push(problem);
+            return report;
+        }
+    };
+    report.revision = revision;
+    let contents = signature
+        .get(b"Contents")
+        .ok()
+        .and_then(|c| c.as_str().ok())
+        .unwrap_or_default();
+    let signed_data = [&pdf[..ranges[1]], &pdf[ranges[2]..ranges[2] + ranges[3]]].concat();
+
+    // Integrity.
+    let checked = match report.kind {
+        Kind::Timestamp => cms::check_time_stamp(trimmed(contents), &signed_data).map(|stamp| {
+            report.timestamp_at = Some(stamp.at);
+            stamp.parsed
+        }),
+        Kind::Signature => check_signature(contents, &signed_data, &mut report),
+    };
+    let parsed = match checked {
+        Ok(parsed) => parsed,
+        Err(problem) => {
+            report.problems.push(problem);
+            return report;
+        }
+    };
+    report.integrity = Integrity::Intact;
+
+    // Trust, at the proven time or now.
+    let at = report.timestamp_at.unwrap_or_else(chrono::Utc::now);
+    match &parsed.certificate {
+        Some(certificate) => {
+            let (name, nip, position) = cms::subject(certificate);
+            report.signer = Some(Signer {
+                name,
+                nip,
+                position,
+            });
+            if roots.is_empty() {
+                report
+                    .problems
+                    .push("tidak ada akar kepercayaan yang diatur".into());
+            } else {
+                let mut intermediates = parsed.certificates.clone();
+                intermediates.extend(dss_certs.iter().cloned());
+                let (trust, why) = trust::check(roots, certificate, &intermediates, dss_crls, at);
+                report.trust = trust;
+                report.problems.extend(why);
+            }
+        }
+        None => report
+            .problems
+            .push("sertifikat penanda tangan tidak disertakan".into()),
+    }
+
+    // What came after.
+    let end = ends.get(revision).map_or(pdf.len(), |(_, end)| *end);
+    match revisions::load(&pdf[..end]) {
+        Ok(signed) => {
+            let mut found = changes::compare(&signed, document, docmdp);
+            let last_end = ends.last().map_or(0, |(_, e)| *e);
+            if pdf.len() > last_end && !pdf[last_end..].iter().all(u8::is_ascii_whitespace) {
+                found.disallowed.push(format!(
+                    "{} byte setelah %%EOF terakhir",
+                    pdf.len() - last_end
+                ));
+            }
+            report.changes_after = found.verdict();
+            report.changes.extend(found.permitted);
+            report.changes.extend(found.disallowed);
+        }
+        Err(error) => {
+            report.changes_after = ChangesAfter::Disallowed;
+            report
+                .changes
+                .push(format!("revisi yang ditandatangani tidak terbaca: {error}"));
+        }
+    }
+    report
+}
+
+/// A `/Contents` value without its zero padding: the DER's own length says where it ends.
+fn trimmed(contents: &[u8]) -> &[u8] {
+    let header =
+        der::SliceReader::new(contents).and_then(|mut reader| der::Header::decode(&mut reader));
+    match header {
+        Ok(header) => {
+            let header_len = header
+                .encoded_len()
+                .ok()
+                .and_then(|l| usize::try_from(l).ok());
+            let body_len = usize::try_from(header.length).ok();
+            match (header_len, body_len) {
+                (Some(h), Some(b)) if h + b <= contents.len() => &contents[..h + b],
+                _ => contents,
+            }
+        }
+        Err(_) => contents,
+    }
+}
+
+use der::{Decode as _, Encode as _};
+
+/// Checks a signature's CMS over `signed_data`, and its time-stamp token if it has one.
+fn check_signature(
+    contents: &[u8],
+    signed_data: &[u8],
+    report: &mut SignatureReport,
+) -> Result<cms::Parsed, String> {
+    let parsed = cms::parse(trimmed(contents))?;
+    let digest = cms::digest_algorithm(&parsed)?;
+    let content_digest = openssl::hash::hash(digest, signed_data).map_err(|e| e.to_string())?;
+    cms::check(&parsed, &content_digest, crate::signing::cms::ID_DATA)?;
+    if report.signed_at.is_none() {
+        report.signed_at = cms::signing_time(&parsed.signer);
+    }
+    if let Some(token) = cms::signature_time_stamp_token(&parsed.signer) {
+        match cms::check_time_stamp(&token, parsed.signer.signature.as_bytes()) {
+            Ok(stamp) => report.timestamp_at = Some(stamp.at),
+            Err(problem) => report
+                .problems
+                .push(format!("cap waktu tanda tangan: {problem}")),
+        }
+    }
+    Ok(parsed)
+}
+
+/// The PAdES level of each signature: B-T with a time-stamp, B-LT when a later revision added
+/// validation data, B-LTA when a document time-stamp covers that.
+fn assign_levels(
+    reports: &mut [SignatureReport],
+    document: &Document,
+    pdf: &[u8],
+    ends: &[(usize, usize)],
+) {
+    let has_dss = document.catalog().ok().is_some_and(|c| c.has(b"DSS"));
+    let dss_revision = has_dss.then(|| dss_revision(pdf, ends)).flatten();
+    let stamps: Vec<usize> = reports
+        .iter()
+        .filter(|r| r.kind == Kind::Timestamp && r.integrity == Integrity::Intact)
+        .map(|r| r.revision)
+        .collect();
+    for report in reports
+        .iter_mut()
+        .filter(|r| r.kind == Kind::Signature && r.integrity == Integrity::Intact)
+    {
+        let timestamped =
+            report.timestamp_at.is_some() || stamps.iter().any(|&s| s > report.revision);
+        let long_term = timestamped && dss_revision.is_some_and(|d| d > report.revision);
+        let archived = long_term && stamps.iter().any(|&s| Some(s) > dss_revision);
+        report.level = Some(
+            match (timestamped, long_term, archived) {
+                (_, _, true) => "B-LTA",
+                (_, true, _) => "B-LT",
+                (true, _, _) => "B-T",
+                _ => "B-B",
+            }
+            .to_owned(),
+        );
+    }
+}
+
+/// The first revision whose catalog has a DSS.
+fn dss_revision(pdf: &[u8], ends: &[(usize, usize)]) -> Option<usize> {
+    ends.iter().position(|(_, end)| {
+        revisions::load(&pdf[..*end])
+            .ok()
+            .is_some_and(|d| d.catalog().ok().is_some_and(|c| c.has(b"DSS")))
+    })
+}

@@ -1,0 +1,67 @@
+//! A PDF's revisions: the original and each incremental update after it, each ending with
+//! `%%EOF`. A signature covers one revision; what came after it is judged against it.
+
+use lopdf::{Document, LoadOptions};
+
+use super::VerifyError;
+
+/// The largest PDF the verifier reads.
+pub const MAX_INPUT: usize = 64 << 20;
+/// No stream may inflate past this while the PDF is read.
+const MAX_STREAM: usize = 64 << 20;
+/// The most objects a PDF may hold: letters hold a few hundred.
+const MAX_OBJECTS: usize = 200_000;
+/// The most revisions a PDF may have.
+const MAX_REVISIONS: usize = 1_000;
+
+/// Where each revision ends, in file order: just after its `%%EOF`, and after the line end
+/// that follows it (a signed range may end at either). Bytes after the last `%%EOF` belong to
+/// no revision.
+pub fn ends(pdf: &[u8]) -> Vec<(usize, usize)> {
+    const MARK: &[u8] = b"%%EOF";
+    let mut ends = Vec::new();
+    let mut from = 0;
+    while let Some(at) = pdf[from..].windows(MARK.len()).position(|w| w == MARK) {
+        let mark_end = from + at + MARK.len();
+        let mut end = mark_end;
+        if pdf.get(end) == Some(&b'\r') {
+            end += 1;
+        }
+        if pdf.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        ends.push((mark_end, end));
+        from = end;
+        if ends.len() > MAX_REVISIONS {
+            break;
+        }
+    }
+    ends
+}
+
+/// The revision (0-based) that ends at `end`, if one does.
+pub fn revision_ending_at(ends: &[(usize, usize)], end: usize) -> Option<usize> {
+    ends.iter()
+        .position(|&(mark_end, with_eol)| (mark_end..=with_eol).contains(&end))
+}
+
+/// Reads `pdf` (or a revision of it, a prefix) within limits. Lenient, as viewers are: the
+/// verifier must read what it is shown, and judge it.
+pub fn load(pdf: &[u8]) -> Result<Document, VerifyError> {
+    if pdf.len() > MAX_INPUT {
+        return Err(VerifyError::TooLarge(pdf.len()));
+    }
+    let options = LoadOptions {
+        max_decompressed_size: Some(MAX_STREAM),
+        ..LoadOptions::default()
+    };
+    let document = Document::load_mem_with_options(pdf, options)
+        .map_err(|e| VerifyError::Unreadable(e.to_string()))?;
+    if document.objects.len() > MAX_OBJECTS {
+        return Err(VerifyError::Unreadable(format!(
+            "{} objects (at most {MAX_OBJECTS})",
+            document.objects.len()
+        )));
+    }
+    Ok(document)
+}

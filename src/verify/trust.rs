@@ -1,0 +1,143 @@
+//! Whether a signer is trusted: a chain from its certificate to one of the configured roots,
+//! valid at the time the signature is proven to have existed (its time-stamp) or now, and not
+//! revoked by any CRL the document carries.
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::verify::X509VerifyParam;
+use openssl::x509::{CrlStatus, X509, X509Crl, X509StoreContext};
+use serde::Serialize;
+
+/// The roots an auditor trusts.
+#[derive(Clone, Default)]
+pub struct Roots {
+    certificates: Vec<X509>,
+}
+
+impl Roots {
+    /// Reads PEM files, each holding one or more certificates.
+    pub fn from_pem_files(paths: &[impl AsRef<Path>]) -> Result<Roots, String> {
+        let mut certificates = Vec::new();
+        for path in paths {
+            let path = path.as_ref();
+            let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let found =
+                X509::stack_from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
+            if found.is_empty() {
+                return Err(format!("{}: no certificate", path.display()));
+            }
+            certificates.extend(found);
+        }
+        Ok(Roots { certificates })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty()
+    }
+}
+
+/// The trust verdict of one certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Trust {
+    Trusted,
+    Untrusted,
+    Expired,
+    Revoked,
+}
+
+/// Checks `certificate` against `roots` at `at`, with `intermediates` (from the signature and
+/// the DSS) to build the chain and `crls` (from the DSS) for revocation. Returns the verdict and,
+/// when not trusted, why.
+pub fn check(
+    roots: &Roots,
+    certificate: &X509,
+    intermediates: &[X509],
+    crls: &[X509Crl],
+    at: chrono::DateTime<chrono::Utc>,
+) -> (Trust, Option<String>) {
+    match chain(roots, certificate, intermediates, at) {
+        Ok(chain) => match revoked(&chain, crls, at) {
+            Some(why) => (Trust::Revoked, Some(why)),
+            None => (Trust::Trusted, None),
+        },
+        Err((trust, why)) => (trust, Some(why)),
+    }
+}
+
+/// The verified chain, leaf first.
+fn chain(
+    roots: &Roots,
+    certificate: &X509,
+    intermediates: &[X509],
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<X509>, (Trust, String)> {
+    let fail = |e: openssl::error::ErrorStack| (Trust::Untrusted, e.to_string());
+    let mut store = X509StoreBuilder::new().map_err(fail)?;
+    for root in &roots.certificates {
+        store.add_cert(root.clone()).map_err(fail)?;
+    }
+    let mut param = X509VerifyParam::new().map_err(fail)?;
+    param.set_time(at.timestamp());
+    store.set_param(&param).map_err(fail)?;
+    let store = store.build();
+    let mut stack = Stack::new().map_err(fail)?;
+    for cert in intermediates {
+        stack.push(cert.clone()).map_err(fail)?;
+    }
+    let mut context = X509StoreContext::new().map_err(fail)?;
+    context
+        .init(&store, certificate, &stack, |context| {
+            let valid = context.verify_cert()?;
+            let error = context.error();
+            let chain: Vec<X509> = context
+                .chain()
+                .map(|chain| chain.iter().map(|c| c.to_owned()).collect())
+                .unwrap_or_default();
+            Ok((valid, error, chain))
+        })
+        .map_err(fail)
+        .and_then(|(valid, error, chain)| {
+            if valid {
+                return Ok(chain);
+            }
+            // X509_V_ERR_CERT_NOT_YET_VALID (9), X509_V_ERR_CERT_HAS_EXPIRED (10).
+            let trust = match error.as_raw() {
+                9 | 10 => Trust::Expired,
+                _ => Trust::Untrusted,
+            };
+            Err((trust, error.error_string().to_owned()))
+        })
+}
+
+/// Whether a CRL the document carries, signed by the issuer, revokes a certificate of the
+/// chain at `at`.
+fn revoked(chain: &[X509], crls: &[X509Crl], at: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    for pair in chain.windows(2) {
+        let (cert, issuer) = (&pair[0], &pair[1]);
+        let Ok(key) = issuer.public_key() else {
+            continue;
+        };
+        for crl in crls {
+            let same_issuer =
+                crl.issuer_name().try_cmp(cert.issuer_name()).ok() == Some(Ordering::Equal);
+            if !same_issuer || !crl.verify(&key).unwrap_or(false) {
+                continue;
+            }
+            if let CrlStatus::Revoked(entry) = crl.get_by_cert(cert) {
+                let when = entry.revocation_date().to_string();
+                let after = openssl::asn1::Asn1Time::from_unix(at.timestamp())
+                    .ok()
+                    .and_then(|t| entry.revocation_date().compare(&t).ok());
+                // Revoked after the proven signing time, the signature still stands.
+                if after != Some(Ordering::Greater) {
+                    return Some(format!("sertifikat dicabut sejak {when}"));
+                }
+            }
+        }
+    }
+    None
+}
