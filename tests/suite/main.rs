@@ -14,4 +14,5 @@ mod serve;
 mod signing;
 mod sop;
 mod tte;
+mod verify;
 mod workflow;

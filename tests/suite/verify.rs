@@ -1,0 +1,867 @@
+//! The verifier as an auditor relies on it: on a corpus built here (letters signed by naskah at
+//! every level and by several signers, PDFs signed by pyHanko, and tampered variants of each)
+//! its integrity and modification findings agree with pyHanko's; files built for each
+//! published attack class on PDF signatures are never VALID; `naskah verify` speaks JSON and
+//! exits as documented.
+
+use std::path::Path;
+
+use lopdf::{Dictionary, IncrementalDocument, Object, Stream};
+use naskah::letters::{self, LetterKind};
+use naskah::signing::{self, Level, Options, Rect, Reserved, SigningKey};
+use naskah::verify::{self, ChangesAfter, Integrity, Roots, Verdict};
+
+use crate::common::{naskah, tool};
+use crate::signing::{Tsa, p12, passphrase, pki};
+
+const BLOCK: Rect = Rect {
+    x: 320.0,
+    y: 90.0,
+    width: 220.0,
+    height: 110.0,
+};
+
+fn key(username: &str) -> SigningKey {
+    let der = std::fs::read(p12(username)).expect("p12");
+    SigningKey::from_pkcs12(&der, &passphrase(username)).expect("unlocks")
+}
+
+fn letter() -> Vec<u8> {
+    let kind = LetterKind::SuratRekomendasi;
+    crate::letters::render(kind, "banggai", &letters::sample(kind))
+        .expect("renders")
+        .pdf
+}
+
+fn options(certify: bool, rect: Option<Rect>, field: Option<&str>) -> Options<'static> {
+    Options {
+        page: 1,
+        rect,
+        certify,
+        reason: Some("Menyetujui"),
+        location: None,
+        field_name: field.map(str::to_owned),
+        signed_at: chrono::Utc::now(),
+        reserve: Vec::new(),
+    }
+}
+
+fn sign(
+    input: &[u8],
+    username: &str,
+    options: &Options<'_>,
+    level: Level,
+    tsa: Option<&Tsa>,
+) -> Vec<u8> {
+    let stamper = tsa.map(|t| signing::tsa::TimeStamper::new(&t.url));
+    let validation = signing::ltv::ValidationData {
+        crls: [signing::pki::INTERMEDIATE_CRL, signing::pki::ROOT_CRL]
+            .iter()
+            .map(|f| std::fs::read(pki().dir.join(f)).expect("crl"))
+            .collect(),
+        ..Default::default()
+    };
+    signing::sign(
+        input,
+        &key(username),
+        options,
+        level,
+        stamper.as_ref(),
+        &validation,
+    )
+    .expect("signs")
+}
+
+fn roots() -> Roots {
+    Roots::from_pem_files(&[pki().dir.join(signing::pki::ROOT_CERT)]).expect("root")
+}
+
+/// Appends an incremental update made by `edit`, as any PDF tool could.
+fn append(pdf: &[u8], edit: impl FnOnce(&mut IncrementalDocument)) -> Vec<u8> {
+    let document = lopdf::Document::load_mem(pdf).expect("loads");
+    let mut update = IncrementalDocument::create_from(pdf.to_vec(), document);
+    edit(&mut update);
+    let mut out = Vec::new();
+    update.save_to(&mut out).expect("save");
+    out
+}
+
+fn first_page(update: &IncrementalDocument) -> lopdf::ObjectId {
+    *update
+        .get_prev_documents()
+        .get_pages()
+        .get(&1)
+        .expect("page 1")
+}
+
+/// The first signature dictionary's id.
+fn signature_id(pdf: &[u8]) -> lopdf::ObjectId {
+    let document = lopdf::Document::load_mem(pdf).expect("loads");
+    document
+        .objects
+        .iter()
+        .find(|(_, o)| o.as_dict().is_ok_and(|d| d.has(b"ByteRange")))
+        .map(|(id, _)| *id)
+        .expect("a signature dictionary")
+}
+
+/// pyHanko's findings per signature field: (integrity, modification) with the modification
+/// mapped to naskah's terms when pyHanko gives one.
+fn pyhanko_findings(path: &str) -> Vec<(String, String, Option<ChangesAfter>)> {
+    let root = pki()
+        .dir
+        .join(signing::pki::ROOT_CERT)
+        .to_string_lossy()
+        .into_owned();
+    let output = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "validate",
+            "--trust",
+            &root,
+            "--trust-replace",
+            "--no-revocation-check",
+            path,
+        ],
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(4, ':');
+            let field = parts.next()?.to_owned();
+            let _hash = parts.next()?;
+            let integrity = parts.next()?.to_owned();
+            let rest = parts.next().unwrap_or_default();
+            let modification = rest.split(',').find_map(|p| match p {
+                "UNTOUCHED" => Some(ChangesAfter::None),
+                "ACCEPTABLE_MODIFICATIONS" => Some(ChangesAfter::Permitted),
+                "ILLEGAL_MODIFICATIONS" => Some(ChangesAfter::Disallowed),
+                _ => None,
+            });
+            Some((field, integrity, modification))
+        })
+        .collect()
+}
+
+/// A file of the corpus: its name, its bytes, and the document verdict naskah must give.
+struct Case {
+    name: &'static str,
+    pdf: Vec<u8>,
+    verdict: Verdict,
+}
+
+fn write(dir: &Path, name: &str, pdf: &[u8]) -> String {
+    let path = dir.join(format!("{name}.pdf"));
+    std::fs::write(&path, pdf).expect("write");
+    path.to_string_lossy().into_owned()
+}
+
+/// A byte of the letter's own content changed, inside the signed range.
+fn flip(pdf: &[u8]) -> Vec<u8> {
+    let mut flipped = pdf.to_vec();
+    let at = flipped
+        .windows(6)
+        .position(|w| w == b"stream")
+        .expect("a stream")
+        + 10;
+    flipped[at] ^= 0x01;
+    flipped
+}
+
+/// New content drawn on page 1 by a later revision (an incremental saving attack).
+fn draw_later(pdf: &[u8]) -> Vec<u8> {
+    append(pdf, |update| {
+        let page = first_page(update);
+        let stamp = update.new_document.add_object(Stream::new(
+            Dictionary::new(),
+            b"BT /F1 24 Tf 100 700 Td (PALSU) Tj ET".to_vec(),
+        ));
+        update.opt_clone_object_to_new_document(page).expect("page");
+        let dict = update
+            .new_document
+            .get_object_mut(page)
+            .and_then(Object::as_dict_mut)
+            .expect("page");
+        let mut contents = match dict.get(b"Contents").expect("contents").clone() {
+            Object::Array(items) => items,
+            one => vec![one],
+        };
+        contents.push(Object::Reference(stamp));
+        dict.set("Contents", contents);
+    })
+}
+
+/// A page added by a later revision.
+fn add_page(pdf: &[u8]) -> Vec<u8> {
+    append(pdf, |update| {
+        let page = first_page(update);
+        let prev = update.get_prev_documents();
+        let parent = prev
+            .get_dictionary(page)
+            .expect("page")
+            .get(b"Parent")
+            .and_then(Object::as_reference)
+            .expect("parent");
+        let mut new_page = prev.get_dictionary(page).expect("page").clone();
+        new_page.remove(b"Annots");
+        let new_id = update.new_document.add_object(new_page);
+        update
+            .opt_clone_object_to_new_document(parent)
+            .expect("pages");
+        let pages = update
+            .new_document
+            .get_object_mut(parent)
+            .and_then(Object::as_dict_mut)
+            .expect("pages");
+        let mut kids = pages
+            .get(b"Kids")
+            .and_then(Object::as_array)
+            .expect("kids")
+            .clone();
+        kids.push(Object::Reference(new_id));
+        pages.set("Kids", kids);
+        pages.set("Count", 2);
+    })
+}
+
+/// A sticky note added by a later revision.
+fn annotate(pdf: &[u8]) -> Vec<u8> {
+    append(pdf, |update| {
+        let page = first_page(update);
+        let mut note = Dictionary::new();
+        note.set("Type", Object::Name(b"Annot".to_vec()));
+        note.set("Subtype", Object::Name(b"Text".to_vec()));
+        note.set("Rect", vec![100.into(), 100.into(), 120.into(), 120.into()]);
+        note.set("Contents", Object::string_literal("Disetujui tanpa syarat"));
+        let note = update.new_document.add_object(note);
+        let prev = update.get_prev_documents();
+        let annots = prev
+            .get_dictionary(page)
+            .expect("page")
+            .get(b"Annots")
+            .ok()
+            .cloned();
+        match annots {
+            Some(Object::Reference(list)) => {
+                update
+                    .opt_clone_object_to_new_document(list)
+                    .expect("annots");
+                if let Ok(Object::Array(items)) = update.new_document.get_object_mut(list) {
+                    items.push(Object::Reference(note));
+                }
+            }
+            other => {
+                let mut items = other
+                    .and_then(|o| o.as_array().ok().cloned())
+                    .unwrap_or_default();
+                items.push(Object::Reference(note));
+                update.opt_clone_object_to_new_document(page).expect("page");
+                if let Ok(dict) = update
+                    .new_document
+                    .get_object_mut(page)
+                    .and_then(Object::as_dict_mut)
+                {
+                    dict.set("Annots", items);
+                }
+            }
+        }
+    })
+}
+
+/// The signature dictionary redefined by a later revision with `change` applied (universal
+/// signature forgery and its kin).
+fn redefine_signature(pdf: &[u8], change: impl FnOnce(&mut Dictionary)) -> Vec<u8> {
+    let id = signature_id(pdf);
+    append(pdf, |update| {
+        update
+            .opt_clone_object_to_new_document(id)
+            .expect("signature");
+        let dict = update
+            .new_document
+            .get_object_mut(id)
+            .and_then(Object::as_dict_mut)
+            .expect("dict");
+        change(dict);
+    })
+}
+
+/// The /ByteRange's last number changed in place, so that the range no longer ends the file.
+fn alter_byte_range(pdf: &[u8]) -> Vec<u8> {
+    let mut altered = pdf.to_vec();
+    let at = altered
+        .windows(10)
+        .rposition(|w| w == b"/ByteRange")
+        .expect("a byte range");
+    let close = at + altered[at..].iter().position(|b| *b == b']').expect("]");
+    // The last digit before ']' (skipping the padding) goes down by one.
+    let digit = (at..close)
+        .rev()
+        .find(|i| altered[*i].is_ascii_digit())
+        .expect("a digit");
+    altered[digit] = if altered[digit] == b'0' {
+        b'1'
+    } else {
+        altered[digit] - 1
+    };
+    altered
+}
+
+/// Signature wrapping: a later revision redefines the signature dictionary so that its byte
+/// range covers the whole new file around the old /Contents, as a viewer that only checks the
+/// ranges' shape would accept.
+fn wrap(pdf: &[u8]) -> Vec<u8> {
+    let id = signature_id(pdf);
+    let document = lopdf::Document::load_mem(pdf).expect("loads");
+    let ranges: Vec<i64> = document
+        .get_dictionary(id)
+        .expect("sig")
+        .get(b"ByteRange")
+        .and_then(Object::as_array)
+        .expect("range")
+        .iter()
+        .map(|o| o.as_i64().expect("int"))
+        .collect();
+    // Written with a placeholder length, then the real one, which has the same width.
+    let wrapped = redefine_signature(pdf, |dict| {
+        dict.set(
+            "ByteRange",
+            vec![
+                0.into(),
+                ranges[1].into(),
+                ranges[2].into(),
+                Object::Integer(9_999_999),
+            ],
+        );
+    });
+    let length = wrapped.len() as i64 - ranges[2];
+    let text = String::from_utf8_lossy(&wrapped).replace("9999999", &format!("{length:07}"));
+    text.into_bytes()
+}
+
+/// Shadow attack, hide: the signed revision draws a white box over a line; a later revision
+/// swaps the page's content for one without the box.
+fn shadow_hide(letter: &[u8], tsa: Option<&Tsa>) -> Vec<u8> {
+    let covered = append(letter, |update| {
+        let page = first_page(update);
+        let cover = update.new_document.add_object(Stream::new(
+            Dictionary::new(),
+            b"1 1 1 rg 60 600 480 40 re f".to_vec(),
+        ));
+        update.opt_clone_object_to_new_document(page).expect("page");
+        let dict = update
+            .new_document
+            .get_object_mut(page)
+            .and_then(Object::as_dict_mut)
+            .expect("page");
+        let mut contents = match dict.get(b"Contents").expect("contents").clone() {
+            Object::Array(items) => items,
+            one => vec![one],
+        };
+        contents.push(Object::Reference(cover));
+        dict.set("Contents", contents);
+    });
+    let signed = sign(
+        &covered,
+        "banggai.kadis",
+        &options(true, Some(BLOCK), None),
+        Level::BB,
+        tsa,
+    );
+    // The cover removed: the original page content alone.
+    let original = lopdf::Document::load_mem(letter).expect("loads");
+    let page = *original.get_pages().get(&1).expect("page");
+    let contents = original
+        .get_dictionary(page)
+        .expect("page")
+        .get(b"Contents")
+        .expect("contents")
+        .clone();
+    append(&signed, |update| {
+        update.opt_clone_object_to_new_document(page).expect("page");
+        let dict = update
+            .new_document
+            .get_object_mut(page)
+            .and_then(Object::as_dict_mut)
+            .expect("page");
+        dict.set("Contents", contents);
+    })
+}
+
+/// Shadow attack, replace: a later revision redefines an object the signed page draws (a font
+/// of the letter) under the same number.
+fn shadow_replace(pdf: &[u8]) -> Vec<u8> {
+    let document = lopdf::Document::load_mem(pdf).expect("loads");
+    let font = document
+        .objects
+        .iter()
+        .find(|(_, o)| {
+            o.as_dict()
+                .is_ok_and(|d| d.get(b"Type").and_then(Object::as_name).ok() == Some(b"Font"))
+        })
+        .map(|(id, _)| *id)
+        .expect("a font");
+    append(pdf, |update| {
+        update.opt_clone_object_to_new_document(font).expect("font");
+        if let Ok(dict) = update
+            .new_document
+            .get_object_mut(font)
+            .and_then(Object::as_dict_mut)
+        {
+            dict.set("BaseFont", Object::Name(b"Helvetica".to_vec()));
+        }
+    })
+}
+
+/// Shadow attack, hide-and-replace: the signed revision holds an unused form XObject; a later
+/// revision makes the page draw it instead of its own content.
+fn shadow_hide_and_replace(letter: &[u8], tsa: Option<&Tsa>) -> Vec<u8> {
+    let mut xobject = Dictionary::new();
+    xobject.set("Type", Object::Name(b"XObject".to_vec()));
+    xobject.set("Subtype", Object::Name(b"Form".to_vec()));
+    xobject.set("BBox", vec![0.into(), 0.into(), 595.into(), 842.into()]);
+    let mut hidden = None;
+    let prepared = append(letter, |update| {
+        hidden = Some(update.new_document.add_object(Stream::new(
+            xobject,
+            b"0 0 0 rg 60 600 200 40 re f".to_vec(),
+        )));
+    });
+    let hidden = hidden.expect("the hidden object");
+    let signed = sign(
+        &prepared,
+        "banggai.kadis",
+        &options(true, Some(BLOCK), None),
+        Level::BB,
+        tsa,
+    );
+    append(&signed, |update| {
+        let page = first_page(update);
+        let drawing = update
+            .new_document
+            .add_object(Stream::new(Dictionary::new(), b"/Shadow Do".to_vec()));
+        update.opt_clone_object_to_new_document(page).expect("page");
+        let dict = update
+            .new_document
+            .get_object_mut(page)
+            .and_then(Object::as_dict_mut)
+            .expect("page");
+        dict.set("Contents", Object::Reference(drawing));
+        let mut xobjects = Dictionary::new();
+        xobjects.set("Shadow", Object::Reference(hidden));
+        let mut resources = Dictionary::new();
+        resources.set("XObject", xobjects);
+        dict.set("Resources", resources);
+    })
+}
+
+#[test]
+fn findings_agree_with_pyhanko_on_a_corpus_and_attacks_are_never_valid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tsa = Tsa::start();
+    let letter = letter();
+    let certified = sign(
+        &letter,
+        "banggai.kadis",
+        &options(true, Some(BLOCK), None),
+        Level::BB,
+        None,
+    );
+    let mut paraf = options(true, None, Some("Paraf"));
+    paraf.reserve = vec![Reserved {
+        name: "Kadis".into(),
+        page: 1,
+        rect: BLOCK,
+    }];
+    let two = sign(
+        &sign(&letter, "banggai.kabid_egov", &paraf, Level::BB, None),
+        "banggai.kadis",
+        &options(false, None, Some("Kadis")),
+        Level::BB,
+        None,
+    );
+    let levels: Vec<(Level, Vec<u8>)> = [Level::BT, Level::BLT, Level::BLTA]
+        .into_iter()
+        .map(|level| {
+            (
+                level,
+                sign(
+                    &letter,
+                    "tarakan.kadis",
+                    &options(true, Some(BLOCK), None),
+                    level,
+                    Some(&tsa),
+                ),
+            )
+        })
+        .collect();
+    let letter_path = write(dir.path(), "letter", &letter);
+    let passfile = write(dir.path(), "pass", passphrase("sumbar.kadis").as_bytes());
+    let by_pyhanko = dir
+        .path()
+        .join("pyhanko.pdf")
+        .to_string_lossy()
+        .into_owned();
+    let made = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "addsig",
+            "--use-pades",
+            "--field",
+            "1/60,90,280,200/Pihak",
+            "pkcs12",
+            "--passfile",
+            &passfile,
+            &letter_path,
+            &by_pyhanko,
+            &p12("sumbar.kadis").to_string_lossy(),
+        ],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let pyhanko = std::fs::read(&by_pyhanko).expect("read");
+    let pyhanko_then_naskah = sign(
+        &pyhanko,
+        "banggai.kadis",
+        &options(false, Some(BLOCK), None),
+        Level::BB,
+        None,
+    );
+
+    let mut cases = vec![
+        Case {
+            name: "certified",
+            pdf: certified.clone(),
+            verdict: Verdict::Valid,
+        },
+        Case {
+            name: "paraf-kadis",
+            pdf: two.clone(),
+            verdict: Verdict::Valid,
+        },
+        Case {
+            name: "pyhanko",
+            pdf: pyhanko.clone(),
+            verdict: Verdict::Valid,
+        },
+        Case {
+            name: "pyhanko-naskah",
+            pdf: pyhanko_then_naskah,
+            verdict: Verdict::Valid,
+        },
+        Case {
+            name: "unsigned",
+            pdf: letter.clone(),
+            verdict: Verdict::NoSignature,
+        },
+    ];
+    for (level, pdf) in &levels {
+        cases.push(Case {
+            name: level.name(),
+            pdf: pdf.clone(),
+            verdict: Verdict::Valid,
+        });
+    }
+    // Tampered variants of naskah's and pyHanko's files.
+    for (name, base) in [
+        ("certified", &certified),
+        ("paraf-kadis", &two),
+        ("pyhanko", &pyhanko),
+        ("b-lta", &levels[2].1),
+    ] {
+        let leaked: &'static str = Box::leak(format!("{name}+flipped").into_boxed_str());
+        cases.push(Case {
+            name: leaked,
+            pdf: flip(base),
+            verdict: Verdict::Invalid,
+        });
+        let leaked: &'static str = Box::leak(format!("{name}+drawn").into_boxed_str());
+        cases.push(Case {
+            name: leaked,
+            pdf: draw_later(base),
+            verdict: Verdict::Modified,
+        });
+        let leaked: &'static str = Box::leak(format!("{name}+page").into_boxed_str());
+        cases.push(Case {
+            name: leaked,
+            pdf: add_page(base),
+            verdict: Verdict::Modified,
+        });
+        let leaked: &'static str = Box::leak(format!("{name}+note").into_boxed_str());
+        cases.push(Case {
+            name: leaked,
+            pdf: annotate(base),
+            verdict: Verdict::Modified,
+        });
+    }
+    cases.push(Case {
+        name: "byte-range-altered",
+        pdf: alter_byte_range(&certified),
+        verdict: Verdict::Invalid,
+    });
+    cases.push(Case {
+        name: "signature-removed",
+        pdf: redefine_signature(&certified, |d| {
+            d.remove(b"Contents");
+        }),
+        verdict: Verdict::Invalid,
+    });
+
+    let roots = roots();
+    let mut disagreements = Vec::new();
+    // How many findings were compared, by pyHanko's modification verdict.
+    let mut compared = std::collections::BTreeMap::new();
+    for case in &cases {
+        let report = verify::verify(&case.pdf, &roots).expect("verifies");
+        assert_eq!(report.verdict, case.verdict, "{}: {report:#?}", case.name);
+        let path = write(dir.path(), case.name, &case.pdf);
+        for (field, integrity, modification) in pyhanko_findings(&path) {
+            let Some(ours) = report.signatures.iter().find(|s| s.field == field) else {
+                disagreements.push(format!(
+                    "{}: pyHanko sees {field}, naskah does not",
+                    case.name
+                ));
+                continue;
+            };
+            let our_integrity = match ours.integrity {
+                Integrity::Intact => "INTACT",
+                Integrity::Broken => "INVALID",
+            };
+            if our_integrity != integrity {
+                disagreements.push(format!(
+                    "{} {field}: integrity {our_integrity} vs pyHanko {integrity}",
+                    case.name
+                ));
+            }
+            *compared
+                .entry(format!("{integrity} {modification:?}"))
+                .or_insert(0) += 1;
+            if let Some(theirs) = modification
+                && ours.integrity == Integrity::Intact
+                && theirs != ours.changes_after
+            {
+                disagreements.push(format!(
+                    "{} {field}: changes {:?} vs pyHanko {theirs:?} ({:?})",
+                    case.name, ours.changes_after, ours.changes
+                ));
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+    // The table held every kind of finding: intact and untouched, permitted and illegal
+    // changes, and broken signatures.
+    for kind in [
+        "INTACT Some(None)",
+        "INTACT Some(Permitted)",
+        "INTACT Some(Disallowed)",
+    ] {
+        assert!(
+            compared.get(kind).is_some_and(|n| *n > 0),
+            "no {kind} in {compared:?}"
+        );
+    }
+    assert!(
+        compared.keys().any(|k| k.starts_with("INVALID")),
+        "no broken signature in {compared:?}"
+    );
+}
+
+#[test]
+fn every_attack_class_is_caught() {
+    let letter = letter();
+    let certified = sign(
+        &letter,
+        "banggai.kadis",
+        &options(true, Some(BLOCK), None),
+        Level::BB,
+        None,
+    );
+    let roots = roots();
+    let attacks: Vec<(&str, Vec<u8>, Verdict)> = vec![
+        (
+            "incremental saving: content drawn later",
+            draw_later(&certified),
+            Verdict::Modified,
+        ),
+        (
+            "incremental saving: page added",
+            add_page(&certified),
+            Verdict::Modified,
+        ),
+        (
+            "incremental saving: annotation added",
+            annotate(&certified),
+            Verdict::Modified,
+        ),
+        ("signature wrapping", wrap(&certified), Verdict::Invalid),
+        (
+            "universal forgery: /Contents missing",
+            redefine_signature(&certified, |d| {
+                d.remove(b"Contents");
+            }),
+            Verdict::Invalid,
+        ),
+        (
+            "universal forgery: /Contents empty",
+            redefine_signature(&certified, |d| {
+                d.set(
+                    "Contents",
+                    Object::String(Vec::new(), lopdf::StringFormat::Hexadecimal),
+                )
+            }),
+            Verdict::Invalid,
+        ),
+        (
+            "universal forgery: /Contents zeros",
+            redefine_signature(&certified, |d| {
+                d.set(
+                    "Contents",
+                    Object::String(vec![0; 64], lopdf::StringFormat::Hexadecimal),
+                )
+            }),
+            Verdict::Invalid,
+        ),
+        (
+            "universal forgery: /ByteRange missing",
+            redefine_signature(&certified, |d| {
+                d.remove(b"ByteRange");
+            }),
+            Verdict::Invalid,
+        ),
+        (
+            "universal forgery: /ByteRange zeros",
+            redefine_signature(&certified, |d| {
+                d.set("ByteRange", vec![0.into(), 0.into(), 0.into(), 0.into()])
+            }),
+            Verdict::Invalid,
+        ),
+        (
+            "universal forgery: /ByteRange malformed",
+            redefine_signature(&certified, |d| {
+                d.set("ByteRange", vec![0.into(), Object::Real(1.5)])
+            }),
+            Verdict::Invalid,
+        ),
+        (
+            "byte range altered",
+            alter_byte_range(&certified),
+            Verdict::Invalid,
+        ),
+        (
+            "shadow: hide",
+            shadow_hide(&letter, None),
+            Verdict::Modified,
+        ),
+        (
+            "shadow: replace",
+            shadow_replace(&certified),
+            Verdict::Modified,
+        ),
+        (
+            "shadow: hide and replace",
+            shadow_hide_and_replace(&letter, None),
+            Verdict::Modified,
+        ),
+    ];
+    for (name, pdf, expected) in attacks {
+        let report = verify::verify(&pdf, &roots).expect("verifies");
+        assert_eq!(report.verdict, expected, "{name}: {report:#?}");
+        assert_ne!(report.verdict, Verdict::Valid, "{name}");
+        let named = report
+            .signatures
+            .iter()
+            .flat_map(|s| s.changes.iter().chain(s.problems.iter()))
+            .count();
+        assert!(
+            named > 0,
+            "{name}: the report names what is wrong: {report:#?}"
+        );
+    }
+}
+
+#[test]
+fn naskah_verify_speaks_json_and_exits_as_documented() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let letter = letter();
+    let valid = write(
+        dir.path(),
+        "valid",
+        &sign(
+            &letter,
+            "banggai.kadis",
+            &options(true, Some(BLOCK), None),
+            Level::BB,
+            None,
+        ),
+    );
+    let unsigned = write(dir.path(), "unsigned", &letter);
+    let garbage = write(dir.path(), "garbage", b"bukan PDF");
+    let root = pki()
+        .dir
+        .join(signing::pki::ROOT_CERT)
+        .to_string_lossy()
+        .into_owned();
+    let run = |args: &[&str]| {
+        naskah(dir.path())
+            .arg("verify")
+            .args(args)
+            .output()
+            .expect("run")
+    };
+
+    let output = run(&["--json", "--trust", &root, &valid]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(line["verdict"], "VALID");
+    assert_eq!(line["file"], valid);
+    let signature = &line["signatures"][0];
+    assert_eq!(
+        (
+            signature["type"].as_str(),
+            signature["integrity"].as_str(),
+            signature["trust"].as_str(),
+            signature["changes_after"].as_str()
+        ),
+        (
+            Some("signature"),
+            Some("INTACT"),
+            Some("TRUSTED"),
+            Some("NONE")
+        )
+    );
+    assert_eq!(signature["signer"]["nip"], "198107212003121004");
+    assert_eq!(signature["level"], "B-B");
+
+    let output = run(&["--json", "--trust", &root, &valid, &unsigned]);
+    assert_eq!(output.status.code(), Some(1));
+    let verdicts: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["verdict"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(verdicts, ["VALID", "NO_SIGNATURE"]);
+    // Without a trust root nothing is trusted.
+    let output = run(&["--json", &valid]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"verdict\":\"UNTRUSTED\""));
+    // An unreadable file is a usage error, named; the readable report goes on.
+    let output = run(&["--trust", &root, &valid, &garbage]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("garbage.pdf"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("VALID"));
+    let output = run(&["--trust", "/no/such/root.pem", &valid]);
+    assert_eq!(output.status.code(), Some(2));
+}
