@@ -130,6 +130,7 @@ struct FileSettings {
     pki_dir: Option<String>,
     tsa_url: Option<String>,
     signature_level: Option<String>,
+    trust_roots: Option<Vec<String>>,
     bsre: Option<BsreSettings>,
 }
 
@@ -195,6 +196,8 @@ pub struct Config {
     pub signature_level: Option<crate::signing::Level>,
     /// BSrE's signing service, with its password read from the environment.
     pub bsre: Option<crate::tte::bsre::Remote>,
+    /// PEM files of the roots verification trusts; none: the PKI directory's `root.pem`.
+    pub trust_roots: Vec<PathBuf>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -367,6 +370,20 @@ impl Config {
             ),
             None => None,
         };
+        let trust_roots: Vec<PathBuf> = match env("NASKAH_TRUST_ROOTS") {
+            Some(list) => list
+                .split(':')
+                .filter(|p| !p.trim().is_empty())
+                .map(PathBuf::from)
+                .collect(),
+            None => file
+                .trust_roots
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+        };
         let bsre = match &file.bsre {
             Some(settings) => Some(bsre_remote(settings, &file_name, &env)?),
             None => None,
@@ -388,6 +405,7 @@ impl Config {
             tsa_url,
             signature_level,
             bsre,
+            trust_roots,
         })
     }
 

@@ -954,6 +954,18 @@ fn tte_settings(
     }
 }
 
+/// The roots verification trusts: the configured ones, else the PKI directory's root (the
+/// demo's) when there is one.
+fn trust_roots(config: &Config) -> Result<crate::verify::Roots, Failure> {
+    let mut files = config.trust_roots.clone();
+    let own = config.pki_dir.join(crate::signing::pki::ROOT_CERT);
+    if files.is_empty() && own.exists() {
+        files.push(own);
+    }
+    crate::verify::Roots::from_pem_files(&files)
+        .map_err(|e| Failure::Config(ConfigError::new("trust_roots (NASKAH_TRUST_ROOTS)", e)))
+}
+
 fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
     let listener = TcpListener::bind(config.bind).map_err(|e| {
         ConfigError::new(
@@ -989,7 +1001,13 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
             tsa_server = Some(server);
         }
         let tte = tte_settings(config, tsa_url.as_deref(), letters.clone());
-        let state = web::AppState { db, letters, tte };
+        let roots = trust_roots(config)?;
+        let state = web::AppState {
+            db,
+            letters,
+            tte,
+            roots: std::sync::Arc::new(roots),
+        };
         let (server, addr) = web::start(listener, state)
             .map_err(|e| Failure::Work(format!("cannot start the web server: {e}")))?;
         if let Some(tsa) = tsa_server {

@@ -237,6 +237,7 @@ pub fn run(
             let state = crate::web::AppState {
                 db: server_db,
                 tte: crate::tte::Settings::local(PathBuf::new(), settings.clone()),
+                roots: Default::default(),
                 letters: settings,
             };
             match crate::web::start(listener, state) {

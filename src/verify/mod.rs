@@ -8,6 +8,7 @@
 //! applies. The reader works within limits (`revisions.rs`) and ends with an error on what it
 //! cannot read, never a panic.
 
+pub mod archive;
 pub mod changes;
 pub mod cms;
 pub mod revisions;
@@ -140,15 +141,16 @@ pub fn verify(pdf: &[u8], roots: &Roots) -> Result<Report, VerifyError> {
     let fields = signature_fields(&document);
     let (dss_certs, dss_crls) = dss(&document);
     let docmdp = changes::docmdp(&document);
+    let revisions = Revisions::new(pdf, &document, &ends);
     let mut reports: Vec<SignatureReport> = fields
         .iter()
         .map(|(name, value)| {
             check_one(
-                pdf, &document, &ends, name, *value, roots, &dss_certs, &dss_crls, docmdp,
+                &revisions, name, *value, roots, &dss_certs, &dss_crls, docmdp,
             )
         })
         .collect();
-    assign_levels(&mut reports, &document, pdf, &ends);
+    assign_levels(&mut reports, &document, &ends);
     let verdict = if reports.is_empty() {
         Verdict::NoSignature
     } else if reports.iter().any(|r| r.integrity == Integrity::Broken) {
@@ -380,11 +382,45 @@ fn byte_range(
     Ok(([start, first, second, length], revision))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The document and each of its revisions, each read once, when first needed.
+struct Revisions<'a> {
+    pdf: &'a [u8],
+    document: &'a Document,
+    ends: &'a [(usize, usize)],
+    read: Vec<std::cell::OnceCell<Result<Document, String>>>,
+}
+
+impl<'a> Revisions<'a> {
+    fn new(pdf: &'a [u8], document: &'a Document, ends: &'a [(usize, usize)]) -> Revisions<'a> {
+        Revisions {
+            pdf,
+            document,
+            ends,
+            read: ends.iter().map(|_| std::cell::OnceCell::new()).collect(),
+        }
+    }
+
+    /// The document as revision `index` left it; the last revision is the document itself.
+    fn at(&self, index: usize) -> Result<&Document, String> {
+        let end = self.ends.get(index).map_or(self.pdf.len(), |(_, end)| *end);
+        if self.pdf[end.min(self.pdf.len())..]
+            .iter()
+            .all(u8::is_ascii_whitespace)
+        {
+            return Ok(self.document);
+        }
+        match self.read.get(index) {
+            Some(cell) => cell
+                .get_or_init(|| revisions::load(&self.pdf[..end]).map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(Clone::clone),
+            None => Err("revisi tidak ada".into()),
+        }
+    }
+}
+
 fn check_one(
-    pdf: &[u8],
-    document: &Document,
-    ends: &[(usize, usize)],
+    revisions: &Revisions<'_>,
     field: &str,
     value: Result<ObjectId, ()>,
     roots: &Roots,
@@ -392,6 +428,7 @@ fn check_one(
     dss_crls: &[X509Crl],
     docmdp: Option<i64>,
 ) -> SignatureReport {
+    let (pdf, document, ends) = (revisions.pdf, revisions.document, revisions.ends);
     let mut report = SignatureReport {
         field: field.to_owned(),
         kind: Kind::Signature,
@@ -491,10 +528,9 @@ fn check_one(
     }
 
     // What came after.
-    let end = ends.get(revision).map_or(pdf.len(), |(_, end)| *end);
-    match revisions::load(&pdf[..end]) {
+    match revisions.at(revision) {
         Ok(signed) => {
-            let mut found = changes::compare(&signed, document, docmdp);
+            let mut found = changes::compare(signed, document, docmdp);
             let last_end = ends.last().map_or(0, |(_, e)| *e);
             if pdf.len() > last_end && !pdf[last_end..].iter().all(u8::is_ascii_whitespace) {
                 found.disallowed.push(format!(
@@ -564,14 +600,8 @@ fn check_signature(
 
 /// The PAdES level of each signature: B-T with a time-stamp, B-LT when a later revision added
 /// validation data, B-LTA when a document time-stamp covers that.
-fn assign_levels(
-    reports: &mut [SignatureReport],
-    document: &Document,
-    pdf: &[u8],
-    ends: &[(usize, usize)],
-) {
-    let has_dss = document.catalog().ok().is_some_and(|c| c.has(b"DSS"));
-    let dss_revision = has_dss.then(|| dss_revision(pdf, ends)).flatten();
+fn assign_levels(reports: &mut [SignatureReport], document: &Document, ends: &[(usize, usize)]) {
+    let dss_revision = dss_revision(document, ends);
     let stamps: Vec<usize> = reports
         .iter()
         .filter(|r| r.kind == Kind::Timestamp && r.integrity == Integrity::Intact)
@@ -597,11 +627,26 @@ fn assign_levels(
     }
 }
 
-/// The first revision whose catalog has a DSS.
-fn dss_revision(pdf: &[u8], ends: &[(usize, usize)]) -> Option<usize> {
-    ends.iter().position(|(_, end)| {
-        revisions::load(&pdf[..*end])
-            .ok()
-            .is_some_and(|d| d.catalog().ok().is_some_and(|c| c.has(b"DSS")))
-    })
+/// The revision that wrote the DSS as it stands: the one whose bytes hold its object (or the
+/// object stream holding it).
+fn dss_revision(document: &Document, ends: &[(usize, usize)]) -> Option<usize> {
+    use lopdf::xref::XrefEntry;
+    let id = document
+        .catalog()
+        .ok()?
+        .get(b"DSS")
+        .ok()?
+        .as_reference()
+        .ok()?;
+    let offset = match document.reference_table.get(id.0)? {
+        XrefEntry::Normal { offset, .. } => *offset as usize,
+        XrefEntry::Compressed { container, .. } => {
+            match document.reference_table.get(*container)? {
+                XrefEntry::Normal { offset, .. } => *offset as usize,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    ends.iter().position(|(_, end)| offset < *end)
 }

@@ -10,6 +10,7 @@ mod health;
 mod numbers;
 pub mod tsa;
 mod tte;
+mod verify;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -32,6 +33,8 @@ pub struct AppState {
     pub letters: crate::letters::store::Settings,
     /// What signing a letter needs: the officials' keys, the time-stamp authority, BSrE.
     pub tte: crate::tte::Settings,
+    /// The roots verification trusts.
+    pub roots: std::sync::Arc<crate::verify::Roots>,
 }
 
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything
@@ -48,6 +51,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(numbers::configure)
             .configure(classification::configure)
             .configure(tte::configure)
+            .configure(verify::configure)
     })
     .listen(listener)?
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())

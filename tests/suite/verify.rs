@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use diesel::prelude::*;
 use lopdf::{Dictionary, IncrementalDocument, Object, Stream};
 use naskah::letters::{self, LetterKind};
 use naskah::signing::{self, Level, Options, Rect, Reserved, SigningKey};
@@ -864,4 +865,165 @@ fn naskah_verify_speaks_json_and_exits_as_documented() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("VALID"));
     let output = run(&["--trust", "/no/such/root.pem", &valid]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// POSTs `body` to the public verification route.
+fn upload(server: &crate::common::Server, body: &[u8]) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(&format!("http://{}/api/v1/verify", server.addr))
+        .header("Content-Type", "application/pdf")
+        .send(body)
+        .expect("response");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[test]
+fn anyone_verifies_an_upload_against_the_archive() {
+    let db = crate::common::TestDb::new(crate::common::Backend::Sqlite);
+    let pool = db.open();
+    let mut conn = pool.get().expect("connection");
+    naskah::db::migrate::run_pending(&mut conn).expect("migrate");
+    naskah::demo::create(&mut conn).expect("demo");
+    // A letter of the archive, numbered and signed in the workflow.
+    let office = naskah::office::find_by_code(&mut conn, "banggai")
+        .expect("q")
+        .expect("office");
+    let settings = naskah::letters::store::Settings {
+        public_url: "https://naskah.example.go.id".into(),
+        tte_issuer: "BSrE".into(),
+        templates: None,
+    };
+    let owner = naskah::letters::store::Owner {
+        office: office.id,
+        request: None,
+        actor: None,
+    };
+    let letterhead = letters::letterhead_of(&office).expect("letterhead");
+    let kind = LetterKind::SuratRekomendasi;
+    let archived_letter = naskah::letters::store::create(
+        &mut conn,
+        owner,
+        &letterhead,
+        kind,
+        &letters::sample(kind),
+        &settings,
+        naskah::db::now(),
+    )
+    .expect("letter");
+    let secretary = naskah::people::find_by_username(&mut conn, "banggai.sekretariat")
+        .expect("q")
+        .expect("secretary")
+        .id;
+    let register =
+        naskah::numbering::register_by_code(&mut conn, office.id, "keluar").expect("register");
+    let issued = naskah::numbering::issue(
+        &mut conn,
+        register.id,
+        archived_letter,
+        chrono::Utc::now().date_naive(),
+        secretary,
+        naskah::db::now(),
+    )
+    .expect("number");
+    naskah::letters::store::add_numbered_revision(&mut conn, archived_letter, secretary, &settings)
+        .expect("numbered");
+    let kadis = naskah::people::find_by_username(&mut conn, "banggai.kadis")
+        .expect("q")
+        .expect("kadis")
+        .id;
+    let tte = naskah::tte::Settings::local(pki().dir.clone(), settings.clone());
+    naskah::tte::sign_letter(
+        &mut conn,
+        &tte,
+        archived_letter,
+        kadis,
+        &passphrase("banggai.kadis"),
+        naskah::tte::Mode::Signature,
+    )
+    .expect("signed");
+    let revisions =
+        naskah::letters::store::revisions(&mut conn, archived_letter).expect("revisions");
+    let signed = revisions.last().expect("signed revision").pdf.clone();
+    let public_id: String = naskah::db::schema::letters::table
+        .find(archived_letter)
+        .select(naskah::db::schema::letters::public_id)
+        .first(&mut conn)
+        .expect("public id");
+    drop(conn);
+
+    let mut command = naskah(db.dir.path());
+    command
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .env("NASKAH_PKI_DIR", &pki().dir)
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    let server = crate::common::Server::start(command);
+
+    let (status, answer) = upload(&server, &signed);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["verdict"], "VALID");
+    assert_eq!(answer["archive"]["match"], "WHOLE");
+    assert_eq!(answer["archive"]["number"], issued.number);
+    assert_eq!(answer["archive"]["public_id"], public_id);
+    assert_eq!(answer["archive"]["revision"], revisions.len());
+    // Changed after it left naskah: still found by the part naskah issued, and MODIFIED.
+    let (status, answer) = upload(&server, &draw_later(&signed));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (
+            answer["verdict"].as_str(),
+            answer["archive"]["match"].as_str()
+        ),
+        (Some("MODIFIED"), Some("PREFIX"))
+    );
+    // A PDF naskah never issued.
+    let (_, answer) = upload(
+        &server,
+        &sign(
+            &letter(),
+            "sumbar.kadis",
+            &options(false, None, None),
+            Level::BB,
+            None,
+        ),
+    );
+    assert_eq!(
+        (answer["verdict"].as_str(), answer["archive"].is_null()),
+        (Some("VALID"), true),
+        "{answer}"
+    );
+    // Not a PDF; too large.
+    let (status, error) = upload(&server, b"GIF89a");
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (422, Some("invalid"))
+    );
+    let mut huge = b"%PDF-1.7\n".to_vec();
+    huge.resize(21 << 20, b' ');
+    let (status, error) = upload(&server, &huge);
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (413, Some("too_large")),
+        "{error}"
+    );
+    // The QR code's id: the letter's public face, nothing more.
+    let (status, body) = server.get(&format!("/api/v1/verify/{public_id}"));
+    assert_eq!(status, 200, "{body}");
+    let archived: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(archived["number"], issued.number);
+    assert_eq!(archived["kind_name"], "Surat Rekomendasi");
+    assert_eq!(archived["status"], "signed");
+    assert!(
+        !body.contains("fields") && !body.contains("addressee") && !body.contains("hal"),
+        "{body}"
+    );
+    assert_eq!(server.get("/api/v1/verify/0000").0, 404);
 }
