@@ -52,11 +52,7 @@ pub fn parse(der: &[u8]) -> Result<Parsed, String> {
         let CertificateChoices::Certificate(cert) = choice else {
             continue;
         };
-        let Ok(x509) = cert
-            .to_der()
-            .map_err(|e| e.to_string())
-            .and_then(|d| X509::from_der(&d).map_err(|e| e.to_string()))
-        else {
+        let Some(x509) = cert.to_der().ok().and_then(|d| self::certificate(&d)) else {
             continue;
         };
         let tbs = &cert.tbs_certificate;
@@ -81,17 +77,57 @@ pub fn parse(der: &[u8]) -> Result<Parsed, String> {
     })
 }
 
-fn digest_for(oid: &ObjectIdentifier) -> Option<MessageDigest> {
+/// A digest algorithm a signer may use: SHA-256, -384 or -512 (SHA-1 is refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Digest {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Digest {
+    fn message_digest(self) -> MessageDigest {
+        match self {
+            Digest::Sha256 => MessageDigest::sha256(),
+            Digest::Sha384 => MessageDigest::sha384(),
+            Digest::Sha512 => MessageDigest::sha512(),
+        }
+    }
+
+    /// The digest of `parts`, one after the other (OpenSSL's SHA-2 functions directly: no
+    /// algorithm lookup per call).
+    pub fn hash(self, parts: &[&[u8]]) -> Vec<u8> {
+        match self {
+            Digest::Sha256 => {
+                let mut hasher = openssl::sha::Sha256::new();
+                parts.iter().for_each(|p| hasher.update(p));
+                hasher.finish().to_vec()
+            }
+            Digest::Sha384 => {
+                let mut hasher = openssl::sha::Sha384::new();
+                parts.iter().for_each(|p| hasher.update(p));
+                hasher.finish().to_vec()
+            }
+            Digest::Sha512 => {
+                let mut hasher = openssl::sha::Sha512::new();
+                parts.iter().for_each(|p| hasher.update(p));
+                hasher.finish().to_vec()
+            }
+        }
+    }
+}
+
+fn digest_for(oid: &ObjectIdentifier) -> Option<Digest> {
     match oid.to_string().as_str() {
-        "2.16.840.1.101.3.4.2.1" => Some(MessageDigest::sha256()),
-        "2.16.840.1.101.3.4.2.2" => Some(MessageDigest::sha384()),
-        "2.16.840.1.101.3.4.2.3" => Some(MessageDigest::sha512()),
+        "2.16.840.1.101.3.4.2.1" => Some(Digest::Sha256),
+        "2.16.840.1.101.3.4.2.2" => Some(Digest::Sha384),
+        "2.16.840.1.101.3.4.2.3" => Some(Digest::Sha512),
         _ => None,
     }
 }
 
-/// The digest algorithm the signer used (SHA-256, -384 or -512; SHA-1 is refused).
-pub fn digest_algorithm(parsed: &Parsed) -> Result<MessageDigest, String> {
+/// The digest algorithm the signer used.
+pub fn digest_algorithm(parsed: &Parsed) -> Result<Digest, String> {
     digest_for(&parsed.signer.digest_alg.oid).ok_or_else(|| {
         format!(
             "algoritma digest {} tidak diterima",
@@ -168,7 +204,7 @@ pub fn check(
     let valid = verify_value(
         &key,
         &parsed.signer,
-        digest,
+        digest.message_digest(),
         &attrs,
         parsed.signer.signature.as_bytes(),
     )
@@ -198,6 +234,30 @@ fn verify_value(
     verifier.verify(signature)
 }
 
+/// The certificates already read, by their DER's SHA-256: the letters of one office carry the
+/// same few certificates, and reading one is among the dearest steps of OpenSSL 3.
+type CertificateCache = std::sync::Mutex<std::collections::HashMap<[u8; 32], X509>>;
+static CERTIFICATES: std::sync::OnceLock<CertificateCache> = std::sync::OnceLock::new();
+/// Past this many the cache starts again, so that a stream of strangers cannot grow it.
+const CACHED_CERTIFICATES: usize = 4_096;
+
+/// `der` read as a certificate, from the cache when it was read before.
+pub fn certificate(der: &[u8]) -> Option<X509> {
+    let key = openssl::sha::sha256(der);
+    let cache = CERTIFICATES.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Some(found);
+    }
+    let read = X509::from_der(der).ok()?;
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= CACHED_CERTIFICATES {
+            cache.clear();
+        }
+        cache.insert(key, read.clone());
+    }
+    Some(read)
+}
+
 /// A certificate's subject as an auditor reads it: name, NIP (serialNumber), jabatan (title).
 pub fn subject(certificate: &X509) -> (String, Option<String>, Option<String>) {
     let entry = |nid| {
@@ -222,7 +282,7 @@ pub struct TimeStamp {
 
 /// Checks a time-stamp token over `data`: its own signature, and that its imprint is the
 /// digest of `data`.
-pub fn check_time_stamp(token: &[u8], data: &[u8]) -> Result<TimeStamp, String> {
+pub fn check_time_stamp(token: &[u8], data: &[&[u8]]) -> Result<TimeStamp, String> {
     let parsed = parse(token)?;
     let econtent = parsed
         .signed
@@ -236,8 +296,7 @@ pub fn check_time_stamp(token: &[u8], data: &[u8]) -> Result<TimeStamp, String> 
     let info = x509_tsp::TstInfo::from_der(octets.as_bytes())
         .map_err(|e| format!("TSTInfo tidak terbaca: {e}"))?;
     let digest = digest_algorithm(&parsed)?;
-    let content_digest =
-        openssl::hash::hash(digest, octets.as_bytes()).map_err(|e| e.to_string())?;
+    let content_digest = digest.hash(&[octets.as_bytes()]);
     check(
         &parsed,
         &content_digest,
@@ -245,7 +304,7 @@ pub fn check_time_stamp(token: &[u8], data: &[u8]) -> Result<TimeStamp, String> 
     )?;
     let imprint_digest = digest_for(&info.message_imprint.hash_algorithm.oid)
         .ok_or("algoritma imprint tidak diterima")?;
-    let expected = openssl::hash::hash(imprint_digest, data).map_err(|e| e.to_string())?;
+    let expected = imprint_digest.hash(data);
     if info.message_imprint.hashed_message.as_bytes() != &expected[..] {
         return Err("cap waktu untuk data lain".into());
     }

@@ -266,7 +266,7 @@ fn dss(document: &Document) -> (Vec<X509>, Vec<X509Crl>) {
     };
     let certs = streams(b"Certs")
         .iter()
-        .filter_map(|d| X509::from_der(d).ok())
+        .filter_map(|d| cms::certificate(d))
         .collect();
     let crls = streams(b"CRLs")
         .iter()
@@ -299,22 +299,28 @@ fn pdf_date(bytes: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
     Some((local - chrono::Duration::seconds(offset)).and_utc())
 }
 
+/// Decodes a hex string's digits (white space allowed between them, an odd last digit padded
+/// with 0, as ISO 32000 reads them); `None` when anything else stands there.
 fn hex_digits(bytes: &[u8]) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = bytes
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    if !digits.iter().all(u8::is_ascii_hexdigit) {
-        return None;
+    let mut out = Vec::with_capacity(bytes.len() / 2 + 1);
+    let mut high: Option<u8> = None;
+    for &b in bytes {
+        let value = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ if b.is_ascii_whitespace() => continue,
+            _ => return None,
+        };
+        match high.take() {
+            Some(h) => out.push((h << 4) | value),
+            None => high = Some(value),
+        }
     }
-    let value = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
-    Some(
-        digits
-            .chunks(2)
-            .map(|pair| (value(pair[0]) << 4) | pair.get(1).map_or(0, |b| value(*b)))
-            .collect(),
-    )
+    if let Some(h) = high {
+        out.push(h << 4);
+    }
+    Some(out)
 }
 
 /// The byte range of a signature, checked: four non-negative integers, the first 0, the gap
@@ -481,7 +487,7 @@ fn check_one(
         .ok()
         .and_then(|c| c.as_str().ok())
         .unwrap_or_default();
-    let signed_data = [&pdf[..ranges[1]], &pdf[ranges[2]..ranges[2] + ranges[3]]].concat();
+    let signed_data: [&[u8]; 2] = [&pdf[..ranges[1]], &pdf[ranges[2]..ranges[2] + ranges[3]]];
 
     // Integrity.
     let checked = match report.kind {
@@ -577,18 +583,18 @@ use der::{Decode as _, Encode as _};
 /// Checks a signature's CMS over `signed_data`, and its time-stamp token if it has one.
 fn check_signature(
     contents: &[u8],
-    signed_data: &[u8],
+    signed_data: &[&[u8]],
     report: &mut SignatureReport,
 ) -> Result<cms::Parsed, String> {
     let parsed = cms::parse(trimmed(contents))?;
     let digest = cms::digest_algorithm(&parsed)?;
-    let content_digest = openssl::hash::hash(digest, signed_data).map_err(|e| e.to_string())?;
+    let content_digest = digest.hash(signed_data);
     cms::check(&parsed, &content_digest, crate::signing::cms::ID_DATA)?;
     if report.signed_at.is_none() {
         report.signed_at = cms::signing_time(&parsed.signer);
     }
     if let Some(token) = cms::signature_time_stamp_token(&parsed.signer) {
-        match cms::check_time_stamp(&token, parsed.signer.signature.as_bytes()) {
+        match cms::check_time_stamp(&token, &[parsed.signer.signature.as_bytes()]) {
             Ok(stamp) => report.timestamp_at = Some(stamp.at),
             Err(problem) => report
                 .problems

@@ -15,6 +15,9 @@ use serde::Serialize;
 #[derive(Clone, Default)]
 pub struct Roots {
     certificates: Vec<X509>,
+    /// The SHA-256 of the roots' DER, one after the other: which roots a cached chain was
+    /// built to.
+    id: [u8; 32],
 }
 
 impl Roots {
@@ -31,7 +34,14 @@ impl Roots {
             }
             certificates.extend(found);
         }
-        Ok(Roots { certificates })
+        let mut hasher = openssl::sha::Sha256::new();
+        for cert in &certificates {
+            hasher.update(&cert.to_der().map_err(|e| e.to_string())?);
+        }
+        Ok(Roots {
+            certificates,
+            id: hasher.finish(),
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -59,13 +69,67 @@ pub fn check(
     crls: &[X509Crl],
     at: chrono::DateTime<chrono::Utc>,
 ) -> (Trust, Option<String>) {
-    match chain(roots, certificate, intermediates, at) {
+    match cached_chain(roots, certificate, intermediates, at) {
         Ok(chain) => match revoked(&chain, crls, at) {
             Some(why) => (Trust::Revoked, Some(why)),
             None => (Trust::Trusted, None),
         },
         Err((trust, why)) => (trust, Some(why)),
     }
+}
+
+/// Chains already built, by roots, leaf and the certificates offered to build it: the letters
+/// of one office share their chain, and building one is the dearest step of checking trust.
+type ChainCache = std::sync::Mutex<std::collections::HashMap<[u8; 32], Vec<X509>>>;
+static CHAINS: std::sync::OnceLock<ChainCache> = std::sync::OnceLock::new();
+/// Past this many the cache starts again.
+const CACHED_CHAINS: usize = 1_024;
+
+/// [`chain`], from the cache when the same chain was built before: then only its certificates'
+/// validity at `at` is checked again (all that depends on the time; revocation is checked
+/// apart).
+fn cached_chain(
+    roots: &Roots,
+    certificate: &X509,
+    intermediates: &[X509],
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<X509>, (Trust, String)> {
+    let mut hasher = openssl::sha::Sha256::new();
+    hasher.update(&roots.id);
+    let mut offered: Vec<Vec<u8>> = std::iter::once(certificate)
+        .chain(intermediates)
+        .filter_map(|c| c.to_der().ok())
+        .collect();
+    offered[1..].sort();
+    offered.iter().for_each(|der| hasher.update(der));
+    let key = hasher.finish();
+    let cache = CHAINS.get_or_init(Default::default);
+    if let Some(chain) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        let when = openssl::asn1::Asn1Time::from_unix(at.timestamp())
+            .map_err(|e| (Trust::Untrusted, e.to_string()))?;
+        for cert in &chain {
+            let started = cert
+                .not_before()
+                .compare(&when)
+                .is_ok_and(|o| o != Ordering::Greater);
+            let running = cert
+                .not_after()
+                .compare(&when)
+                .is_ok_and(|o| o != Ordering::Less);
+            if !started || !running {
+                return Err((Trust::Expired, "certificate has expired".into()));
+            }
+        }
+        return Ok(chain);
+    }
+    let chain = chain(roots, certificate, intermediates, at)?;
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= CACHED_CHAINS {
+            cache.clear();
+        }
+        cache.insert(key, chain.clone());
+    }
+    Ok(chain)
 }
 
 /// The verified chain, leaf first.
