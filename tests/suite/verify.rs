@@ -1027,3 +1027,83 @@ fn anyone_verifies_an_upload_against_the_archive() {
     );
     assert_eq!(server.get("/api/v1/verify/0000").0, 404);
 }
+
+/// A minimal PDF of `objects` (numbered from 1, the first the catalog) with a correct
+/// cross-reference table.
+fn pdf_of(objects: &[&[u8]]) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(object);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn hostile_files_end_with_a_verdict_or_an_error() {
+    let roots = roots();
+    let signed = sign(
+        &letter(),
+        "banggai.kadis",
+        &options(true, Some(BLOCK), None),
+        Level::BB,
+        None,
+    );
+    let mut deep = b"%PDF-1.7\n1 0 obj\n".to_vec();
+    deep.extend(std::iter::repeat_n(b'[', 200_000));
+    deep.extend_from_slice(b"\nendobj\n%%EOF\n");
+    let cycles = pdf_of(&[
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>",
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+        b"<< /FT /Sig /T (A) /Kids [4 0 R] /V 5 0 R >>",
+        b"<< /Type /Sig /ByteRange [0 10 20 30] /Contents <00> >>",
+    ]);
+    let huge_range = pdf_of(&[
+        b"<< /Type /Catalog /AcroForm << /Fields [2 0 R] >> >>",
+        b"<< /FT /Sig /T (A) /V 3 0 R >>",
+        b"<< /Type /Sig /ByteRange [0 18446744073709551615 9223372036854775807 9223372036854775807] /Contents <3000> >>",
+    ]);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("not a PDF", b"GIF89a".to_vec()),
+        ("nested 200,000 deep", deep),
+        ("cycles in pages and fields", cycles),
+        ("byte range past any length", huge_range),
+        (
+            "a signed letter cut in half",
+            signed[..signed.len() / 2].to_vec(),
+        ),
+        (
+            "a signed letter without its last 100 bytes",
+            signed[..signed.len() - 100].to_vec(),
+        ),
+    ];
+    for (name, pdf) in cases {
+        let outcome = verify::verify_within(
+            std::sync::Arc::new(pdf),
+            std::sync::Arc::new(roots.clone()),
+            verify::TIME_LIMIT,
+        );
+        if let Ok(report) = outcome {
+            assert_ne!(report.verdict, Verdict::Valid, "{name}");
+        }
+    }
+}
