@@ -96,19 +96,18 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
+                let mut runner = verify::Runner::new();
                 loop {
                     let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(path) = args.files.get(index) else {
                         break;
                     };
-                    let outcome = match std::fs::read(path) {
-                        Ok(bytes) => verify::verify_within(
-                            Arc::new(bytes),
-                            roots.clone(),
-                            verify::TIME_LIMIT,
-                        )
-                        .map_err(|e: VerifyError| e.to_string()),
-                        Err(e) => Err(e.to_string()),
+                    let outcome = match (std::fs::read(path), runner.as_mut()) {
+                        (Ok(bytes), Ok(runner)) => runner
+                            .verify(Arc::new(bytes), roots.clone(), verify::TIME_LIMIT)
+                            .map_err(|e: VerifyError| e.to_string()),
+                        (Err(e), _) => Err(e.to_string()),
+                        (_, Err(e)) => Err(e.to_string()),
                     };
                     if let Ok(mut slot) = results[index].lock() {
                         *slot = Some(outcome);

@@ -111,26 +111,69 @@ const MAX_FIELDS: usize = 1_000;
 /// How long one file may take before the verifier gives up on it.
 pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// [`verify`] on a thread of its own, given up after `limit`: a crafted file that would take
-/// the reader too long ends with an error, and so does one that makes it panic.
+/// A file to verify, handed to a [`Runner`]'s thread.
+type Job = (std::sync::Arc<Vec<u8>>, std::sync::Arc<Roots>);
+
+/// Verifies files on a thread of its own, one after the other, giving up on one after a time
+/// limit: a crafted file that would take the reader too long ends with an error (the thread
+/// stuck on it is abandoned and a new one takes its place), and so does one that makes it
+/// panic. A runner is kept for many files: a thread is made only at the start and after a
+/// time-out.
+pub struct Runner {
+    jobs: std::sync::mpsc::Sender<Job>,
+    results: std::sync::mpsc::Receiver<Result<Report, VerifyError>>,
+}
+
+impl Runner {
+    pub fn new() -> Result<Runner, VerifyError> {
+        let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+        let (outbox, results) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("verify".into())
+            .spawn(move || {
+                for (pdf, roots) in inbox {
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        verify(&pdf, &roots)
+                    }))
+                    .unwrap_or_else(|_| Err(VerifyError::Unreadable("pembaca PDF gagal".into())));
+                    if outbox.send(outcome).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| VerifyError::Unreadable(e.to_string()))?;
+        Ok(Runner { jobs, results })
+    }
+
+    /// Verifies `pdf`, giving up after `limit`.
+    pub fn verify(
+        &mut self,
+        pdf: std::sync::Arc<Vec<u8>>,
+        roots: std::sync::Arc<Roots>,
+        limit: std::time::Duration,
+    ) -> Result<Report, VerifyError> {
+        if self.jobs.send((pdf, roots)).is_err() {
+            *self = Runner::new()?;
+            return Err(VerifyError::Unreadable("pemeriksa berhenti".into()));
+        }
+        match self.results.recv_timeout(limit) {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The stuck thread is left to finish on its own; its answer goes nowhere.
+                *self = Runner::new()?;
+                Err(VerifyError::TimedOut(limit.as_secs()))
+            }
+        }
+    }
+}
+
+/// [`verify`] once, on a thread of its own, given up after `limit` (see [`Runner`]).
 pub fn verify_within(
     pdf: std::sync::Arc<Vec<u8>>,
     roots: std::sync::Arc<Roots>,
     limit: std::time::Duration,
 ) -> Result<Report, VerifyError> {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("verify".into())
-        .spawn(move || {
-            let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify(&pdf, &roots)))
-                    .unwrap_or_else(|_| Err(VerifyError::Unreadable("pembaca PDF gagal".into())));
-            let _ = sender.send(outcome);
-        })
-        .map_err(|e| VerifyError::Unreadable(e.to_string()))?;
-    receiver
-        .recv_timeout(limit)
-        .unwrap_or(Err(VerifyError::TimedOut(limit.as_secs())))
+    Runner::new()?.verify(pdf, roots, limit)
 }
 
 /// Verifies `pdf` against `roots`.
@@ -328,6 +371,7 @@ fn hex_digits(bytes: &[u8]) -> Option<Vec<u8>> {
 /// Returns the ranges and the revision they cover.
 fn byte_range(
     pdf: &[u8],
+    document: &Document,
     ends: &[(usize, usize)],
     signature: &lopdf::Dictionary,
     id: ObjectId,
@@ -361,13 +405,9 @@ fn byte_range(
         .ok()
         .and_then(|c| c.as_str().ok())
         .ok_or("/Contents tidak ada")?;
-    if contents.is_empty() || contents.iter().all(|b| *b == 0) {
-        return Err("/Contents kosong".into());
-    }
-    let gap = hex_digits(&pdf[first + 1..second - 1])
-        .ok_or("celah /ByteRange berisi selain digit heksadesimal")?;
-    if gap != contents {
-        return Err("celah /ByteRange bukan /Contents tanda tangan ini".into());
+    // A CMS begins with a SEQUENCE; an empty or zeroed /Contents does not.
+    if contents.first() != Some(&0x30) {
+        return Err("/Contents kosong atau bukan CMS".into());
     }
     // Signature wrapping: the gap must be this dictionary's own /Contents, in the object that
     // defines it, not a string placed elsewhere.
@@ -382,6 +422,18 @@ fn byte_range(
         || !between.trim_ascii_end().ends_with(b"/Contents")
     {
         return Err("nilai /Contents di luar kamus tanda tangannya".into());
+    }
+    // When the cross-reference points at that very object, the gap is the /Contents the
+    // reader took from it (and read as hex digits); else the gap is decoded and compared.
+    let gap = &pdf[first + 1..second - 1];
+    let defined_here = matches!(
+        document.reference_table.get(id.0),
+        Some(lopdf::xref::XrefEntry::Normal { offset, .. }) if *offset as usize == object_start
+    );
+    if !defined_here
+        && hex_digits(gap).ok_or("celah /ByteRange berisi selain digit heksadesimal")? != contents
+    {
+        return Err("celah /ByteRange bukan /Contents tanda tangan ini".into());
     }
     let revision = revisions::revision_ending_at(ends, end)
         .ok_or("/ByteRange tidak berakhir pada akhir sebuah revisi")?;
@@ -474,7 +526,7 @@ fn check_one(
         .ok()
         .and_then(|m| m.as_str().ok())
         .and_then(pdf_date);
-    let (ranges, revision) = match byte_range(pdf, ends, signature, id) {
+    let (ranges, revision) = match byte_range(pdf, document, ends, signature, id) {
         Ok(found) => found,
         Err(problem) => {
             report.problems.push(problem);
