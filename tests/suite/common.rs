@@ -256,3 +256,31 @@ pub fn tool(program: &str, args: &[&str]) -> std::process::Output {
             panic!("{program} is needed by this test (installed by scripts/test.sh): {e}")
         })
 }
+
+/// `pdf` with `content` drawn on its first page by an incremental update appended after it,
+/// as any PDF tool could (an incremental saving attack on a signed file).
+pub fn draw_on_first_page(pdf: &[u8], content: &[u8]) -> Vec<u8> {
+    use lopdf::Object;
+    let document = lopdf::Document::load_mem(pdf).expect("loads");
+    let page = *document.get_pages().get(&1).expect("page 1");
+    let mut update = lopdf::IncrementalDocument::create_from(pdf.to_vec(), document);
+    let stamp = update.new_document.add_object(lopdf::Stream::new(
+        lopdf::Dictionary::new(),
+        content.to_vec(),
+    ));
+    update.opt_clone_object_to_new_document(page).expect("page");
+    let dict = update
+        .new_document
+        .get_object_mut(page)
+        .and_then(Object::as_dict_mut)
+        .expect("page");
+    let mut contents = match dict.get(b"Contents").expect("contents").clone() {
+        Object::Array(items) => items,
+        one => vec![one],
+    };
+    contents.push(Object::Reference(stamp));
+    dict.set("Contents", contents);
+    let mut out = Vec::new();
+    update.save_to(&mut out).expect("save");
+    out
+}

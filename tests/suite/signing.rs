@@ -521,28 +521,8 @@ fn tampering_is_caught_by_both_validators() {
 
     // New page content added after signing, as an incremental update: the signature's own
     // bytes are intact, but the change is not one a certified letter allows.
-    let document = lopdf::Document::load_mem(&signed).expect("loads");
-    let page = *document.get_pages().get(&1).expect("page 1");
-    let mut update = lopdf::IncrementalDocument::create_from(signed.clone(), document);
-    let stamp = update.new_document.add_object(lopdf::Stream::new(
-        lopdf::Dictionary::new(),
-        b"BT /F1 24 Tf 100 700 Td (PALSU) Tj ET".to_vec(),
-    ));
-    update.opt_clone_object_to_new_document(page).expect("page");
-    let page_dict = update
-        .new_document
-        .get_object_mut(page)
-        .and_then(lopdf::Object::as_dict_mut)
-        .expect("page dict");
-    let contents = page_dict.get(b"Contents").expect("contents").clone();
-    let mut list = match contents {
-        lopdf::Object::Array(items) => items,
-        single => vec![single],
-    };
-    list.push(lopdf::Object::Reference(stamp));
-    page_dict.set("Contents", list);
-    let mut appended = Vec::new();
-    update.save_to(&mut appended).expect("save");
+    let appended =
+        crate::common::draw_on_first_page(&signed, b"BT /F1 24 Tf 100 700 Td (PALSU) Tj ET");
     let path = write(dir.path(), "appended.pdf", &appended);
     let (ok, lines) = pyhanko_validate(&path);
     assert!(!ok && lines.contains("ILLEGAL_MODIFICATIONS"), "{lines}");

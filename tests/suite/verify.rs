@@ -172,25 +172,7 @@ fn flip(pdf: &[u8]) -> Vec<u8> {
 
 /// New content drawn on page 1 by a later revision (an incremental saving attack).
 fn draw_later(pdf: &[u8]) -> Vec<u8> {
-    append(pdf, |update| {
-        let page = first_page(update);
-        let stamp = update.new_document.add_object(Stream::new(
-            Dictionary::new(),
-            b"BT /F1 24 Tf 100 700 Td (PALSU) Tj ET".to_vec(),
-        ));
-        update.opt_clone_object_to_new_document(page).expect("page");
-        let dict = update
-            .new_document
-            .get_object_mut(page)
-            .and_then(Object::as_dict_mut)
-            .expect("page");
-        let mut contents = match dict.get(b"Contents").expect("contents").clone() {
-            Object::Array(items) => items,
-            one => vec![one],
-        };
-        contents.push(Object::Reference(stamp));
-        dict.set("Contents", contents);
-    })
+    crate::common::draw_on_first_page(pdf, b"BT /F1 24 Tf 100 700 Td (PALSU) Tj ET")
 }
 
 /// A page added by a later revision.
@@ -343,25 +325,7 @@ fn wrap(pdf: &[u8]) -> Vec<u8> {
 /// Shadow attack, hide: the signed revision draws a white box over a line; a later revision
 /// swaps the page's content for one without the box.
 fn shadow_hide(letter: &[u8], tsa: Option<&Tsa>) -> Vec<u8> {
-    let covered = append(letter, |update| {
-        let page = first_page(update);
-        let cover = update.new_document.add_object(Stream::new(
-            Dictionary::new(),
-            b"1 1 1 rg 60 600 480 40 re f".to_vec(),
-        ));
-        update.opt_clone_object_to_new_document(page).expect("page");
-        let dict = update
-            .new_document
-            .get_object_mut(page)
-            .and_then(Object::as_dict_mut)
-            .expect("page");
-        let mut contents = match dict.get(b"Contents").expect("contents").clone() {
-            Object::Array(items) => items,
-            one => vec![one],
-        };
-        contents.push(Object::Reference(cover));
-        dict.set("Contents", contents);
-    });
+    let covered = crate::common::draw_on_first_page(letter, b"1 1 1 rg 60 600 480 40 re f");
     let signed = sign(
         &covered,
         "banggai.kadis",
