@@ -287,7 +287,7 @@ fn certificate(
                     .build()?,
             )?;
         }
-        Profile::Signer => {
+        Profile::Signer | Profile::TimeStamping => {
             builder.append_extension(BasicConstraints::new().critical().build()?)?;
             builder.append_extension(
                 KeyUsage::new()
@@ -296,18 +296,11 @@ fn certificate(
                     .non_repudiation()
                     .build()?,
             )?;
-        }
-        Profile::TimeStamping => {
-            builder.append_extension(BasicConstraints::new().critical().build()?)?;
-            builder.append_extension(
-                KeyUsage::new()
-                    .critical()
-                    .digital_signature()
-                    .non_repudiation()
-                    .build()?,
-            )?;
-            builder
-                .append_extension(ExtendedKeyUsage::new().critical().time_stamping().build()?)?;
+            if matches!(profile, Profile::TimeStamping) {
+                builder.append_extension(
+                    ExtendedKeyUsage::new().critical().time_stamping().build()?,
+                )?;
+            }
         }
     }
     let ski = SubjectKeyIdentifier::new().build(&builder.x509v3_context(None, None))?;

@@ -334,17 +334,13 @@ fn changed(
                     if only(&[b"AcroForm", b"DSS", b"Extensions", b"Metadata"]) {
                         return Ok(None);
                     }
-                    let keys: Vec<String> = differing
-                        .iter()
-                        .filter(|k| {
-                            !matches!(
-                                k.as_slice(),
-                                b"AcroForm" | b"DSS" | b"Extensions" | b"Metadata"
-                            )
-                        })
-                        .map(|k| format!("/{}", String::from_utf8_lossy(k)))
-                        .collect();
-                    return Err(format!("katalog dokumen diubah: {}", keys.join(", ")));
+                    let changed = differing.iter().filter(|k| {
+                        !matches!(
+                            k.as_slice(),
+                            b"AcroForm" | b"DSS" | b"Extensions" | b"Metadata"
+                        )
+                    });
+                    return Err(format!("katalog dokumen diubah: {}", key_list(changed)));
                 }
                 Some("Page") => {
                     if only(&[b"Annots"])
@@ -358,14 +354,10 @@ fn changed(
                     {
                         return Ok(None);
                     }
-                    let keys: Vec<String> = differing
-                        .iter()
-                        .map(|k| format!("/{}", String::from_utf8_lossy(k)))
-                        .collect();
                     return Err(format!(
                         "halaman ({}) diubah: {}",
                         describe(id, before),
-                        keys.join(", ")
+                        key_list(differing.iter())
                     ));
                 }
                 _ => {}
@@ -400,6 +392,13 @@ fn changed(
         }
         _ => Err(disallowed()),
     }
+}
+
+/// Dictionary keys as a finding names them: `/Contents, /Resources`.
+fn key_list<'a>(keys: impl Iterator<Item = &'a Vec<u8>>) -> String {
+    keys.map(|k| format!("/{}", String::from_utf8_lossy(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether a list (direct or referenced) only gained new signature fields: every earlier
