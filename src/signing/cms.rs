@@ -77,6 +77,23 @@ fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, CmsError> {
     })
 }
 
+/// The DER value at the start of `bytes` without what follows it (a signature's /Contents is
+/// zero-padded to its reserved size): the value's own length says where it ends.
+pub fn der_prefix(bytes: &[u8]) -> &[u8] {
+    let header =
+        der::SliceReader::new(bytes).and_then(|mut reader| der::Header::decode(&mut reader));
+    let Ok(header) = header else { return bytes };
+    let header_len = header
+        .encoded_len()
+        .ok()
+        .and_then(|l| usize::try_from(l).ok());
+    let body_len = usize::try_from(header.length).ok();
+    match (header_len, body_len) {
+        (Some(h), Some(b)) if h + b <= bytes.len() => &bytes[..h + b],
+        _ => bytes,
+    }
+}
+
 /// A certificate from OpenSSL in RustCrypto's types.
 pub fn certificate(x509: &openssl::x509::X509Ref) -> Result<Certificate, CmsError> {
     Ok(Certificate::from_der(&x509.to_der()?)?)

@@ -151,31 +151,14 @@ fn time_stamp_tokens(pdf: &[u8]) -> Result<Vec<Vec<u8>>, SigningError> {
             continue;
         };
         match dict.get(b"SubFilter").and_then(Object::as_name) {
-            Ok(b"ETSI.RFC3161") => tokens.push(trimmed(contents)),
+            Ok(b"ETSI.RFC3161") => tokens.push(naskah_cms::der_prefix(contents).to_vec()),
             Ok(b"ETSI.CAdES.detached") | Ok(b"adbe.pkcs7.detached") => {
-                tokens.extend(signature_time_stamps(&trimmed(contents)));
+                tokens.extend(signature_time_stamps(naskah_cms::der_prefix(contents)));
             }
             _ => {}
         }
     }
     Ok(tokens)
-}
-
-/// A `/Contents` value without its zero padding: the DER's own length says where it ends.
-fn trimmed(contents: &[u8]) -> Vec<u8> {
-    let header =
-        der::SliceReader::new(contents).and_then(|mut reader| der::Header::decode(&mut reader));
-    match header {
-        Ok(header) => {
-            let header_len = header.encoded_len().map(usize::try_from);
-            let body_len = usize::try_from(header.length);
-            match (header_len, body_len) {
-                (Ok(Ok(h)), Ok(b)) if h + b <= contents.len() => contents[..h + b].to_vec(),
-                _ => contents.to_vec(),
-            }
-        }
-        Err(_) => contents.to_vec(),
-    }
 }
 
 /// The signature time-stamp tokens in a signature's CMS.

@@ -119,14 +119,6 @@ impl Prepared {
         hasher.finish()
     }
 
-    /// The signed byte ranges, as the digest covers them.
-    pub fn signed_ranges(&self) -> (&[u8], &[u8]) {
-        (
-            &self.bytes[..self.contents.start - 1],
-            &self.bytes[self.contents.end + 1..],
-        )
-    }
-
     /// Puts `der` into the contents placeholder, zero-padded, and returns the signed file.
     pub fn finish(mut self, der: &[u8]) -> Result<Vec<u8>> {
         let room = self.contents.len() / 2;
@@ -136,29 +128,42 @@ impl Prepared {
                 room,
             });
         }
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digits = crate::digest::hex(der);
         let start = self.contents.start;
-        for (i, byte) in der.iter().enumerate() {
-            self.bytes[start + 2 * i] = HEX[(byte >> 4) as usize];
-            self.bytes[start + 2 * i + 1] = HEX[(byte & 0xf) as usize];
-        }
+        self.bytes[start..start + digits.len()].copy_from_slice(digits.as_bytes());
         Ok(self.bytes)
     }
 }
 
-/// Reads `input` within naskah's limits: a bounded size, bounded streams, and strict parsing,
-/// since a file repaired on reading would be signed as something it is not.
-pub fn load(input: &[u8]) -> Result<Document> {
+/// The most objects a PDF may hold: letters hold a few hundred.
+const MAX_OBJECTS: usize = 200_000;
+
+/// Reads `input` within naskah's limits (size, inflated streams, object count). `strict` for
+/// the signer, since a file repaired on reading would be signed as something it is not; lenient
+/// for the verifier, which must read what it is shown, as viewers do, and judge it.
+pub fn read(input: &[u8], strict: bool) -> Result<Document> {
     if input.len() > MAX_INPUT {
         return Err(PdfError::TooLarge(input.len()));
     }
     let options = LoadOptions {
-        strict: true,
+        strict,
         max_decompressed_size: Some(MAX_STREAM),
         ..LoadOptions::default()
     };
     let document = Document::load_mem_with_options(input, options)
         .map_err(|e| PdfError::Unreadable(e.to_string()))?;
+    if document.objects.len() > MAX_OBJECTS {
+        return Err(PdfError::Unreadable(format!(
+            "{} objects (at most {MAX_OBJECTS})",
+            document.objects.len()
+        )));
+    }
+    Ok(document)
+}
+
+/// Reads `input` for signing: strictly, within limits, and not encrypted.
+pub fn load(input: &[u8]) -> Result<Document> {
+    let document = read(input, true)?;
     if document.is_encrypted() || document.trailer.has(b"Encrypt") {
         return Err(PdfError::Encrypted);
     }
@@ -208,7 +213,7 @@ fn signature_fields(document: &Document, fields: &[Object]) -> Vec<Existing> {
 }
 
 /// The DocMDP permission of a certified document: 1, 2 or 3.
-fn docmdp_permission(document: &Document, catalog: &Dictionary) -> Option<i64> {
+pub fn docmdp_permission(document: &Document, catalog: &Dictionary) -> Option<i64> {
     let perms = resolve(document, catalog.get(b"Perms").ok()?)
         .ok()?
         .as_dict()

@@ -377,7 +377,7 @@ impl Multipart {
         let mut random = [0u8; 12];
         openssl::rand::rand_bytes(&mut random)
             .map_err(|e| BsreError::Unreachable(e.to_string()))?;
-        let boundary = format!("naskah-{}", hex(&random));
+        let boundary = format!("naskah-{}", crate::digest::hex(&random));
         Ok(Multipart {
             boundary,
             body: Vec::new(),
@@ -414,8 +414,4 @@ impl Multipart {
             self.body,
         )
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

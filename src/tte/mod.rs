@@ -232,18 +232,6 @@ fn reset_failures(conn: &mut DbConn, person: PersonId) -> Result<(), TteError> {
     Ok(())
 }
 
-/// Who signs, where: what [`sign_letter`] works out before it touches a key.
-struct Plan {
-    field: String,
-    mode: Mode,
-    /// The widget, for a signature made in a new field.
-    rect: Option<(u32, Rect)>,
-    /// Empty fields to make for the other signers, with the first signature.
-    reserve: Vec<Reserved>,
-    first: bool,
-    signers: usize,
-}
-
 fn rect_of(spot: &crate::letters::SignatureSpot) -> (u32, Rect) {
     let (x, y, width, height) = spot.pdf_rect();
     (
@@ -332,10 +320,17 @@ pub fn sign_letter_with(
 
     let fields: Value = serde_json::from_str(&fields).unwrap_or(Value::Null);
     let nips = signer_nips(&fields);
-    let done: Vec<(String, i64)> = letter_signatures::table
+    // The fields signed so far, first first, and who made the first signature: naskah's own
+    // signer reserved every block's field with it, a remote service did not.
+    let signed_so_far: Vec<(String, String)> = letter_signatures::table
         .filter(letter_signatures::letter_id.eq(letter))
-        .select((letter_signatures::field_name, letter_signatures::person_id))
+        .order(letter_signatures::revision)
+        .select((letter_signatures::field_name, letter_signatures::signer))
         .load(conn)?;
+    let reserved = signed_so_far
+        .first()
+        .is_some_and(|(_, signer)| signer == "pkcs12");
+    let done: Vec<String> = signed_so_far.into_iter().map(|(field, _)| field).collect();
     let own_nip = official.nip.as_deref().map(digits).unwrap_or_default();
     let index = nips.iter().position(|n| !n.is_empty() && *n == own_nip);
     let field = match (mode, index) {
@@ -347,39 +342,39 @@ pub fn sign_letter_with(
         }
         (Mode::Paraf, _) => return Err(TteError::ParafNotAllowed),
     };
-    if done.iter().any(|(f, _)| *f == field) {
+    if done.contains(&field) {
         return Err(TteError::AlreadySigned);
     }
-    if mode == Mode::Paraf && done.iter().any(|(f, _)| f.starts_with("TTE-")) {
+    if mode == Mode::Paraf && done.iter().any(|f| f.starts_with("TTE-")) {
         return Err(TteError::ParafNotAllowed);
     }
 
     // The letter as it stands; a letter numbered without its numbered revision (the process
     // stopped in between) gets it first.
+    let mut latest = store::latest_revision(conn, letter)?;
     if status == "numbered"
-        && store::latest_revision(conn, letter)?
+        && latest
+            .as_ref()
             .is_some_and(|(_, purpose, _)| purpose == "generated")
     {
         store::add_numbered_revision(conn, letter, person, &settings.letters)?;
+        latest = store::latest_revision(conn, letter)?;
     }
-    let (after, _, pdf) =
-        store::latest_revision(conn, letter)?.ok_or(TteError::NotFound(letter))?;
+    let (after, _, pdf) = latest.ok_or(TteError::NotFound(letter))?;
     let first = done.is_empty();
-    let plan = plan(
-        conn,
-        settings,
-        letter,
-        &field,
-        mode,
-        index,
-        first,
-        nips.len(),
-    )?;
-
     let remote = settings
         .remote
         .as_ref()
         .filter(|remote| remote.signs_for(&official.username));
+    let (rect, reserve) = places(
+        conn,
+        settings,
+        letter,
+        mode,
+        index,
+        first,
+        remote.is_some() || !reserved,
+    )?;
     let (signed, signer) = match remote {
         Some(remote) => {
             let nik = official.nik.clone().unwrap_or_default();
@@ -387,7 +382,7 @@ pub fn sign_letter_with(
                 &pdf,
                 &nik,
                 credential.secret(),
-                plan.rect,
+                rect,
                 &settings.letters.public_url,
             ) {
                 Err(bsre::BsreError::WrongPassphrase) => {
@@ -405,17 +400,17 @@ pub fn sign_letter_with(
                 other => Err(other),
             })?;
             let options = Options {
-                page: plan.rect.map_or(1, |(page, _)| page),
-                rect: plan.rect.map(|(_, rect)| rect),
-                certify: plan.first,
-                reason: Some(match plan.mode {
+                page: rect.map_or(1, |(page, _)| page),
+                rect: rect.map(|(_, rect)| rect),
+                certify: first,
+                reason: Some(match mode {
                     Mode::Paraf => "Paraf",
                     Mode::Signature => "Menandatangani surat",
                 }),
                 location: None,
-                field_name: Some(plan.field.clone()),
+                field_name: Some(field.clone()),
                 signed_at: chrono::Utc::now(),
-                reserve: plan.reserve.clone(),
+                reserve,
             };
             let validation = signing::ltv::ValidationData {
                 crls: settings.crls.clone(),
@@ -434,9 +429,9 @@ pub fn sign_letter_with(
     };
     reset_failures(conn, person)?;
 
-    let complete_after = done.iter().filter(|(f, _)| f.starts_with("TTE-")).count()
+    let complete_after = done.iter().filter(|f| f.starts_with("TTE-")).count()
         + usize::from(mode == Mode::Signature);
-    let complete = plan.signers > 0 && complete_after >= plan.signers;
+    let complete = !nips.is_empty() && complete_after >= nips.len();
     let level = match signer {
         "bsre" => "BSrE".to_owned(),
         _ => settings.level.to_string(),
@@ -446,7 +441,7 @@ pub fn sign_letter_with(
         purpose: mode.id(),
         pdf: &signed,
         actor: Some(person),
-        detail: serde_json::json!({ "field": plan.field, "level": level, "signer": signer }),
+        detail: serde_json::json!({ "field": field, "level": level, "signer": signer }),
     };
     let (revision, sha256) = store::append_revision(conn, letter, new, |conn| {
         diesel::insert_into(letter_signatures::table)
@@ -454,7 +449,7 @@ pub fn sign_letter_with(
                 letter_signatures::letter_id.eq(letter),
                 letter_signatures::revision.eq(after + 1),
                 letter_signatures::person_id.eq(person),
-                letter_signatures::field_name.eq(&plan.field),
+                letter_signatures::field_name.eq(&field),
                 letter_signatures::kind.eq(mode.id()),
                 letter_signatures::level.eq(&level),
                 letter_signatures::signer.eq(signer),
@@ -471,30 +466,32 @@ pub fn sign_letter_with(
     Ok(Signed {
         revision,
         sha256,
-        field: plan.field,
+        field,
         complete,
     })
 }
 
-/// Where the signature goes and which fields come with it.
-#[allow(clippy::too_many_arguments)]
-fn plan(
+/// A signature's widget (page, rectangle), and the empty fields made with it.
+type Places = (Option<(u32, Rect)>, Vec<Reserved>);
+
+/// Where the signature goes (for a signature, its signer's block) and, with the first
+/// signature, the empty fields of every other signer's block. The places come from the
+/// letter's layout, rendered again only when they are needed: for the first signature, and for
+/// a signature whose field nobody reserved or that a remote service draws. A later local signer
+/// fills the field the first one reserved.
+fn places(
     conn: &mut DbConn,
     settings: &Settings,
     letter: LetterId,
-    field: &str,
     mode: Mode,
     index: Option<usize>,
     first: bool,
-    signers: usize,
-) -> Result<Plan, TteError> {
-    // The blocks' places come from the letter's layout. A later signer fills the field the
-    // first signature reserved (a remote service still needs the place to draw on).
-    let spots = if first || mode == Mode::Signature {
-        store::render_stored(conn, letter, &settings.letters)?.signature_spots
-    } else {
-        Vec::new()
-    };
+    unreserved: bool,
+) -> Result<Places, TteError> {
+    if !(first || unreserved && mode == Mode::Signature) {
+        return Ok((None, Vec::new()));
+    }
+    let spots = store::render_stored(conn, letter, &settings.letters)?.signature_spots;
     let rect = match (mode, index) {
         (Mode::Signature, Some(index)) => spots.iter().find(|s| s.signer == index).map(rect_of),
         _ => None,
@@ -512,14 +509,7 @@ fn plan(
             }
         })
         .collect();
-    Ok(Plan {
-        field: field.to_owned(),
-        mode,
-        rect,
-        reserve,
-        first,
-        signers,
-    })
+    Ok((rect, reserve))
 }
 
 /// The official's key, from their PKCS#12 under the PKI directory.

@@ -43,14 +43,28 @@ pub fn lookup(
     pdf: &[u8],
     ends: &[(usize, usize)],
 ) -> QueryResult<Option<Archived>> {
-    let whole = crate::digest::sha256_hex(pdf);
-    let mut candidates: Vec<(String, usize)> = ends
+    // One pass over the file: the hasher's state at each place a revision may end is the
+    // digest of the prefix up to there.
+    let mut stops: Vec<usize> = ends
         .iter()
         .flat_map(|(mark, end)| [*mark, *end])
+        .chain(std::iter::once(pdf.len()))
         .filter(|end| *end <= pdf.len())
-        .map(|end| (crate::digest::sha256_hex(&pdf[..end]), end))
         .collect();
-    candidates.push((whole.clone(), pdf.len()));
+    stops.sort_unstable();
+    stops.dedup();
+    let mut hasher = openssl::sha::Sha256::new();
+    let mut hashed = 0;
+    let mut candidates: Vec<(String, usize)> = Vec::with_capacity(stops.len());
+    for stop in stops {
+        hasher.update(&pdf[hashed..stop]);
+        hashed = stop;
+        candidates.push((crate::digest::hex(&hasher.clone().finish()), stop));
+    }
+    let whole = candidates
+        .last()
+        .map(|(hash, _)| hash.clone())
+        .unwrap_or_default();
     let hashes: Vec<&str> = candidates.iter().map(|(h, _)| h.as_str()).collect();
     let found: Vec<(LetterId, i32, String)> = letter_revisions::table
         .filter(letter_revisions::sha256.eq_any(&hashes))

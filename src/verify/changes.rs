@@ -429,26 +429,9 @@ fn grows_by_signatures(
 
 /// The DocMDP permission of the certification signature in `document`, if it is certified.
 pub fn docmdp(document: &Document) -> Option<i64> {
-    let catalog = document.catalog().ok()?;
-    let perms = resolve(document, catalog.get(b"Perms").ok()?)?;
-    let signature = resolve(document, dict_of(perms)?.get(b"DocMDP").ok()?)?;
-    let references = resolve(document, dict_of(signature)?.get(b"Reference").ok()?)?;
-    references.as_array().ok()?.iter().find_map(|r| {
-        let r = dict_of(resolve(document, r)?)?;
-        let params = dict_of(resolve(document, r.get(b"TransformParams").ok()?)?)?;
-        Some(
-            params
-                .get(b"P")
-                .ok()
-                .and_then(|p| p.as_i64().ok())
-                .unwrap_or(2),
-        )
-    })
+    crate::signing::pdf::docmdp_permission(document, document.catalog().ok()?)
 }
 
 fn resolve<'a>(document: &'a Document, object: &'a Object) -> Option<&'a Object> {
-    match object {
-        Object::Reference(id) => document.get_object(*id).ok(),
-        other => Some(other),
-    }
+    crate::signing::pdf::resolve(document, object).ok()
 }

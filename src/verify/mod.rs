@@ -21,6 +21,8 @@ use serde::Serialize;
 pub use changes::ChangesAfter;
 pub use trust::{Roots, Trust};
 
+use crate::signing::cms::der_prefix;
+
 /// A verdict's name as the JSON report writes it: `VALID`, `INTACT`, `TRUSTED`, `NONE`, ….
 pub fn name(value: &impl Serialize) -> String {
     serde_json::to_value(value)
@@ -32,7 +34,7 @@ pub fn name(value: &impl Serialize) -> String {
 /// Why a file could not be verified at all.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("berkas terlalu besar ({0} byte; batas {max})", max = revisions::MAX_INPUT)]
+    #[error("berkas terlalu besar ({0} byte; batas {max})", max = crate::signing::pdf::MAX_INPUT)]
     TooLarge(usize),
     #[error("berkas PDF tidak dapat dibaca: {0}")]
     Unreadable(String),
@@ -215,11 +217,9 @@ pub fn verify(pdf: &[u8], roots: &Roots) -> Result<Report, VerifyError> {
     })
 }
 
+/// Follows a reference, once.
 fn resolve<'a>(document: &'a Document, object: &'a Object) -> Option<&'a Object> {
-    match object {
-        Object::Reference(id) => document.get_object(*id).ok(),
-        other => Some(other),
-    }
+    crate::signing::pdf::resolve(document, object).ok()
 }
 
 /// The form's signed signature fields, with their (fully qualified) names and the reference
@@ -543,7 +543,7 @@ fn check_one(
 
     // Integrity.
     let checked = match report.kind {
-        Kind::Timestamp => cms::check_time_stamp(trimmed(contents), &signed_data).map(|stamp| {
+        Kind::Timestamp => cms::check_time_stamp(der_prefix(contents), &signed_data).map(|stamp| {
             report.timestamp_at = Some(stamp.at);
             stamp.parsed
         }),
@@ -610,35 +610,13 @@ fn check_one(
     report
 }
 
-/// A `/Contents` value without its zero padding: the DER's own length says where it ends.
-fn trimmed(contents: &[u8]) -> &[u8] {
-    let header =
-        der::SliceReader::new(contents).and_then(|mut reader| der::Header::decode(&mut reader));
-    match header {
-        Ok(header) => {
-            let header_len = header
-                .encoded_len()
-                .ok()
-                .and_then(|l| usize::try_from(l).ok());
-            let body_len = usize::try_from(header.length).ok();
-            match (header_len, body_len) {
-                (Some(h), Some(b)) if h + b <= contents.len() => &contents[..h + b],
-                _ => contents,
-            }
-        }
-        Err(_) => contents,
-    }
-}
-
-use der::{Decode as _, Encode as _};
-
 /// Checks a signature's CMS over `signed_data`, and its time-stamp token if it has one.
 fn check_signature(
     contents: &[u8],
     signed_data: &[&[u8]],
     report: &mut SignatureReport,
 ) -> Result<cms::Parsed, String> {
-    let parsed = cms::parse(trimmed(contents))?;
+    let parsed = cms::parse(der_prefix(contents))?;
     let digest = cms::digest_algorithm(&parsed)?;
     let content_digest = digest.hash(signed_data);
     cms::check(&parsed, &content_digest, crate::signing::cms::ID_DATA)?;

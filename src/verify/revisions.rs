@@ -1,16 +1,10 @@
 //! A PDF's revisions: the original and each incremental update after it, each ending with
 //! `%%EOF`. A signature covers one revision; what came after it is judged against it.
 
-use lopdf::{Document, LoadOptions};
+use lopdf::Document;
 
 use super::VerifyError;
 
-/// The largest PDF the verifier reads.
-pub const MAX_INPUT: usize = 64 << 20;
-/// No stream may inflate past this while the PDF is read.
-const MAX_STREAM: usize = 64 << 20;
-/// The most objects a PDF may hold: letters hold a few hundred.
-const MAX_OBJECTS: usize = 200_000;
 /// The most revisions a PDF may have.
 const MAX_REVISIONS: usize = 1_000;
 
@@ -46,23 +40,11 @@ pub fn revision_ending_at(ends: &[(usize, usize)], end: usize) -> Option<usize> 
         .position(|&(mark_end, with_eol)| (mark_end..=with_eol).contains(&end))
 }
 
-/// Reads `pdf` (or a revision of it, a prefix) within limits. Lenient, as viewers are: the
-/// verifier must read what it is shown, and judge it.
+/// Reads `pdf` (or a revision of it, a prefix) within the reader's limits, leniently, as
+/// viewers do: the verifier must read what it is shown, and judge it.
 pub fn load(pdf: &[u8]) -> Result<Document, VerifyError> {
-    if pdf.len() > MAX_INPUT {
-        return Err(VerifyError::TooLarge(pdf.len()));
-    }
-    let options = LoadOptions {
-        max_decompressed_size: Some(MAX_STREAM),
-        ..LoadOptions::default()
-    };
-    let document = Document::load_mem_with_options(pdf, options)
-        .map_err(|e| VerifyError::Unreadable(e.to_string()))?;
-    if document.objects.len() > MAX_OBJECTS {
-        return Err(VerifyError::Unreadable(format!(
-            "{} objects (at most {MAX_OBJECTS})",
-            document.objects.len()
-        )));
-    }
-    Ok(document)
+    crate::signing::pdf::read(pdf, false).map_err(|e| match e {
+        crate::signing::PdfError::TooLarge(size) => VerifyError::TooLarge(size),
+        other => VerifyError::Unreadable(other.to_string()),
+    })
 }

@@ -141,27 +141,31 @@ struct NumberBody {
     date: Option<NaiveDate>,
 }
 
-async fn number_letter(
+/// Numbers `letter` in its office's register `register` with `number`, then prints the number
+/// into its PDF: what both numbering routes do around their own way of taking a number.
+async fn number_in_register<F>(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<i64>,
-    body: web::Json<NumberBody>,
-) -> Result<HttpResponse, ApiError> {
-    let letter = LetterId(path.into_inner());
-    let body = body.into_inner();
+    letter: LetterId,
+    register: String,
+    number: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(
+            &mut DbConn,
+            &LetterPlace,
+            &numbering::Register,
+        ) -> Result<numbering::IssuedNumber, NumberingError>
+        + Send
+        + 'static,
+{
     let settings = state.letters.clone();
     let issued = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             let place = letter_place(conn, caller.person, letter)?;
-            let secretary =
-                numbering::Secretary::from_roles(caller.person, place.office, &place.roles)?;
-            let register = numbering::register_by_code(conn, place.office, &body.register)?;
-            let date = body
-                .date
-                .unwrap_or_else(|| numbering::local_date(chrono::Utc::now(), place.zone));
-            let issued =
-                numbering::issue_as(conn, &secretary, &register, letter, date, crate::db::now())?;
+            let register = numbering::register_by_code(conn, place.office, &register)?;
+            let issued = number(conn, &place, &register)?;
             if place.has_pdf {
                 renew_pdf(conn, letter, caller.person, &settings);
             }
@@ -169,6 +173,30 @@ async fn number_letter(
         })
         .await?;
     Ok(HttpResponse::Created().json(issued))
+}
+
+async fn number_letter(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<NumberBody>,
+) -> Result<HttpResponse, ApiError> {
+    let letter = LetterId(path.into_inner());
+    let NumberBody { register, date } = body.into_inner();
+    number_in_register(
+        state,
+        caller,
+        letter,
+        register,
+        move |conn, place, register| {
+            let secretary =
+                numbering::Secretary::from_roles(caller.person, place.office, &place.roles)?;
+            let date =
+                date.unwrap_or_else(|| numbering::local_date(chrono::Utc::now(), place.zone));
+            numbering::issue_as(conn, &secretary, register, letter, date, crate::db::now())
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -185,29 +213,23 @@ async fn insert_letter(
     body: web::Json<InsertBody>,
 ) -> Result<HttpResponse, ApiError> {
     let letter = LetterId(path.into_inner());
-    let body = body.into_inner();
-    let settings = state.letters.clone();
-    let issued = state
-        .db
-        .run(move |conn| -> Result<_, ApiError> {
-            let place = letter_place(conn, caller.person, letter)?;
-            let register = numbering::register_by_code(conn, place.office, &body.register)?;
-            let issued = numbering::insert(
-                conn,
-                register.id,
-                letter,
-                body.date,
-                &body.reason,
-                caller.person,
-                crate::db::now(),
-            )?;
-            if place.has_pdf {
-                renew_pdf(conn, letter, caller.person, &settings);
-            }
-            Ok(issued)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(issued))
+    let InsertBody {
+        register,
+        date,
+        reason,
+    } = body.into_inner();
+    number_in_register(state, caller, letter, register, move |conn, _, register| {
+        numbering::insert(
+            conn,
+            register.id,
+            letter,
+            date,
+            &reason,
+            caller.person,
+            crate::db::now(),
+        )
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -76,12 +76,7 @@ pub fn passphrase(username: &str) -> String {
     pki::passphrase_of(&pki().dir, &pki::official_p12(username)).expect("a passphrase")
 }
 
-fn key(username: &str) -> SigningKey {
-    let der = std::fs::read(p12(username)).expect("p12");
-    SigningKey::from_pkcs12(&der, &passphrase(username)).expect("unlocks")
-}
-
-fn sample(kind: LetterKind) -> Vec<u8> {
+pub fn sample(kind: LetterKind) -> Vec<u8> {
     crate::letters::render(kind, "banggai", &letters::sample(kind))
         .expect("renders")
         .pdf
@@ -264,61 +259,27 @@ fn a_paraf_then_the_kadis_signature_and_a_berita_acara_signed_by_both_parties() 
 #[test]
 fn naskah_signs_after_pyhanko_and_pyhanko_after_naskah() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let letter = write(
-        dir.path(),
-        "letter.pdf",
-        &sample(LetterKind::SuratTanggapanPersetujuan),
-    );
-    let passfile = write(
-        dir.path(),
-        "pass.txt",
-        passphrase("sumbar.kadis").as_bytes(),
-    );
-    let p12 = p12("sumbar.kadis").to_string_lossy().into_owned();
-    let by_pyhanko = dir
-        .path()
-        .join("pyhanko.pdf")
-        .to_string_lossy()
-        .into_owned();
-    let made = tool(
-        "pyhanko",
-        &[
-            "sign",
-            "addsig",
-            "--use-pades",
-            "--field",
-            "1/60,90,280,200/Pihak",
-            "pkcs12",
-            "--passfile",
-            &passfile,
-            &letter,
-            &by_pyhanko,
-            &p12,
-        ],
-    );
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let first = std::fs::read(&by_pyhanko).expect("read");
+    let letter = sample(LetterKind::SuratTanggapanPersetujuan);
+    let first = pyhanko_sign(dir.path(), &letter, "1/60,90,280,200/Pihak");
     let then_naskah = sign_bb(&first, "banggai.kadis", &options(false, Some(KADIS_BLOCK)));
     assert_valid(&write(dir.path(), "pyhanko-naskah.pdf", &then_naskah), 2);
 
-    let by_naskah = write(
-        dir.path(),
-        "naskah.pdf",
-        &sign_bb(
-            &std::fs::read(&letter).expect("read"),
-            "banggai.kadis",
-            &options(true, Some(KADIS_BLOCK)),
-        ),
+    let by_naskah = sign_bb(&letter, "banggai.kadis", &options(true, Some(KADIS_BLOCK)));
+    let then_pyhanko = pyhanko_sign(dir.path(), &by_naskah, "Pihak");
+    assert_valid(&write(dir.path(), "naskah-pyhanko.pdf", &then_pyhanko), 2);
+}
+
+/// `pdf` signed by pyHanko (PAdES) with the Sumatera Barat kadis' PKCS#12 in `field` (a name,
+/// or `PAGE/X1,Y1,X2,Y2/NAME` for a new visible one), working in `dir`.
+pub fn pyhanko_sign(dir: &Path, pdf: &[u8], field: &str) -> Vec<u8> {
+    let input = write(dir, "pyhanko-in.pdf", pdf);
+    let output = dir.join("pyhanko-out.pdf").to_string_lossy().into_owned();
+    let passfile = write(
+        dir,
+        "pyhanko-pass.txt",
+        passphrase("sumbar.kadis").as_bytes(),
     );
-    let then_pyhanko = dir
-        .path()
-        .join("naskah-pyhanko.pdf")
-        .to_string_lossy()
-        .into_owned();
+    let p12 = p12("sumbar.kadis").to_string_lossy().into_owned();
     let made = tool(
         "pyhanko",
         &[
@@ -326,12 +287,12 @@ fn naskah_signs_after_pyhanko_and_pyhanko_after_naskah() {
             "addsig",
             "--use-pades",
             "--field",
-            "Pihak",
+            field,
             "pkcs12",
             "--passfile",
             &passfile,
-            &by_naskah,
-            &then_pyhanko,
+            &input,
+            &output,
             &p12,
         ],
     );
@@ -340,7 +301,13 @@ fn naskah_signs_after_pyhanko_and_pyhanko_after_naskah() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    assert_valid(&then_pyhanko, 2);
+    std::fs::read(&output).expect("read")
+}
+
+/// The signing key of `username` from the demo PKI.
+pub fn key(username: &str) -> SigningKey {
+    let der = std::fs::read(p12(username)).expect("p12");
+    SigningKey::from_pkcs12(&der, &passphrase(username)).expect("unlocks")
 }
 
 /// The demo time-stamp authority as its own process, and its URL.

@@ -9,11 +9,11 @@ use std::path::Path;
 use diesel::prelude::*;
 use lopdf::{Dictionary, IncrementalDocument, Object, Stream};
 use naskah::letters::{self, LetterKind};
-use naskah::signing::{self, Level, Options, Rect, Reserved, SigningKey};
+use naskah::signing::{self, Level, Options, Rect, Reserved};
 use naskah::verify::{self, ChangesAfter, Integrity, Roots, Verdict};
 
 use crate::common::{naskah, tool};
-use crate::signing::{Tsa, p12, passphrase, pki};
+use crate::signing::{Tsa, key, passphrase, pki, pyhanko_sign, sample};
 
 const BLOCK: Rect = Rect {
     x: 320.0,
@@ -22,16 +22,8 @@ const BLOCK: Rect = Rect {
     height: 110.0,
 };
 
-fn key(username: &str) -> SigningKey {
-    let der = std::fs::read(p12(username)).expect("p12");
-    SigningKey::from_pkcs12(&der, &passphrase(username)).expect("unlocks")
-}
-
 fn letter() -> Vec<u8> {
-    let kind = LetterKind::SuratRekomendasi;
-    crate::letters::render(kind, "banggai", &letters::sample(kind))
-        .expect("renders")
-        .pdf
+    sample(LetterKind::SuratRekomendasi)
 }
 
 fn options(certify: bool, rect: Option<Rect>, field: Option<&str>) -> Options<'static> {
@@ -460,35 +452,7 @@ fn findings_agree_with_pyhanko_on_a_corpus_and_attacks_are_never_valid() {
             )
         })
         .collect();
-    let letter_path = write(dir.path(), "letter", &letter);
-    let passfile = write(dir.path(), "pass", passphrase("sumbar.kadis").as_bytes());
-    let by_pyhanko = dir
-        .path()
-        .join("pyhanko.pdf")
-        .to_string_lossy()
-        .into_owned();
-    let made = tool(
-        "pyhanko",
-        &[
-            "sign",
-            "addsig",
-            "--use-pades",
-            "--field",
-            "1/60,90,280,200/Pihak",
-            "pkcs12",
-            "--passfile",
-            &passfile,
-            &letter_path,
-            &by_pyhanko,
-            &p12("sumbar.kadis").to_string_lossy(),
-        ],
-    );
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let pyhanko = std::fs::read(&by_pyhanko).expect("read");
+    let pyhanko = pyhanko_sign(dir.path(), &letter, "1/60,90,280,200/Pihak");
     let pyhanko_then_naskah = sign(
         &pyhanko,
         "banggai.kadis",
