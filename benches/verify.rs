@@ -69,8 +69,11 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(1000);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pki_dir = dir.path().join("pki");
+    // VERIFY_BENCH_KEEP=DIR keeps the corpus there, for a profiler to replay the naskah call.
+    let kept = std::env::var_os("VERIFY_BENCH_KEEP").map(PathBuf::from);
+    let temporary = tempfile::tempdir().expect("tempdir");
+    let dir = kept.as_deref().unwrap_or(temporary.path());
+    let pki_dir = dir.join("pki");
     pki::init_demo(&pki_dir).expect("demo PKI");
     let p12 = pki::official_p12("banggai.kadis");
     let der = std::fs::read(pki_dir.join(&p12)).expect("p12");
@@ -99,7 +102,7 @@ fn main() {
         .map(|i| {
             let signed = signing::sign(&pdf, &key, &options, Level::BB, None, &Default::default())
                 .expect("sign");
-            let path = dir.path().join(format!("letter-{i:04}.pdf"));
+            let path = dir.join(format!("letter-{i:04}.pdf"));
             std::fs::write(&path, signed).expect("write");
             path
         })
@@ -121,7 +124,7 @@ fn main() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let nss = dir.path().join("nssdb");
+    let nss = dir.join("nssdb");
     std::fs::create_dir(&nss).expect("nss");
     let nss = format!("sql:{}", nss.display());
     let certutil = |args: &[&str]| {

@@ -84,44 +84,24 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
     let roots =
         Roots::from_pem_files(&args.trust).map_err(|e| Failure::Usage(format!("--trust {e}")))?;
     let roots = Arc::new(roots);
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(args.files.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Report, String>>>> = args
-        .files
-        .iter()
-        .map(|_| std::sync::Mutex::new(None))
-        .collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                let mut runner = verify::Runner::new();
-                loop {
-                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(path) = args.files.get(index) else {
-                        break;
-                    };
-                    let outcome = match (std::fs::read(path), runner.as_mut()) {
-                        (Ok(bytes), Ok(runner)) => runner
-                            .verify(Arc::new(bytes), roots.clone(), verify::TIME_LIMIT)
-                            .map_err(|e: VerifyError| e.to_string()),
-                        (Err(e), _) => Err(e.to_string()),
-                        (_, Err(e)) => Err(e.to_string()),
-                    };
-                    if let Ok(mut slot) = results[index].lock() {
-                        *slot = Some(outcome);
-                    }
-                }
-            });
-        }
-    });
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let files: Arc<Vec<PathBuf>> = Arc::new(args.files.clone());
+    let source = {
+        let files = files.clone();
+        Box::new(move |index: usize| {
+            std::fs::read(&files[index])
+                .map(Arc::new)
+                .map_err(|e| VerifyError::Unreadable(e.to_string()))
+        })
+    };
+    let results =
+        verify::pool::verify_many(files.len(), source, roots, workers, verify::TIME_LIMIT);
     let mut unreadable = 0;
     let mut not_valid = 0;
-    for (path, slot) in args.files.iter().zip(results) {
+    for (path, outcome) in args.files.iter().zip(results) {
         let file = path.display().to_string();
-        match slot.into_inner().ok().flatten() {
-            Some(Ok(report)) => {
+        match outcome {
+            Ok(report) => {
                 if report.verdict != Verdict::Valid {
                     not_valid += 1;
                 }
@@ -136,13 +116,9 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
                     print!("{}", readable(&file, &report));
                 }
             }
-            Some(Err(error)) => {
+            Err(error) => {
                 unreadable += 1;
                 eprintln!("{file}: {error}");
-            }
-            None => {
-                unreadable += 1;
-                eprintln!("{file}: tidak diperiksa");
             }
         }
     }

@@ -2,11 +2,10 @@
 //! digest against the digest of what was signed, the signature value against the signer's
 //! public key, and a time-stamp token's imprint against what it stamps.
 
-use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
-use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
-use der::asn1::{ObjectIdentifier, OctetString};
-use der::{Decode, Encode};
+use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo, SignerInfos};
+use der::asn1::{AnyRef, ObjectIdentifier, OctetString};
+use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, Public};
@@ -21,7 +20,8 @@ const ID_RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.11
 
 /// A parsed SignedData and its signer.
 pub struct Parsed {
-    pub signed: SignedData,
+    /// What it encapsulates (a time-stamp token's TSTInfo; nothing for a PDF signature).
+    pub content: EncapsulatedContentInfo,
     pub signer: SignerInfo,
     /// The signer's certificate, when the CMS carries it.
     pub certificate: Option<X509>,
@@ -30,51 +30,93 @@ pub struct Parsed {
 }
 
 /// Reads a ContentInfo holding a SignedData with one signer (more are refused: a PDF signature
-/// has one).
+/// has one). The SignedData is read field by field so that its certificates are taken as the
+/// bytes they are, for OpenSSL (and its cache) to read, not decoded into structures first.
 pub fn parse(der: &[u8]) -> Result<Parsed, String> {
+    let unreadable = |e: der::Error| format!("SignedData tidak terbaca: {e}");
     let info = ContentInfo::from_der(der).map_err(|e| format!("CMS tidak terbaca: {e}"))?;
     if info.content_type != crate::signing::cms::ID_SIGNED_DATA {
         return Err("CMS bukan SignedData".into());
     }
-    let signed = info
-        .content
-        .to_der()
-        .and_then(|d| SignedData::from_der(&d))
-        .map_err(|e| format!("SignedData tidak terbaca: {e}"))?;
-    let mut signers = signed.signer_infos.0.iter();
-    let signer = signers.next().cloned().ok_or("CMS tanpa penanda tangan")?;
+    if info.content.tag() != Tag::Sequence {
+        return Err("SignedData bukan SEQUENCE".into());
+    }
+    // SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo,
+    //   certificates [0] IMPLICIT SET OPTIONAL, crls [1] IMPLICIT SET OPTIONAL, signerInfos SET }
+    let mut reader = SliceReader::new(info.content.value()).map_err(unreadable)?;
+    let version: AnyRef<'_> = reader.decode().map_err(unreadable)?;
+    let algorithms: AnyRef<'_> = reader.decode().map_err(unreadable)?;
+    if version.tag() != Tag::Integer || algorithms.tag() != Tag::Set {
+        return Err("SignedData tidak sesuai bentuknya".into());
+    }
+    let content: EncapsulatedContentInfo = reader.decode().map_err(unreadable)?;
+    let tagged = |number| Tag::ContextSpecific {
+        constructed: true,
+        number,
+    };
+    let mut certificate_set: &[u8] = &[];
+    if reader.peek_tag().map_err(unreadable)? == tagged(TagNumber::N0) {
+        let set: AnyRef<'_> = reader.decode().map_err(unreadable)?;
+        certificate_set = set.value();
+    }
+    if reader.peek_tag().map_err(unreadable)? == tagged(TagNumber::N1) {
+        let _crls: AnyRef<'_> = reader.decode().map_err(unreadable)?;
+    }
+    let signer_infos: SignerInfos = reader.decode().map_err(unreadable)?;
+    reader.finish(()).map_err(unreadable)?;
+    let mut signers = signer_infos.0.into_vec().into_iter();
+    let signer = signers.next().ok_or("CMS tanpa penanda tangan")?;
     if signers.next().is_some() {
         return Err("CMS dengan lebih dari satu penanda tangan".into());
     }
+
     let mut certificates = Vec::new();
     let mut certificate = None;
-    for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
-        let CertificateChoices::Certificate(cert) = choice else {
+    let mut set = SliceReader::new(certificate_set).map_err(unreadable)?;
+    while !set.is_finished() {
+        let start = usize::try_from(u32::from(set.position())).unwrap_or(usize::MAX);
+        let choice: AnyRef<'_> = set.decode().map_err(unreadable)?;
+        let end = usize::try_from(u32::from(set.position())).unwrap_or(usize::MAX);
+        // Other certificate choices (attribute certificates, …) are tagged: not ours.
+        if choice.tag() != Tag::Sequence {
+            continue;
+        }
+        let Some(x509) = certificate_set.get(start..end).and_then(self::certificate) else {
             continue;
         };
-        let Some(x509) = cert.to_der().ok().and_then(|d| self::certificate(&d)) else {
-            continue;
-        };
-        let tbs = &cert.tbs_certificate;
-        let is_signer = match &signer.sid {
-            SignerIdentifier::IssuerAndSerialNumber(id) => {
-                id.issuer == tbs.issuer && id.serial_number == tbs.serial_number
-            }
-            SignerIdentifier::SubjectKeyIdentifier(ski) => x509
-                .subject_key_id()
-                .is_some_and(|own| own.as_slice() == ski.0.as_bytes()),
-        };
-        if is_signer && certificate.is_none() {
+        if certificate.is_none() && identifies(&signer.sid, &x509) {
             certificate = Some(x509.clone());
         }
         certificates.push(x509);
     }
     Ok(Parsed {
-        signed,
+        content,
         signer,
         certificate,
         certificates,
     })
+}
+
+/// Whether `sid` names `certificate`: by issuer and serial number, or by subject key id.
+fn identifies(sid: &SignerIdentifier, certificate: &X509) -> bool {
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(id) => {
+            let issuer = id.issuer.to_der().ok();
+            let serial = certificate
+                .serial_number()
+                .to_bn()
+                .map(|bn| bn.to_vec())
+                .ok();
+            let claimed = id.serial_number.as_bytes();
+            let claimed = &claimed[claimed.iter().take_while(|b| **b == 0).count()..];
+            issuer.is_some()
+                && issuer == certificate.issuer_name().to_der().ok()
+                && serial.as_deref() == Some(claimed)
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => certificate
+            .subject_key_id()
+            .is_some_and(|own| own.as_slice() == ski.0.as_bytes()),
+    }
 }
 
 /// A digest algorithm a signer may use: SHA-256, -384 or -512 (SHA-1 is refused).
@@ -285,8 +327,7 @@ pub struct TimeStamp {
 pub fn check_time_stamp(token: &[u8], data: &[&[u8]]) -> Result<TimeStamp, String> {
     let parsed = parse(token)?;
     let econtent = parsed
-        .signed
-        .encap_content_info
+        .content
         .econtent
         .as_ref()
         .ok_or("token tanpa TSTInfo")?;

@@ -11,6 +11,7 @@
 pub mod archive;
 pub mod changes;
 pub mod cms;
+pub mod pool;
 pub mod revisions;
 pub mod trust;
 
@@ -32,7 +33,7 @@ pub fn name(value: &impl Serialize) -> String {
 }
 
 /// Why a file could not be verified at all.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum VerifyError {
     #[error("berkas terlalu besar ({0} byte; batas {max})", max = crate::signing::pdf::MAX_INPUT)]
     TooLarge(usize),
@@ -113,89 +114,76 @@ const MAX_FIELDS: usize = 1_000;
 /// How long one file may take before the verifier gives up on it.
 pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// A file to verify, handed to a [`Runner`]'s thread.
-type Job = (std::sync::Arc<Vec<u8>>, std::sync::Arc<Roots>);
-
-/// Verifies files on a thread of its own, one after the other, giving up on one after a time
-/// limit: a crafted file that would take the reader too long ends with an error (the thread
-/// stuck on it is abandoned and a new one takes its place), and so does one that makes it
-/// panic. A runner is kept for many files: a thread is made only at the start and after a
-/// time-out.
-pub struct Runner {
-    jobs: std::sync::mpsc::Sender<Job>,
-    results: std::sync::mpsc::Receiver<Result<Report, VerifyError>>,
-}
-
-impl Runner {
-    pub fn new() -> Result<Runner, VerifyError> {
-        let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
-        let (outbox, results) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("verify".into())
-            .spawn(move || {
-                for (pdf, roots) in inbox {
-                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        verify(&pdf, &roots)
-                    }))
-                    .unwrap_or_else(|_| Err(VerifyError::Unreadable("pembaca PDF gagal".into())));
-                    if outbox.send(outcome).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(|e| VerifyError::Unreadable(e.to_string()))?;
-        Ok(Runner { jobs, results })
-    }
-
-    /// Verifies `pdf`, giving up after `limit`.
-    pub fn verify(
-        &mut self,
-        pdf: std::sync::Arc<Vec<u8>>,
-        roots: std::sync::Arc<Roots>,
-        limit: std::time::Duration,
-    ) -> Result<Report, VerifyError> {
-        if self.jobs.send((pdf, roots)).is_err() {
-            *self = Runner::new()?;
-            return Err(VerifyError::Unreadable("pemeriksa berhenti".into()));
-        }
-        match self.results.recv_timeout(limit) {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                // The stuck thread is left to finish on its own; its answer goes nowhere.
-                *self = Runner::new()?;
-                Err(VerifyError::TimedOut(limit.as_secs()))
-            }
-        }
-    }
-}
-
-/// [`verify`] once, on a thread of its own, given up after `limit` (see [`Runner`]).
+/// [`verify`] on a thread of its own, given up after `limit` (see [`pool`]).
 pub fn verify_within(
     pdf: std::sync::Arc<Vec<u8>>,
     roots: std::sync::Arc<Roots>,
     limit: std::time::Duration,
 ) -> Result<Report, VerifyError> {
-    Runner::new()?.verify(pdf, roots, limit)
+    pool::verify_many(1, Box::new(move |_| Ok(pdf.clone())), roots, 1, limit)
+        .pop()
+        .unwrap_or_else(|| Err(VerifyError::Unreadable("tidak diperiksa".into())))
 }
 
 /// Verifies `pdf` against `roots`.
 pub fn verify(pdf: &[u8], roots: &Roots) -> Result<Report, VerifyError> {
-    let sha256 = crate::digest::sha256_hex(pdf);
-    let document = revisions::load(pdf)?;
+    let prefix = std::cell::RefCell::new(revisions::Prefix::new(pdf));
+    let gaps = revisions::value_gaps(pdf);
+    let signatures = match check_all(pdf, roots, &gaps, &prefix)? {
+        Some(signatures) => signatures,
+        // A blanked gap was not the value of a signature dictionary: the file is read again
+        // as it stands, so that nothing the verifier judges differs from what a viewer shows.
+        None => check_all(pdf, roots, &[], &prefix)?.unwrap_or_default(),
+    };
+    let sha256 = crate::digest::hex(&prefix.into_inner().whole());
+    Ok(report(sha256, signatures))
+}
+
+/// Checks every signature of `pdf`, read with `gaps` blanked (see
+/// [`revisions::load_without`]); `None` when a gap was not a signature's own value.
+fn check_all(
+    pdf: &[u8],
+    roots: &Roots,
+    gaps: &[revisions::Gap],
+    prefix: &std::cell::RefCell<revisions::Prefix<'_>>,
+) -> Result<Option<Vec<SignatureReport>>, VerifyError> {
+    let document = revisions::load_without(pdf, gaps)?;
     let ends = revisions::ends(pdf);
     let fields = signature_fields(&document);
     let (dss_certs, dss_crls) = dss(&document);
     let docmdp = changes::docmdp(&document);
-    let revisions = Revisions::new(pdf, &document, &ends);
+    let revisions = Revisions {
+        pdf,
+        document: &document,
+        ends: &ends,
+        gaps,
+        prefix,
+        read: ends.iter().map(|_| std::cell::OnceCell::new()).collect(),
+    };
+    let mut read_from_file = vec![false; gaps.len()];
     let mut reports: Vec<SignatureReport> = fields
         .iter()
         .map(|(name, value)| {
             check_one(
-                &revisions, name, *value, roots, &dss_certs, &dss_crls, docmdp,
+                &revisions,
+                name,
+                *value,
+                roots,
+                (&dss_certs, &dss_crls),
+                docmdp,
+                &mut read_from_file,
             )
         })
         .collect();
+    if read_from_file.contains(&false) {
+        return Ok(None);
+    }
     assign_levels(&mut reports, &document, &ends);
+    Ok(Some(reports))
+}
+
+/// The document's verdict from its signatures' findings.
+fn report(sha256: String, reports: Vec<SignatureReport>) -> Report {
     let verdict = if reports.is_empty() {
         Verdict::NoSignature
     } else if reports.iter().any(|r| r.integrity == Integrity::Broken) {
@@ -210,11 +198,11 @@ pub fn verify(pdf: &[u8], roots: &Roots) -> Result<Report, VerifyError> {
     } else {
         Verdict::Valid
     };
-    Ok(Report {
+    Report {
         sha256,
         verdict,
         signatures: reports,
-    })
+    }
 }
 
 /// Follows a reference, once.
@@ -345,6 +333,34 @@ fn pdf_date(bytes: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
 /// Decodes a hex string's digits (white space allowed between them, an odd last digit padded
 /// with 0, as ISO 32000 reads them); `None` when anything else stands there.
 fn hex_digits(bytes: &[u8]) -> Option<Vec<u8>> {
+    // Most values are an even run of digits alone: a table, two at a time.
+    const INVALID: u8 = 0xff;
+    const TABLE: [u8; 256] = {
+        let mut table = [INVALID; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = match i as u8 {
+                b @ b'0'..=b'9' => b - b'0',
+                b @ b'a'..=b'f' => b - b'a' + 10,
+                b @ b'A'..=b'F' => b - b'A' + 10,
+                _ => INVALID,
+            };
+            i += 1;
+        }
+        table
+    };
+    if bytes.len().is_multiple_of(2) {
+        let mut out = Vec::with_capacity(bytes.len() / 2);
+        let mut bad = 0;
+        for pair in bytes.chunks_exact(2) {
+            let (high, low) = (TABLE[pair[0] as usize], TABLE[pair[1] as usize]);
+            bad |= high | low;
+            out.push((high << 4) | (low & 0x0f));
+        }
+        if bad < 16 {
+            return Some(out);
+        }
+    }
     let mut out = Vec::with_capacity(bytes.len() / 2 + 1);
     let mut high: Option<u8> = None;
     for &b in bytes {
@@ -366,16 +382,25 @@ fn hex_digits(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A signature's byte range, checked, with the value it leaves out.
+struct Ranges {
+    ranges: [usize; 4],
+    /// The revision the ranges end.
+    revision: usize,
+    /// The decoded `/Contents`.
+    value: Vec<u8>,
+}
+
 /// The byte range of a signature, checked: four non-negative integers, the first 0, the gap
 /// exactly the hex string of this dictionary's `/Contents`, the end the end of a revision.
-/// Returns the ranges and the revision they cover.
+/// A gap among the blanked ones is read from the file, and marked in `read_from_file`.
 fn byte_range(
-    pdf: &[u8],
-    document: &Document,
-    ends: &[(usize, usize)],
+    revisions: &Revisions<'_, '_>,
     signature: &lopdf::Dictionary,
     id: ObjectId,
-) -> Result<([usize; 4], usize), String> {
+    read_from_file: &mut [bool],
+) -> Result<Ranges, String> {
+    let (pdf, document, ends) = (revisions.pdf, revisions.document, revisions.ends);
     let values = signature
         .get(b"ByteRange")
         .ok()
@@ -405,10 +430,6 @@ fn byte_range(
         .ok()
         .and_then(|c| c.as_str().ok())
         .ok_or("/Contents tidak ada")?;
-    // A CMS begins with a SEQUENCE; an empty or zeroed /Contents does not.
-    if contents.first() != Some(&0x30) {
-        return Err("/Contents kosong atau bukan CMS".into());
-    }
     // Signature wrapping: the gap must be this dictionary's own /Contents, in the object that
     // defines it, not a string placed elsewhere.
     let before = &pdf[..first];
@@ -424,37 +445,60 @@ fn byte_range(
         return Err("nilai /Contents di luar kamus tanda tangannya".into());
     }
     // When the cross-reference points at that very object, the gap is the /Contents the
-    // reader took from it (and read as hex digits); else the gap is decoded and compared.
+    // reader took from it (and read as hex digits), or blanked for it; else the gap is
+    // decoded and compared.
     let gap = &pdf[first + 1..second - 1];
+    let decoded = || hex_digits(gap).ok_or("celah /ByteRange berisi selain digit heksadesimal");
     let defined_here = matches!(
         document.reference_table.get(id.0),
         Some(lopdf::xref::XrefEntry::Normal { offset, .. }) if *offset as usize == object_start
     );
-    if !defined_here
-        && hex_digits(gap).ok_or("celah /ByteRange berisi selain digit heksadesimal")? != contents
-    {
-        return Err("celah /ByteRange bukan /Contents tanda tangan ini".into());
+    let blanked = revisions.gaps.iter().position(|g| *g == (first..second));
+    let value = match (defined_here, blanked) {
+        (true, Some(index)) => {
+            let value = decoded()?;
+            read_from_file[index] = true;
+            value
+        }
+        (true, None) => contents.to_vec(),
+        (false, _) => {
+            let value = decoded()?;
+            if value != contents {
+                return Err("celah /ByteRange bukan /Contents tanda tangan ini".into());
+            }
+            value
+        }
+    };
+    // A CMS begins with a SEQUENCE; an empty or zeroed /Contents does not.
+    if value.first() != Some(&0x30) {
+        return Err("/Contents kosong atau bukan CMS".into());
     }
     let revision = revisions::revision_ending_at(ends, end)
         .ok_or("/ByteRange tidak berakhir pada akhir sebuah revisi")?;
-    Ok(([start, first, second, length], revision))
+    Ok(Ranges {
+        ranges: [start, first, second, length],
+        revision,
+        value,
+    })
 }
 
-/// The document and each of its revisions, each read once, when first needed.
-struct Revisions<'a> {
+/// The document and each of its revisions, each read once, when first needed, all with the
+/// same gaps blanked; and the file's SHA-256 as far as it got.
+struct Revisions<'a, 'p> {
     pdf: &'a [u8],
     document: &'a Document,
     ends: &'a [(usize, usize)],
+    gaps: &'a [revisions::Gap],
+    prefix: &'a std::cell::RefCell<revisions::Prefix<'p>>,
     read: Vec<std::cell::OnceCell<Result<Document, String>>>,
 }
 
-impl<'a> Revisions<'a> {
-    fn new(pdf: &'a [u8], document: &'a Document, ends: &'a [(usize, usize)]) -> Revisions<'a> {
-        Revisions {
-            pdf,
-            document,
-            ends,
-            read: ends.iter().map(|_| std::cell::OnceCell::new()).collect(),
+impl Revisions<'_, '_> {
+    /// The digest of a signature's signed bytes, `[0, first)` and `second`.
+    fn signed_digest(&self, digest: cms::Digest, first: usize, second: &[u8]) -> Vec<u8> {
+        match (digest, self.prefix.try_borrow_mut()) {
+            (cms::Digest::Sha256, Ok(mut prefix)) => prefix.sha256_with(first, second).to_vec(),
+            _ => digest.hash(&[&self.pdf[..first], second]),
         }
     }
 
@@ -469,7 +513,11 @@ impl<'a> Revisions<'a> {
         }
         match self.read.get(index) {
             Some(cell) => cell
-                .get_or_init(|| revisions::load(&self.pdf[..end]).map_err(|e| e.to_string()))
+                .get_or_init(|| {
+                    let within: Vec<revisions::Gap> =
+                        self.gaps.iter().filter(|g| g.end <= end).cloned().collect();
+                    revisions::load_without(&self.pdf[..end], &within).map_err(|e| e.to_string())
+                })
                 .as_ref()
                 .map_err(Clone::clone),
             None => Err("revisi tidak ada".into()),
@@ -478,13 +526,13 @@ impl<'a> Revisions<'a> {
 }
 
 fn check_one(
-    revisions: &Revisions<'_>,
+    revisions: &Revisions<'_, '_>,
     field: &str,
     value: Result<ObjectId, ()>,
     roots: &Roots,
-    dss_certs: &[X509],
-    dss_crls: &[X509Crl],
+    (dss_certs, dss_crls): (&[X509], &[X509Crl]),
     docmdp: Option<i64>,
+    read_from_file: &mut [bool],
 ) -> SignatureReport {
     let (pdf, document, ends) = (revisions.pdf, revisions.document, revisions.ends);
     let mut report = SignatureReport {
@@ -526,7 +574,11 @@ fn check_one(
         .ok()
         .and_then(|m| m.as_str().ok())
         .and_then(pdf_date);
-    let (ranges, revision) = match byte_range(pdf, document, ends, signature, id) {
+    let Ranges {
+        ranges,
+        revision,
+        value: contents,
+    } = match byte_range(revisions, signature, id, read_from_file) {
         Ok(found) => found,
         Err(problem) => {
             report.problems.push(problem);
@@ -534,11 +586,7 @@ fn check_one(
         }
     };
     report.revision = revision;
-    let contents = signature
-        .get(b"Contents")
-        .ok()
-        .and_then(|c| c.as_str().ok())
-        .unwrap_or_default();
+    let contents = contents.as_slice();
     let signed_data: [&[u8]; 2] = [&pdf[..ranges[1]], &pdf[ranges[2]..ranges[2] + ranges[3]]];
 
     // Integrity.
@@ -547,7 +595,7 @@ fn check_one(
             report.timestamp_at = Some(stamp.at);
             stamp.parsed
         }),
-        Kind::Signature => check_signature(contents, &signed_data, &mut report),
+        Kind::Signature => check_signature(revisions, contents, &ranges, &mut report),
     };
     let parsed = match checked {
         Ok(parsed) => parsed,
@@ -610,15 +658,18 @@ fn check_one(
     report
 }
 
-/// Checks a signature's CMS over `signed_data`, and its time-stamp token if it has one.
+/// Checks a signature's CMS over the bytes its `ranges` cover, and its time-stamp token if it
+/// has one.
 fn check_signature(
+    revisions: &Revisions<'_, '_>,
     contents: &[u8],
-    signed_data: &[&[u8]],
+    ranges: &[usize; 4],
     report: &mut SignatureReport,
 ) -> Result<cms::Parsed, String> {
     let parsed = cms::parse(der_prefix(contents))?;
     let digest = cms::digest_algorithm(&parsed)?;
-    let content_digest = digest.hash(signed_data);
+    let second = &revisions.pdf[ranges[2]..ranges[2] + ranges[3]];
+    let content_digest = revisions.signed_digest(digest, ranges[1], second);
     cms::check(&parsed, &content_digest, crate::signing::cms::ID_DATA)?;
     if report.signed_at.is_none() {
         report.signed_at = cms::signing_time(&parsed.signer);

@@ -1035,3 +1035,67 @@ fn hostile_files_end_with_a_verdict_or_an_error() {
         }
     }
 }
+
+/// The verifier reads signature values from the file and blanks them for its PDF reader,
+/// finding them by the file's `/ByteRange` arrays. A stray `/ByteRange` (here in a comment of
+/// a later content stream) that points at other bytes must not make the reader see less than
+/// a viewer does: here it points at a content stream that the signed revision held as `<>` and
+/// spaces and the later one rewrites, same length, to draw text between `<>` and `<>`.
+#[test]
+fn a_stray_byte_range_cannot_hide_a_change() {
+    let blank = [b"<>".as_slice(), &[b' '; 198]].concat();
+    let prepared = crate::common::draw_on_first_page(&letter(), &blank);
+    let stream = {
+        let document = lopdf::Document::load_mem(&prepared).expect("loads");
+        document
+            .objects
+            .iter()
+            .find(|(_, o)| o.as_stream().is_ok_and(|s| s.content == blank))
+            .map(|(id, _)| *id)
+            .expect("the blank stream")
+    };
+    let signed = sign(
+        &prepared,
+        "banggai.kadis",
+        &options(false, Some(BLOCK), None),
+        Level::BB,
+        None,
+    );
+    let mut drawn = b"<> BT /F1 24 Tf 72 700 Td (DIUBAH) Tj ET".to_vec();
+    drawn.resize(blank.len() - 2, b' ');
+    drawn.extend_from_slice(b"<>");
+    const PLACEHOLDER: &[u8] = b"% /ByteRange [0 0000000 0000000 0]";
+    let mut changed = append(&signed, |update| {
+        update.new_document.objects.insert(
+            stream,
+            Object::Stream(Stream::new(Dictionary::new(), drawn.clone())),
+        );
+        update
+            .new_document
+            .add_object(Stream::new(Dictionary::new(), PLACEHOLDER.to_vec()));
+    });
+    let at = changed
+        .windows(drawn.len())
+        .rposition(|w| w == drawn)
+        .expect("the rewritten stream");
+    let comment = format!("% /ByteRange [0 {at:07} {:07} 0]", at + drawn.len());
+    assert_eq!(comment.len(), PLACEHOLDER.len());
+    let spot = changed
+        .windows(PLACEHOLDER.len())
+        .rposition(|w| w == PLACEHOLDER)
+        .expect("the placeholder");
+    changed[spot..spot + PLACEHOLDER.len()].copy_from_slice(comment.as_bytes());
+
+    let roots = roots();
+    assert_eq!(
+        verify::verify(&signed, &roots).expect("verifies").verdict,
+        Verdict::Valid
+    );
+    let report = verify::verify(&changed, &roots).expect("verifies");
+    assert_eq!(report.verdict, Verdict::Modified, "{report:#?}");
+    let changes = report.signatures[0].changes.join("\n");
+    assert!(
+        changes.contains(&format!("objek {} (stream) diubah", stream.0)),
+        "the rewritten stream is named: {changes}"
+    );
+}
