@@ -146,3 +146,37 @@ pub fn verify_many(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stuck_file_times_out_a_panic_is_an_error_and_the_rest_go_on() {
+        let source: Box<Source> = Box::new(|index| match index {
+            1 => {
+                std::thread::sleep(Duration::from_secs(30));
+                Ok(Arc::new(Vec::new()))
+            }
+            3 => panic!("a reader bug"),
+            _ => Ok(Arc::new(b"%PDF-1.7\n%%EOF\n".to_vec())),
+        });
+        let results = verify_many(
+            6,
+            source,
+            Arc::new(Roots::default()),
+            2,
+            Duration::from_millis(200),
+        );
+        assert_eq!(results.len(), 6);
+        assert!(matches!(results[1], Err(VerifyError::TimedOut(_))));
+        assert!(matches!(&results[3], Err(VerifyError::Unreadable(why)) if why.contains("gagal")));
+        for index in [0, 2, 4, 5] {
+            assert!(
+                matches!(results[index], Err(VerifyError::Unreadable(_))),
+                "file {index} was read and judged: {:?}",
+                results[index].as_ref().err()
+            );
+        }
+    }
+}
