@@ -343,7 +343,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         return letter_command(command, cli.config.clone());
     }
     if let Command::Verify(args) = &cli.command {
-        return verify::run(args);
+        return verify::run(args, cli.config.clone());
     }
     if let Command::Sign(args) = &cli.command {
         return signing::sign(args);

@@ -9,6 +9,9 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Failure;
+use crate::config::{Config, ConfigError, Overrides};
+use crate::db::{Db, DbError};
+use crate::verify::archive::{self, Archived};
 use crate::verify::{self, Report, Roots, Verdict, VerifyError};
 
 #[derive(Debug, Args)]
@@ -19,6 +22,10 @@ pub struct VerifyArgs {
     /// A PEM file of trusted root certificates (repeatable).
     #[arg(long = "trust", value_name = "ROOT.pem")]
     trust: Vec<PathBuf>,
+    /// Also look each file up in naskah's archive, the configured database (--config,
+    /// NASKAH_DATABASE_URL): its letter, number and whether its bytes are the archived ones.
+    #[arg(long)]
+    archive: bool,
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
 }
@@ -28,15 +35,31 @@ struct Line<'a> {
     file: String,
     #[serde(flatten)]
     report: &'a Report,
-    archive: Option<()>,
+    archive: Option<&'a Archived>,
 }
 
-fn readable(file: &str, report: &Report) -> String {
+fn readable(file: &str, report: &Report, archived: Option<&Archived>) -> String {
     let mut out = format!(
         "{file}: {} (SHA-256 {})\n",
         verify::name(&report.verdict),
         report.sha256
     );
+    if let Some(letter) = archived {
+        let matched = match letter.matched {
+            archive::Match::Whole => "sama persis dengan revisi arsip",
+            archive::Match::Prefix => "diawali revisi arsip, ditambah bagian di luar arsip",
+        };
+        out.push_str(&format!(
+            "  arsip: {} nomor {}, {}, tanggal {}, status {}; {matched} {} dari {}\n",
+            letter.kind_name,
+            letter.number.as_deref().unwrap_or("(belum bernomor)"),
+            letter.office,
+            letter.date.map_or("-".to_owned(), |d| d.to_string()),
+            letter.status,
+            letter.revision,
+            letter.revisions,
+        ));
+    }
     for s in &report.signatures {
         let who =
             s.signer
@@ -80,9 +103,36 @@ fn readable(file: &str, report: &Report) -> String {
     out
 }
 
-pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
+/// The archive to look files up in, opened only when asked for.
+fn open_archive(args: &VerifyArgs, config_file: Option<PathBuf>) -> Result<Option<Db>, Failure> {
+    if !args.archive {
+        return Ok(None);
+    }
+    let config = Config::load(&Overrides {
+        config_file,
+        bind: None,
+    })?;
+    let db = Db::open(&config.database, 1).map_err(|error| match error {
+        DbError::Connect { .. } => {
+            Failure::Config(ConfigError::new(&config.database_origin, error.to_string()))
+        }
+        other => Failure::from(other),
+    })?;
+    Ok(Some(db))
+}
+
+/// What the archive knows of the file at `path`.
+fn look_up(db: &Db, path: &PathBuf) -> Result<Option<Archived>, Failure> {
+    let pdf =
+        std::fs::read(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let ends = verify::revisions::ends(&pdf);
+    archive::lookup(&mut *db.get()?, &pdf, &ends).map_err(|e| Failure::from(DbError::from(e)))
+}
+
+pub fn run(args: &VerifyArgs, config_file: Option<PathBuf>) -> Result<(), Failure> {
     let roots =
         Roots::from_pem_files(&args.trust).map_err(|e| Failure::Usage(format!("--trust {e}")))?;
+    let archive = open_archive(args, config_file)?;
     let roots = Arc::new(roots);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let files: Arc<Vec<PathBuf>> = Arc::new(args.files.clone());
@@ -105,15 +155,19 @@ pub fn run(args: &VerifyArgs) -> Result<(), Failure> {
                 if report.verdict != Verdict::Valid {
                     not_valid += 1;
                 }
+                let archived = match &archive {
+                    Some(db) => look_up(db, path)?,
+                    None => None,
+                };
                 if args.json {
                     let line = Line {
                         file,
                         report: &report,
-                        archive: None,
+                        archive: archived.as_ref(),
                     };
                     println!("{}", serde_json::to_string(&line).unwrap_or_default());
                 } else {
-                    print!("{}", readable(&file, &report));
+                    print!("{}", readable(&file, &report, archived.as_ref()));
                 }
             }
             Err(error) => {

@@ -954,6 +954,33 @@ fn anyone_verifies_an_upload_against_the_archive() {
         "{body}"
     );
     assert_eq!(server.get("/api/v1/verify/0000").0, 404);
+
+    // The auditor's command line finds the same in the archive.
+    let file = write(db.dir.path(), "arsip", &signed);
+    let root = pki().dir.join(signing::pki::ROOT_CERT);
+    let output = naskah(db.dir.path())
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .args(["verify", "--json", "--archive", "--trust"])
+        .arg(&root)
+        .arg(&file)
+        .output()
+        .expect("naskah verify");
+    assert!(output.status.success(), "{output:?}");
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(line["archive"]["number"], issued.number);
+    assert_eq!(line["archive"]["match"], "WHOLE");
+    let output = naskah(db.dir.path())
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .args(["verify", "--archive", "--trust"])
+        .arg(&root)
+        .arg(&file)
+        .output()
+        .expect("naskah verify");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(&format!("arsip: Surat Rekomendasi nomor {}", issued.number)),
+        "{text}"
+    );
 }
 
 /// A minimal PDF of `objects` (numbered from 1, the first the catalog) with a correct
