@@ -30,6 +30,9 @@ pub struct SignArgs {
     /// A CRL (DER) to embed for B-LT and above, one per certificate authority of the chains.
     #[arg(long, value_name = "FILE")]
     crl: Vec<PathBuf>,
+    /// An OCSP response (DER) to embed for B-LT and above (repeatable).
+    #[arg(long, value_name = "FILE")]
+    ocsp: Vec<PathBuf>,
     /// A visible signature: the page (1-based) and the widget's rectangle in points from the
     /// page's lower left corner.
     #[arg(long, value_name = "PAGE,X,Y,W,H")]
@@ -177,6 +180,9 @@ pub fn sign(args: &SignArgs) -> Result<(), Failure> {
     let mut validation = signing::ltv::ValidationData::default();
     for path in &args.crl {
         validation.crls.push(read_bytes(path)?);
+    }
+    for path in &args.ocsp {
+        validation.ocsps.push(read_bytes(path)?);
     }
     let (page, rect) = match &args.visible {
         Some(text) => {

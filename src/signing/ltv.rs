@@ -18,6 +18,8 @@ use super::{SigningError, SigningKey, cms as naskah_cms};
 pub struct ValidationData {
     pub certs: Vec<Vec<u8>>,
     pub crls: Vec<Vec<u8>>,
+    /// OCSP responses (DER `OCSPResponse`), for authorities that answer by OCSP.
+    pub ocsps: Vec<Vec<u8>>,
 }
 
 impl ValidationData {
@@ -62,7 +64,11 @@ pub fn add_dss(input: &[u8], data: &ValidationData) -> Result<Vec<u8>, SigningEr
             Err(_) => Dictionary::new(),
         };
         let mut lists = Vec::new();
-        for (key, items) in [(&b"Certs"[..], &data.certs), (b"CRLs", &data.crls)] {
+        for (key, items) in [
+            (&b"Certs"[..], &data.certs),
+            (b"CRLs", &data.crls),
+            (b"OCSPs", &data.ocsps),
+        ] {
             let list: Vec<Object> = match dss.get(key) {
                 Ok(entry) => resolve(prev, entry)?
                     .as_array()

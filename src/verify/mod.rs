@@ -16,7 +16,7 @@ pub mod revisions;
 pub mod trust;
 
 use lopdf::{Document, Object, ObjectId};
-use openssl::x509::{X509, X509Crl};
+use openssl::x509::X509;
 use serde::Serialize;
 
 pub use changes::ChangesAfter;
@@ -150,7 +150,7 @@ fn check_all(
     let document = revisions::load_without(pdf, gaps)?;
     let ends = revisions::ends(pdf);
     let fields = signature_fields(&document);
-    let (dss_certs, dss_crls) = dss(&document);
+    let (dss_certs, revocation) = dss(&document);
     let docmdp = changes::docmdp(&document);
     let revisions = Revisions {
         pdf,
@@ -169,7 +169,7 @@ fn check_all(
                 name,
                 *value,
                 roots,
-                (&dss_certs, &dss_crls),
+                (&dss_certs, &revocation),
                 docmdp,
                 &mut read_from_file,
             )
@@ -269,8 +269,8 @@ fn signature_fields(document: &Document) -> Vec<(String, Result<ObjectId, ()>)> 
     found
 }
 
-/// The certificates and CRLs of the document security store.
-fn dss(document: &Document) -> (Vec<X509>, Vec<X509Crl>) {
+/// The certificates, CRLs and OCSP responses of the document security store.
+fn dss(document: &Document) -> (Vec<X509>, trust::Revocation) {
     let streams = |key: &[u8]| -> Vec<Vec<u8>> {
         document
             .catalog()
@@ -299,11 +299,8 @@ fn dss(document: &Document) -> (Vec<X509>, Vec<X509Crl>) {
         .iter()
         .filter_map(|d| cms::certificate(d))
         .collect();
-    let crls = streams(b"CRLs")
-        .iter()
-        .filter_map(|d| X509Crl::from_der(d).ok())
-        .collect();
-    (certs, crls)
+    let revocation = trust::Revocation::from_der(&streams(b"CRLs"), &streams(b"OCSPs"));
+    (certs, revocation)
 }
 
 /// `D:YYYYMMDDHHmmSS` with an optional offset, as `/M` writes it.
@@ -530,7 +527,7 @@ fn check_one(
     field: &str,
     value: Result<ObjectId, ()>,
     roots: &Roots,
-    (dss_certs, dss_crls): (&[X509], &[X509Crl]),
+    (dss_certs, revocation): (&[X509], &trust::Revocation),
     docmdp: Option<i64>,
     read_from_file: &mut [bool],
 ) -> SignatureReport {
@@ -623,7 +620,7 @@ fn check_one(
             } else {
                 let mut intermediates = parsed.certificates.clone();
                 intermediates.extend(dss_certs.iter().cloned());
-                let (trust, why) = trust::check(roots, certificate, &intermediates, dss_crls, at);
+                let (trust, why) = trust::check(roots, certificate, &intermediates, revocation, at);
                 report.trust = trust;
                 report.problems.extend(why);
             }

@@ -1,10 +1,14 @@
 //! Whether a signer is trusted: a chain from its certificate to one of the configured roots,
 //! valid at the time the signature is proven to have existed (its time-stamp) or now, and not
-//! revoked by any CRL the document carries.
+//! revoked by any CRL or OCSP response the document carries.
 
 use std::cmp::Ordering;
 use std::path::Path;
 
+use openssl::hash::MessageDigest;
+use openssl::ocsp::{
+    OcspBasicResponse, OcspCertId, OcspCertStatus, OcspFlag, OcspResponse, OcspResponseStatus,
+};
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyParam;
@@ -59,18 +63,45 @@ pub enum Trust {
     Revoked,
 }
 
+/// What a document carries to show whether certificates were revoked: its DSS's CRLs and
+/// OCSP responses.
+#[derive(Default)]
+pub struct Revocation {
+    pub crls: Vec<X509Crl>,
+    pub ocsps: Vec<OcspBasicResponse>,
+}
+
+impl Revocation {
+    /// Reads DER CRLs and OCSP responses; what does not read, or is not a successful OCSP
+    /// answer, is left out (it can revoke nothing).
+    pub fn from_der(crls: &[Vec<u8>], ocsps: &[Vec<u8>]) -> Revocation {
+        Revocation {
+            crls: crls
+                .iter()
+                .filter_map(|der| X509Crl::from_der(der).ok())
+                .collect(),
+            ocsps: ocsps
+                .iter()
+                .filter_map(|der| OcspResponse::from_der(der).ok())
+                .filter(|r| r.status() == OcspResponseStatus::SUCCESSFUL)
+                .filter_map(|r| r.basic().ok())
+                .collect(),
+        }
+    }
+}
+
 /// Checks `certificate` against `roots` at `at`, with `intermediates` (from the signature and
-/// the DSS) to build the chain and `crls` (from the DSS) for revocation. Returns the verdict and,
-/// when not trusted, why.
+/// the DSS) to build the chain and `revocation` (from the DSS). Returns the verdict and, when
+/// not trusted, why.
 pub fn check(
     roots: &Roots,
     certificate: &X509,
     intermediates: &[X509],
-    crls: &[X509Crl],
+    revocation: &Revocation,
     at: chrono::DateTime<chrono::Utc>,
 ) -> (Trust, Option<String>) {
     match cached_chain(roots, certificate, intermediates, at) {
-        Ok(chain) => match revoked(&chain, crls, at) {
+        Ok(chain) => match revoked(roots, &chain, revocation, at) {
             Some(why) => (Trust::Revoked, Some(why)),
             None => (Trust::Trusted, None),
         },
@@ -177,31 +208,105 @@ fn chain(
         })
 }
 
-/// Whether a CRL the document carries, signed by the issuer, revokes a certificate of the
-/// chain at `at`.
-fn revoked(chain: &[X509], crls: &[X509Crl], at: chrono::DateTime<chrono::Utc>) -> Option<String> {
+/// Whether a CRL the document carries, signed by the issuer, or an OCSP response signed by
+/// the issuer or a responder it authorised, revokes a certificate of the chain at `at`.
+fn revoked(
+    roots: &Roots,
+    chain: &[X509],
+    revocation: &Revocation,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let when = openssl::asn1::Asn1Time::from_unix(at.timestamp()).ok()?;
     for pair in chain.windows(2) {
         let (cert, issuer) = (&pair[0], &pair[1]);
         let Ok(key) = issuer.public_key() else {
             continue;
         };
-        for crl in crls {
+        for crl in &revocation.crls {
             let same_issuer =
                 crl.issuer_name().try_cmp(cert.issuer_name()).ok() == Some(Ordering::Equal);
             if !same_issuer || !crl.verify(&key).unwrap_or(false) {
                 continue;
             }
             if let CrlStatus::Revoked(entry) = crl.get_by_cert(cert) {
-                let when = entry.revocation_date().to_string();
-                let after = openssl::asn1::Asn1Time::from_unix(at.timestamp())
-                    .ok()
-                    .and_then(|t| entry.revocation_date().compare(&t).ok());
                 // Revoked after the proven signing time, the signature still stands.
-                if after != Some(Ordering::Greater) {
-                    return Some(format!("sertifikat dicabut sejak {when}"));
+                if entry.revocation_date().compare(&when).ok() != Some(Ordering::Greater) {
+                    return Some(format!(
+                        "sertifikat dicabut sejak {} (CRL)",
+                        entry.revocation_date()
+                    ));
                 }
             }
         }
+        if let Some(since) = revoked_by_ocsp(roots, chain, cert, issuer, &revocation.ocsps)
+            && since <= at
+        {
+            return Some(format!(
+                "sertifikat dicabut sejak {} (OCSP)",
+                since.format("%Y-%m-%d %H:%M:%S UTC")
+            ));
+        }
     }
     None
+}
+
+/// When an OCSP response of `responses` says `cert` was revoked, if one does and it verifies:
+/// signed by `issuer`, or by a responder `issuer` certified for OCSP signing, with a chain to
+/// the roots.
+fn revoked_by_ocsp(
+    roots: &Roots,
+    chain: &[X509],
+    cert: &X509,
+    issuer: &X509,
+    responses: &[OcspBasicResponse],
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    if responses.is_empty() {
+        return None;
+    }
+    // Responders name a certificate by SHA-1 hashes, as RFC 6960 has it, or by SHA-256.
+    let ids: Vec<OcspCertId> = [MessageDigest::sha1(), MessageDigest::sha256()]
+        .into_iter()
+        .filter_map(|digest| OcspCertId::from_cert(digest, cert, issuer).ok())
+        .collect();
+    for response in responses {
+        let Some(status) = ids.iter().find_map(|id| response.find_status(id)) else {
+            continue;
+        };
+        if status.status != OcspCertStatus::REVOKED || !ocsp_verifies(roots, chain, response) {
+            continue;
+        }
+        let since = status
+            .revocation_time
+            .and_then(|t| generalized_time(&t.to_string()))
+            // A revocation without a time counts from the start.
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        return Some(since);
+    }
+    None
+}
+
+/// Whether an OCSP response's signature verifies, its signer chaining to the roots and
+/// authorised by the certificate's issuer (OpenSSL's `OCSP_basic_verify`).
+fn ocsp_verifies(roots: &Roots, chain: &[X509], response: &OcspBasicResponse) -> bool {
+    let verified = || -> Result<(), openssl::error::ErrorStack> {
+        let mut store = X509StoreBuilder::new()?;
+        for root in &roots.certificates {
+            store.add_cert(root.clone())?;
+        }
+        let store = store.build();
+        let mut certs = Stack::new()?;
+        for cert in chain {
+            certs.push(cert.clone())?;
+        }
+        response.verify(&certs, &store, OcspFlag::empty())
+    };
+    verified().is_ok()
+}
+
+/// `Nov 23 20:00:00 2026 GMT`, as OpenSSL prints an ASN.1 time.
+fn generalized_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = text.strip_suffix(" GMT")?;
+    chrono::NaiveDateTime::parse_from_str(text, "%b %e %H:%M:%S %Y")
+        .ok()
+        .map(|t| t.and_utc())
 }

@@ -1126,3 +1126,133 @@ fn a_stray_byte_range_cannot_hide_a_change() {
         "the rewritten stream is named: {changes}"
     );
 }
+
+/// An OCSP response from `signer` (its certificate and PKCS#12 in the demo PKI) about
+/// banggai.kadis's certificate, made by `openssl ocsp`: revoked a day ago, or good.
+fn ocsp_response(dir: &Path, signer: (&str, &str), revoked: bool) -> Vec<u8> {
+    let pki_dir = &pki().dir;
+    let (cert, p12) = (pki_dir.join(signer.0), pki_dir.join(signer.1));
+    let openssl = |args: &[&str]| {
+        let output = tool("openssl", args);
+        assert!(output.status.success(), "openssl {args:?}: {output:?}");
+    };
+    let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let signer_key = dir.join("responder.key");
+    openssl(&[
+        "pkcs12",
+        "-in",
+        &p12.to_string_lossy(),
+        "-passin",
+        &format!(
+            "pass:{}",
+            signing::pki::passphrase_of(pki_dir, signer.1).expect("passphrase")
+        ),
+        "-nocerts",
+        "-nodes",
+        "-out",
+        &signer_key.to_string_lossy(),
+    ]);
+    let kadis = key("banggai.kadis").certificate;
+    std::fs::write(at("kadis.pem"), kadis.to_pem().expect("pem")).expect("write");
+    let serial = kadis
+        .serial_number()
+        .to_bn()
+        .and_then(|n| n.to_hex_str().map(|h| h.to_string()))
+        .expect("serial");
+    let day_ago = (chrono::Utc::now() - chrono::Duration::days(1)).format("%y%m%d%H%M%SZ");
+    let line = if revoked {
+        format!("R\t351231000000Z\t{day_ago}\t{serial}\tunknown\t/CN=kadis\n")
+    } else {
+        format!("V\t351231000000Z\t\t{serial}\tunknown\t/CN=kadis\n")
+    };
+    std::fs::write(at("index.txt"), line).expect("index");
+    let intermediate = pki_dir.join(signing::pki::INTERMEDIATE_CERT);
+    let intermediate = intermediate.to_string_lossy();
+    openssl(&[
+        "ocsp",
+        "-issuer",
+        &intermediate,
+        "-cert",
+        &at("kadis.pem"),
+        "-reqout",
+        &at("request.der"),
+        "-no_nonce",
+    ]);
+    openssl(&[
+        "ocsp",
+        "-index",
+        &at("index.txt"),
+        "-rsigner",
+        &cert.to_string_lossy(),
+        "-rkey",
+        &signer_key.to_string_lossy(),
+        "-CA",
+        &intermediate,
+        "-reqin",
+        &at("request.der"),
+        "-respout",
+        &at("response.der"),
+        "-ndays",
+        "7",
+    ]);
+    std::fs::read(at("response.der")).expect("response")
+}
+
+#[test]
+fn ocsp_responses_in_the_dss_revoke_when_their_issuer_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tsa = Tsa::start();
+    let stamper = signing::tsa::TimeStamper::new(&tsa.url);
+    let roots = roots();
+    let intermediate = (signing::pki::INTERMEDIATE_CERT, "private/intermediate.p12");
+    let impostor = (signing::pki::TSA_CERT, signing::pki::TSA_P12);
+    let cases = [
+        (
+            "revoked, said by the issuing CA",
+            intermediate,
+            true,
+            Verdict::Untrusted,
+        ),
+        (
+            "good, said by the issuing CA",
+            intermediate,
+            false,
+            Verdict::Valid,
+        ),
+        // The TSA is certified by the same CA, but not to answer for it.
+        (
+            "revoked, said by an unauthorised responder",
+            impostor,
+            true,
+            Verdict::Valid,
+        ),
+    ];
+    for (name, signer, revoked, expected) in cases {
+        let response = ocsp_response(dir.path(), signer, revoked);
+        let validation = signing::ltv::ValidationData {
+            ocsps: vec![response],
+            ..Default::default()
+        };
+        let signed = signing::sign(
+            &letter(),
+            &key("banggai.kadis"),
+            &options(false, Some(BLOCK), None),
+            Level::BLT,
+            Some(&stamper),
+            &validation,
+        )
+        .expect("signs");
+        let report = verify::verify(&signed, &roots).expect("verifies");
+        assert_eq!(report.verdict, expected, "{name}: {report:#?}");
+        let signature = &report.signatures[0];
+        assert_eq!(signature.level.as_deref(), Some("B-LT"), "{name}");
+        if expected == Verdict::Untrusted {
+            assert_eq!(signature.trust, verify::Trust::Revoked, "{name}");
+            assert!(
+                signature.problems.iter().any(|p| p.contains("(OCSP)")),
+                "{name}: {:?}",
+                signature.problems
+            );
+        }
+    }
+}
