@@ -814,6 +814,40 @@ fn upload(server: &crate::common::Server, body: &[u8]) -> (u16, serde_json::Valu
     )
 }
 
+/// Posts `pdf` as the page's upload form does (multipart, field `berkas`); the status, the
+/// Content-Security-Policy header and the page.
+fn upload_form(server: &crate::common::Server, field: &str, pdf: &[u8]) -> (u16, String, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let boundary = "naskah-test-boundary-7f3a";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+         filename=\"surat.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut response = agent
+        .post(&format!("http://{}/verifikasi", server.addr))
+        .header(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send(&body[..])
+        .expect("response");
+    let status = response.status().as_u16();
+    let policy = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let page = response.body_mut().read_to_string().unwrap_or_default();
+    (status, policy, page)
+}
+
 #[test]
 fn anyone_verifies_an_upload_against_the_archive() {
     let db = crate::common::TestDb::new(crate::common::Backend::Sqlite);
@@ -954,6 +988,67 @@ fn anyone_verifies_an_upload_against_the_archive() {
         "{body}"
     );
     assert_eq!(server.get("/api/v1/verify/0000").0, 404);
+
+    // The QR code's target, a page: the letter's public face and a form to check a PDF.
+    let (status, html) = server.get(&format!("/verifikasi/{public_id}"));
+    assert_eq!(status, 200, "{html}");
+    for shown in [
+        "Dokumen tercatat di arsip",
+        "Surat Rekomendasi",
+        issued.number.as_str(),
+        "ditandatangani",
+        "enctype=\"multipart/form-data\"",
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    let sample = letters::sample(kind);
+    for private in ["hal", "addressee", "application_name"] {
+        let text = sample[private].as_str().expect("in the sample");
+        assert!(!html.contains(text), "{private} is not shown: {html}");
+    }
+    let (status, html) = server.get("/verifikasi/0000");
+    assert_eq!(status, 404);
+    assert!(html.contains("Dokumen tidak ditemukan"), "{html}");
+    // Uploaded through the form: the report as a page.
+    let (status, policy, html) = upload_form(&server, "berkas", &signed);
+    assert_eq!(status, 200, "{html}");
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    for shown in [
+        "SAH",
+        issued.number.as_str(),
+        "utuh",
+        "tepercaya",
+        "sama persis",
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    let (_, _, html) = upload_form(&server, "berkas", &draw_later(&signed));
+    assert!(
+        html.contains("DIUBAH") && html.contains("diawali revisi"),
+        "{html}"
+    );
+    // What a file says comes back inert: a field named with markup.
+    let marked = sign(
+        &letter(),
+        "sumbar.kadis",
+        &options(false, None, Some("<script>alert(1)</script>")),
+        Level::BB,
+        None,
+    );
+    let (status, _, html) = upload_form(&server, "berkas", &marked);
+    assert_eq!(status, 200, "{html}");
+    let escaped = ["&#60;script&#62;alert(1)", "&lt;script&gt;alert(1)"];
+    assert!(
+        !html.contains("<script>") && escaped.iter().any(|e| html.contains(e)),
+        "{html}"
+    );
+    let (status, _, html) = upload_form(&server, "berkas", b"GIF89a");
+    assert_eq!(status, 422);
+    assert!(html.contains("berkas bukan PDF"), "{html}");
+    let (status, _, _) = upload_form(&server, "lain", &signed);
+    assert_eq!(status, 422);
+    let (status, _, html) = upload_form(&server, "berkas", &huge);
+    assert_eq!(status, 413, "{html}");
 
     // The auditor's command line finds the same in the archive.
     let file = write(db.dir.path(), "arsip", &signed);
