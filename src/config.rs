@@ -131,6 +131,7 @@ struct FileSettings {
     tsa_url: Option<String>,
     signature_level: Option<String>,
     trust_roots: Option<Vec<String>>,
+    fetch_revocation: Option<bool>,
     bsre: Option<BsreSettings>,
 }
 
@@ -198,6 +199,8 @@ pub struct Config {
     pub bsre: Option<crate::tte::bsre::Remote>,
     /// PEM files of the roots verification trusts; none: the PKI directory's `root.pem`.
     pub trust_roots: Vec<PathBuf>,
+    /// Whether verification fetches revocation a document does not carry.
+    pub fetch_revocation: bool,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -384,6 +387,19 @@ impl Config {
                 .map(PathBuf::from)
                 .collect(),
         };
+        let fetch_revocation = match env("NASKAH_FETCH_REVOCATION") {
+            Some(text) => match text.trim() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" | "" => false,
+                other => {
+                    return Err(ConfigError::new(
+                        "NASKAH_FETCH_REVOCATION",
+                        format!("'{other}' is not true or false"),
+                    ));
+                }
+            },
+            None => file.fetch_revocation.unwrap_or(false),
+        };
         let bsre = match &file.bsre {
             Some(settings) => Some(bsre_remote(settings, &file_name, &env)?),
             None => None,
@@ -406,6 +422,7 @@ impl Config {
             signature_level,
             bsre,
             trust_roots,
+            fetch_revocation,
         })
     }
 

@@ -26,6 +26,10 @@ pub struct VerifyArgs {
     /// NASKAH_DATABASE_URL): its letter, number and whether its bytes are the archived ones.
     #[arg(long)]
     archive: bool,
+    /// Fetch revocation a document does not carry from the authorities' OCSP responders and
+    /// CRL distribution points (http:// only, 10 s each).
+    #[arg(long)]
+    fetch_revocation: bool,
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
 }
@@ -130,8 +134,9 @@ fn look_up(db: &Db, path: &PathBuf) -> Result<Option<Archived>, Failure> {
 }
 
 pub fn run(args: &VerifyArgs, config_file: Option<PathBuf>) -> Result<(), Failure> {
-    let roots =
-        Roots::from_pem_files(&args.trust).map_err(|e| Failure::Usage(format!("--trust {e}")))?;
+    let roots = Roots::from_pem_files(&args.trust)
+        .map_err(|e| Failure::Usage(format!("--trust {e}")))?
+        .fetching_revocation(args.fetch_revocation);
     let archive = open_archive(args, config_file)?;
     let roots = Arc::new(roots);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());

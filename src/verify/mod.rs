@@ -11,6 +11,7 @@
 pub mod archive;
 pub mod changes;
 pub mod cms;
+pub mod fetch;
 pub mod pool;
 pub mod revisions;
 pub mod trust;

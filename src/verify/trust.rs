@@ -15,13 +15,14 @@ use openssl::x509::verify::X509VerifyParam;
 use openssl::x509::{CrlStatus, X509, X509Crl, X509StoreContext};
 use serde::Serialize;
 
-/// The roots an auditor trusts.
+/// The roots an auditor trusts, and whether revocation a document lacks may be fetched.
 #[derive(Clone, Default)]
 pub struct Roots {
     certificates: Vec<X509>,
     /// The SHA-256 of the roots' DER, one after the other: which roots a cached chain was
     /// built to.
     id: [u8; 32],
+    fetch_revocation: bool,
 }
 
 impl Roots {
@@ -45,7 +46,17 @@ impl Roots {
         Ok(Roots {
             certificates,
             id: hasher.finish(),
+            fetch_revocation: false,
         })
+    }
+
+    /// The same roots, fetching revocation information a document does not carry from the
+    /// certificate authorities (`fetch.rs`) when `fetch` is set.
+    pub fn fetching_revocation(self, fetch: bool) -> Roots {
+        Roots {
+            fetch_revocation: fetch,
+            ..self
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -91,21 +102,24 @@ impl Revocation {
 }
 
 /// Checks `certificate` against `roots` at `at`, with `intermediates` (from the signature and
-/// the DSS) to build the chain and `revocation` (from the DSS). Returns the verdict and, when
-/// not trusted, why.
+/// the DSS) to build the chain and `revocation` (from the DSS). Returns the verdict and what
+/// the auditor should know: why it is not trusted, or revocation that could not be fetched.
 pub fn check(
     roots: &Roots,
     certificate: &X509,
     intermediates: &[X509],
     revocation: &Revocation,
     at: chrono::DateTime<chrono::Utc>,
-) -> (Trust, Option<String>) {
+) -> (Trust, Vec<String>) {
     match cached_chain(roots, certificate, intermediates, at) {
-        Ok(chain) => match revoked(roots, &chain, revocation, at) {
-            Some(why) => (Trust::Revoked, Some(why)),
-            None => (Trust::Trusted, None),
-        },
-        Err((trust, why)) => (trust, Some(why)),
+        Ok(chain) => {
+            let mut notes = Vec::new();
+            match revoked(roots, &chain, revocation, at, &mut notes) {
+                Some(why) => (Trust::Revoked, vec![why]),
+                None => (Trust::Trusted, notes),
+            }
+        }
+        Err((trust, why)) => (trust, vec![why]),
     }
 }
 
@@ -208,58 +222,103 @@ fn chain(
         })
 }
 
-/// Whether a CRL the document carries, signed by the issuer, or an OCSP response signed by
-/// the issuer or a responder it authorised, revokes a certificate of the chain at `at`.
+/// What revocation information says of one certificate at a time.
+enum Status {
+    Revoked(String),
+    /// Someone entitled to say so answered, and did not revoke it by then.
+    Standing,
+    /// Nobody answered.
+    Unknown,
+}
+
+/// Whether a certificate of the chain was revoked at `at`: by a CRL the document carries,
+/// signed by the issuer, or an OCSP response signed by the issuer or a responder it authorised;
+/// for a certificate the document says nothing of, by what its authority answers when
+/// fetching is allowed (what could not be fetched goes into `notes`).
 fn revoked(
     roots: &Roots,
     chain: &[X509],
     revocation: &Revocation,
     at: chrono::DateTime<chrono::Utc>,
+    notes: &mut Vec<String>,
 ) -> Option<String> {
-    let when = openssl::asn1::Asn1Time::from_unix(at.timestamp()).ok()?;
     for pair in chain.windows(2) {
         let (cert, issuer) = (&pair[0], &pair[1]);
-        let Ok(key) = issuer.public_key() else {
-            continue;
-        };
+        match status(roots, chain, cert, issuer, revocation, at) {
+            Status::Revoked(why) => return Some(why),
+            Status::Standing => {}
+            Status::Unknown if roots.fetch_revocation => {
+                let fetched = super::fetch::revocation_for(cert, issuer);
+                notes.extend(fetched.problems);
+                if let Status::Revoked(why) =
+                    status(roots, chain, cert, issuer, &fetched.revocation, at)
+                {
+                    return Some(why);
+                }
+            }
+            Status::Unknown => {}
+        }
+    }
+    None
+}
+
+fn status(
+    roots: &Roots,
+    chain: &[X509],
+    cert: &X509,
+    issuer: &X509,
+    revocation: &Revocation,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Status {
+    let mut answered = false;
+    if let (Ok(key), Ok(when)) = (
+        issuer.public_key(),
+        openssl::asn1::Asn1Time::from_unix(at.timestamp()),
+    ) {
         for crl in &revocation.crls {
             let same_issuer =
                 crl.issuer_name().try_cmp(cert.issuer_name()).ok() == Some(Ordering::Equal);
             if !same_issuer || !crl.verify(&key).unwrap_or(false) {
                 continue;
             }
+            answered = true;
             if let CrlStatus::Revoked(entry) = crl.get_by_cert(cert) {
                 // Revoked after the proven signing time, the signature still stands.
                 if entry.revocation_date().compare(&when).ok() != Some(Ordering::Greater) {
-                    return Some(format!(
+                    return Status::Revoked(format!(
                         "sertifikat dicabut sejak {} (CRL)",
                         entry.revocation_date()
                     ));
                 }
             }
         }
-        if let Some(since) = revoked_by_ocsp(roots, chain, cert, issuer, &revocation.ocsps)
-            && since <= at
-        {
-            return Some(format!(
+    }
+    match ocsp_status(roots, chain, cert, issuer, &revocation.ocsps) {
+        Some(Some(since)) if since <= at => {
+            return Status::Revoked(format!(
                 "sertifikat dicabut sejak {} (OCSP)",
                 since.format("%Y-%m-%d %H:%M:%S UTC")
             ));
         }
+        Some(_) => answered = true,
+        None => {}
     }
-    None
+    if answered {
+        Status::Standing
+    } else {
+        Status::Unknown
+    }
 }
 
-/// When an OCSP response of `responses` says `cert` was revoked, if one does and it verifies:
-/// signed by `issuer`, or by a responder `issuer` certified for OCSP signing, with a chain to
-/// the roots.
-fn revoked_by_ocsp(
+/// What a verifying OCSP response of `responses` says of `cert`: `None` when none does,
+/// `Some(Some(since))` when it was revoked, `Some(None)` when not.
+fn ocsp_status(
     roots: &Roots,
     chain: &[X509],
     cert: &X509,
     issuer: &X509,
     responses: &[OcspBasicResponse],
-) -> Option<chrono::DateTime<chrono::Utc>> {
+) -> Option<Option<chrono::DateTime<chrono::Utc>>> {
     if responses.is_empty() {
         return None;
     }
@@ -272,15 +331,19 @@ fn revoked_by_ocsp(
         let Some(status) = ids.iter().find_map(|id| response.find_status(id)) else {
             continue;
         };
-        if status.status != OcspCertStatus::REVOKED || !ocsp_verifies(roots, chain, response) {
+        // A responder that does not know the certificate has said nothing.
+        if status.status == OcspCertStatus::UNKNOWN || !ocsp_verifies(roots, chain, response) {
             continue;
+        }
+        if status.status != OcspCertStatus::REVOKED {
+            return Some(None);
         }
         let since = status
             .revocation_time
             .and_then(|t| generalized_time(&t.to_string()))
             // A revocation without a time counts from the start.
             .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-        return Some(since);
+        return Some(Some(since));
     }
     None
 }

@@ -1351,3 +1351,285 @@ fn ocsp_responses_in_the_dss_revoke_when_their_issuer_says_so() {
         }
     }
 }
+
+/// A certificate authority of the test's own, made with the openssl command line, whose
+/// certificates name an OCSP responder and a CRL on a local HTTP server of the test.
+struct RevokingAuthority {
+    dir: tempfile::TempDir,
+    /// The paths the server was asked for, in order.
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    port: u16,
+}
+
+impl RevokingAuthority {
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    fn openssl(&self, args: &[&str]) {
+        let output = tool("openssl", args);
+        assert!(output.status.success(), "openssl {args:?}: {output:?}");
+    }
+
+    /// Starts the server and makes the root, a revoked certificate for each of `cases` (its
+    /// URLs under `/{case}/`) and the CRL revoking them.
+    fn start(cases: &[&str]) -> RevokingAuthority {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let authority = RevokingAuthority {
+            dir: tempfile::tempdir().expect("tempdir"),
+            asked: Default::default(),
+            port: listener.local_addr().expect("addr").port(),
+        };
+        let at = |name: &str| authority.path(name);
+        authority.openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &at("root.key"),
+            "-out",
+            &at("root.pem"),
+            "-subj",
+            "/CN=Akar Uji Pencabutan",
+            "-days",
+            "30",
+            "-addext",
+            "basicConstraints=critical,CA:true",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        let day_ago = (chrono::Utc::now() - chrono::Duration::days(1)).format("%y%m%d%H%M%SZ");
+        let mut index = String::new();
+        for (n, case) in cases.iter().enumerate() {
+            let serial = 0x1001 + n;
+            std::fs::write(
+                at(&format!("{case}.ext")),
+                format!(
+                    "keyUsage=critical,digitalSignature,nonRepudiation\n\
+                     crlDistributionPoints=URI:http://127.0.0.1:{port}/{case}/crl\n\
+                     authorityInfoAccess=OCSP;URI:http://127.0.0.1:{port}/{case}/ocsp\n",
+                    port = authority.port
+                ),
+            )
+            .expect("ext");
+            authority.openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &at(&format!("{case}.key")),
+                "-subj",
+                &format!("/CN=Pejabat {case}"),
+                "-out",
+                &at(&format!("{case}.csr")),
+            ]);
+            authority.openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &at(&format!("{case}.csr")),
+                "-CA",
+                &at("root.pem"),
+                "-CAkey",
+                &at("root.key"),
+                "-set_serial",
+                &serial.to_string(),
+                "-days",
+                "30",
+                "-extfile",
+                &at(&format!("{case}.ext")),
+                "-out",
+                &at(&format!("{case}.pem")),
+            ]);
+            authority.openssl(&[
+                "pkcs12",
+                "-export",
+                "-inkey",
+                &at(&format!("{case}.key")),
+                "-in",
+                &at(&format!("{case}.pem")),
+                "-certfile",
+                &at("root.pem"),
+                "-passout",
+                "pass:uji",
+                "-out",
+                &at(&format!("{case}.p12")),
+            ]);
+            index.push_str(&format!(
+                "R\t351231000000Z\t{day_ago}\t{serial:04X}\tunknown\t/CN=Pejabat {case}\n"
+            ));
+        }
+        std::fs::write(at("index.txt"), index).expect("index");
+        std::fs::write(at("crlnumber"), "01\n").expect("crlnumber");
+        std::fs::write(
+            at("ca.cnf"),
+            format!(
+                "[ca]\ndefault_ca = uji\n[uji]\ndatabase = {}\ncrlnumber = {}\n\
+                 default_md = sha256\ndefault_crl_days = 7\n",
+                at("index.txt"),
+                at("crlnumber")
+            ),
+        )
+        .expect("ca.cnf");
+        authority.openssl(&[
+            "ca",
+            "-config",
+            &at("ca.cnf"),
+            "-gencrl",
+            "-keyfile",
+            &at("root.key"),
+            "-cert",
+            &at("root.pem"),
+            "-out",
+            &at("crl.pem"),
+        ]);
+        authority.openssl(&[
+            "crl",
+            "-in",
+            &at("crl.pem"),
+            "-outform",
+            "DER",
+            "-out",
+            &at("crl.der"),
+        ]);
+        let dir = authority.dir.path().to_owned();
+        let asked = authority.asked.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                serve_revocation(stream, &dir, &asked);
+            }
+        });
+        authority
+    }
+
+    fn key(&self, case: &str) -> naskah::signing::SigningKey {
+        let der = std::fs::read(self.path(&format!("{case}.p12"))).expect("p12");
+        naskah::signing::SigningKey::from_pkcs12(&der, "uji").expect("key")
+    }
+}
+
+/// Answers one request of the test's authority: `/a/ocsp` by `openssl ocsp`, `/b/crl` with
+/// the CRL, everything else with 500.
+fn serve_revocation(
+    mut stream: std::net::TcpStream,
+    dir: &Path,
+    asked: &std::sync::Mutex<Vec<String>>,
+) {
+    use std::io::{BufRead, Read, Write};
+    let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("request line");
+    let path = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).expect("header");
+        if header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).expect("body");
+    asked.lock().expect("lock").push(path.clone());
+    let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let answer = match path.as_str() {
+        "/a/ocsp" => {
+            std::fs::write(at("request.der"), &body).expect("request");
+            let output = tool(
+                "openssl",
+                &[
+                    "ocsp",
+                    "-index",
+                    &at("index.txt"),
+                    "-rsigner",
+                    &at("root.pem"),
+                    "-rkey",
+                    &at("root.key"),
+                    "-CA",
+                    &at("root.pem"),
+                    "-reqin",
+                    &at("request.der"),
+                    "-respout",
+                    &at("response.der"),
+                    "-ndays",
+                    "7",
+                ],
+            );
+            assert!(output.status.success(), "{output:?}");
+            Some(std::fs::read(at("response.der")).expect("response"))
+        }
+        "/b/crl" => Some(std::fs::read(at("crl.der")).expect("crl")),
+        _ => None,
+    };
+    let head = match &answer {
+        Some(bytes) => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n", bytes.len()),
+        None => "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n".to_owned(),
+    };
+    let _ = stream.write_all(format!("{head}Connection: close\r\n\r\n").as_bytes());
+    let _ = stream.write_all(&answer.unwrap_or_default());
+}
+
+#[test]
+fn revocation_a_letter_lacks_is_fetched_when_allowed() {
+    let authority = RevokingAuthority::start(&["a", "b", "c"]);
+    let roots = Roots::from_pem_files(&[authority.path("root.pem")]).expect("root");
+    let fetching = roots.clone().fetching_revocation(true);
+    let signed = |case: &str| {
+        signing::sign(
+            &letter(),
+            &authority.key(case),
+            &options(false, None, None),
+            Level::BB,
+            None,
+            &Default::default(),
+        )
+        .expect("signs")
+    };
+    let asked = || authority.asked.lock().expect("lock").clone();
+
+    // Not allowed: nothing is asked, and nothing the letter carries revokes it.
+    let report = verify::verify(&signed("a"), &roots).expect("verifies");
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    assert!(asked().is_empty(), "{:?}", asked());
+
+    // The responder says revoked.
+    let report = verify::verify(&signed("a"), &fetching).expect("verifies");
+    assert_eq!(
+        report.signatures[0].trust,
+        verify::Trust::Revoked,
+        "{report:#?}"
+    );
+    assert!(report.signatures[0].problems[0].ends_with("(OCSP)"));
+    assert_eq!(asked(), ["/a/ocsp"]);
+    // Asked once: the answer is kept.
+    verify::verify(&signed("a"), &fetching).expect("verifies");
+    assert_eq!(asked(), ["/a/ocsp"]);
+
+    // The responder fails; the CRL says revoked.
+    let report = verify::verify(&signed("b"), &fetching).expect("verifies");
+    assert_eq!(report.verdict, Verdict::Untrusted, "{report:#?}");
+    assert!(report.signatures[0].problems[0].ends_with("(CRL)"));
+    assert_eq!(asked()[1..], ["/b/ocsp", "/b/crl"]);
+
+    // Nothing answers: trusted on what is known, with the auditor told what was not.
+    let report = verify::verify(&signed("c"), &fetching).expect("verifies");
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    let problems = report.signatures[0].problems.join("\n");
+    assert!(
+        problems.contains("/c/ocsp") && problems.contains("/c/crl"),
+        "{problems}"
+    );
+}
