@@ -608,12 +608,7 @@ fn check_one(
     let at = report.timestamp_at.unwrap_or_else(chrono::Utc::now);
     match &parsed.certificate {
         Some(certificate) => {
-            let (name, nip, position) = cms::subject(certificate);
-            report.signer = Some(Signer {
-                name,
-                nip,
-                position,
-            });
+            report.signer = Some(signer(certificate));
             if roots.is_empty() {
                 report
                     .problems
@@ -656,6 +651,15 @@ fn check_one(
     report
 }
 
+fn signer(certificate: &X509) -> Signer {
+    let (name, nip, position) = cms::subject(certificate);
+    Signer {
+        name,
+        nip,
+        position,
+    }
+}
+
 /// Checks a signature's CMS over the bytes its `ranges` cover, and its time-stamp token if it
 /// has one.
 fn check_signature(
@@ -665,6 +669,8 @@ fn check_signature(
     report: &mut SignatureReport,
 ) -> Result<cms::Parsed, String> {
     let parsed = cms::parse(der_prefix(contents))?;
+    // Who it claims to be, shown even when the signature does not hold.
+    report.signer = parsed.certificate.as_ref().map(signer);
     let digest = cms::digest_algorithm(&parsed)?;
     let second = &revisions.pdf[ranges[2]..ranges[2] + ranges[3]];
     let content_digest = revisions.signed_digest(digest, ranges[1], second);

@@ -161,6 +161,8 @@ impl From<&verify::SignatureReport> for SignatureView {
             })
         };
         let dash = |text: Option<&String>| text.cloned().unwrap_or_else(|| "-".to_owned());
+        // Trust and later changes are judged only for a signature that holds.
+        let judged = s.integrity == Integrity::Intact;
         SignatureView {
             kind: match s.kind {
                 Kind::Signature => "Tanda tangan",
@@ -181,12 +183,14 @@ impl From<&verify::SignatureReport> for SignatureView {
                 Integrity::Broken => "rusak",
             },
             trust: match s.trust {
+                _ if !judged => "tidak diperiksa",
                 Trust::Trusted => "tepercaya",
                 Trust::Untrusted => "tidak tepercaya",
                 Trust::Expired => "sertifikat kedaluwarsa",
                 Trust::Revoked => "sertifikat dicabut",
             },
             changes_after: match s.changes_after {
+                _ if !judged => "tidak diperiksa",
                 ChangesAfter::None => "tidak ada",
                 ChangesAfter::Permitted => "hanya yang diizinkan",
                 ChangesAfter::Disallowed => "ada yang tidak diizinkan",
