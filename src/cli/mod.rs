@@ -2,6 +2,7 @@
 //! that returns what went wrong, and [`main`] turns that into one line on standard error and an
 //! exit code: 2 for bad configuration or usage, 1 for a failure while working.
 
+mod archive;
 mod signing;
 mod verify;
 
@@ -73,6 +74,11 @@ enum Command {
     },
     /// Verify signed PDFs: every signature's integrity, trust, level and later changes.
     Verify(verify::VerifyArgs),
+    /// The audit log and the archive, checked again.
+    Audit {
+        #[command(subcommand)]
+        command: archive::AuditCommand,
+    },
     /// Sign one PDF with a PKCS#12 key (PAdES).
     Sign(signing::SignArgs),
     /// Long-term validation of signed letters.
@@ -449,6 +455,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Kka { command } => {
             let config = Config::load(&overrides)?;
             kka_command(&config, &command)
+        }
+        Command::Audit { command } => {
+            let config = Config::load(&overrides)?;
+            let (db, _) = open_migrated(&config)?;
+            archive::run(&mut *db.get()?, &command)
         }
         Command::Token {
             command: TokenCommand::Create { user, name },
