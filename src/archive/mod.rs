@@ -3,4 +3,6 @@
 //! it, never changed or removed (the database refuses both), and each recorded with that
 //! SHA-256 in the hash-chained audit log. `integrity.rs` checks all of it again.
 
+pub mod check;
+pub mod export;
 pub mod integrity;

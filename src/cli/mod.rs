@@ -79,6 +79,11 @@ enum Command {
         #[command(subcommand)]
         command: archive::AuditCommand,
     },
+    /// Exports of the archive, and their offline check.
+    Archive {
+        #[command(subcommand)]
+        command: archive::ArchiveCommand,
+    },
     /// Sign one PDF with a PKCS#12 key (PAdES).
     Sign(signing::SignArgs),
     /// Long-term validation of signed letters.
@@ -348,6 +353,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Letter { command } = &cli.command {
         return letter_command(command, cli.config.clone());
     }
+    if let Command::Archive {
+        command: archive::ArchiveCommand::Check { file, trust },
+    } = &cli.command
+    {
+        return archive::check(file, trust);
+    }
     if let Command::Verify(args) = &cli.command {
         return verify::run(args, cli.config.clone());
     }
@@ -460,6 +471,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let config = Config::load(&overrides)?;
             let (db, _) = open_migrated(&config)?;
             archive::run(&mut *db.get()?, &command)
+        }
+        Command::Archive { command } => {
+            let config = Config::load(&overrides)?;
+            let (db, _) = open_migrated(&config)?;
+            archive::export(&mut *db.get()?, &command)
         }
         Command::Token {
             command: TokenCommand::Create { user, name },

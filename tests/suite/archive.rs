@@ -1,7 +1,8 @@
 //! The archive and the audit log as an auditor relies on them: `naskah audit verify` names
 //! every change made behind naskah's back (a byte of a stored PDF, a PDF replaced with its hash,
 //! a revision removed, an audit entry edited or removed) with its position, and exits 1; on an
-//! untouched database it exits 0.
+//! untouched database it exits 0. An export of a request passes `naskah archive check`, its
+//! PDFs pass pyHanko and pdfsig, and a byte changed anywhere in it fails the check.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -10,8 +11,10 @@ use naskah::db::schema::letter_revisions;
 use naskah::letters::{self, LetterKind};
 
 use crate::common::{naskah, on_both_backends};
+use crate::signing::{assert_valid, passphrase, pki};
 
-/// Two letters of the demo's Banggai office, each with its generated revision.
+/// Two letters of the demo's Banggai office, each with its generated revision; the kepala
+/// dinas signs both.
 fn two_letters(conn: &mut DbConn) -> [naskah::ids::LetterId; 2] {
     naskah::db::migrate::run_pending(conn).expect("migrate");
     naskah::demo::create(conn).expect("demo");
@@ -26,7 +29,7 @@ fn two_letters(conn: &mut DbConn) -> [naskah::ids::LetterId; 2] {
     let letterhead = letters::letterhead_of(&office).expect("letterhead");
     [
         LetterKind::SuratRekomendasi,
-        LetterKind::BeritaAcaraSerahTerima,
+        LetterKind::SuratTanggapanPersetujuan,
     ]
     .map(|kind| {
         naskah::letters::store::create(
@@ -136,5 +139,163 @@ on_both_backends! {
         let found: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
         assert_eq!(found["breaks"][0], serde_json::json!({"kind": "altered", "id": 2}));
         assert_eq!(found["flaws"].as_array().map(Vec::len), Some(2), "{found}");
+    }
+}
+
+/// A finished request of the demo's Banggai office with two letters, numbered and signed by
+/// the kepala dinas in the workflow's signing (certified, B-B: no time-stamp authority here).
+fn finished_request(conn: &mut DbConn) -> naskah::ids::RequestId {
+    let [recommendation, handover] = two_letters(conn);
+    let office = naskah::office::find_by_code(conn, "banggai")
+        .expect("q")
+        .expect("office");
+    let applicant = naskah::people::find_by_username(conn, "banggai.pemohon")
+        .expect("q")
+        .map(|p| p.id);
+    let (_, sop) = naskah::workflow::current_sop(conn, office.id).expect("sop");
+    let applicant = applicant.unwrap_or_else(|| {
+        let role = sop
+            .roles
+            .iter()
+            .find(|r| r.applicant)
+            .expect("applicant role");
+        naskah::people::find_by_username(conn, &format!("banggai.{}", role.id))
+            .expect("q")
+            .expect("applicant")
+            .id
+    });
+    let request = naskah::workflow::file_request(
+        conn,
+        office.id,
+        applicant,
+        &naskah::workflow::NewRequest {
+            organization: "Dinas Kesehatan",
+            application_name: "SIMPUS",
+            subdomain: Some("simpus"),
+            application_type: Some("aplikasi web"),
+        },
+        chrono::Utc::now(),
+    )
+    .expect("filed");
+    let settings = naskah::letters::store::Settings {
+        public_url: "https://naskah.example.go.id".into(),
+        tte_issuer: "BSrE".into(),
+        templates: None,
+    };
+    let secretary = naskah::people::find_by_username(conn, "banggai.sekretariat")
+        .expect("q")
+        .expect("secretary")
+        .id;
+    let kadis = naskah::people::find_by_username(conn, "banggai.kadis")
+        .expect("q")
+        .expect("kadis")
+        .id;
+    let register =
+        naskah::numbering::register_by_code(conn, office.id, "keluar").expect("register");
+    let tte = naskah::tte::Settings::local(pki().dir.clone(), settings.clone());
+    for letter in [recommendation, handover] {
+        conn.batch_execute(&format!(
+            "UPDATE letters SET request_id = {request} WHERE id = {letter}"
+        ))
+        .expect("file under the request");
+        naskah::numbering::issue(
+            conn,
+            register.id,
+            letter,
+            chrono::Utc::now().date_naive(),
+            secretary,
+            naskah::db::now(),
+        )
+        .expect("number");
+        naskah::letters::store::add_numbered_revision(conn, letter, secretary, &settings)
+            .expect("numbered");
+        naskah::tte::sign_letter(
+            conn,
+            &tte,
+            letter,
+            kadis,
+            &passphrase("banggai.kadis"),
+            naskah::tte::Mode::Signature,
+        )
+        .expect("signed");
+    }
+    conn.batch_execute(&format!(
+        "UPDATE requests SET status = 'finished' WHERE id = {request}"
+    ))
+    .expect("finish");
+    request
+}
+
+on_both_backends! {
+    fn an_export_passes_its_check_and_a_changed_byte_does_not(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        let request = finished_request(&mut conn);
+        let zip_path = db.dir.path().join("permohonan.zip");
+        let output = naskah(db.dir.path())
+            .env("NASKAH_DATABASE_URL", &db.url)
+            .args(["archive", "export", "--request", &request.to_string(), "--user", "banggai.sekretariat", "--out"])
+            .arg(&zip_path)
+            .output()
+            .expect("naskah archive export");
+        assert!(output.status.success(), "{output:?}");
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert!(said.contains("2 letters, 6 revisions"), "{said}");
+        let root = pki().dir.join(naskah::signing::pki::ROOT_CERT);
+        let check = |path: &std::path::Path| {
+            let output = naskah(db.dir.path())
+                .args(["archive", "check", "--trust"])
+                .arg(&root)
+                .arg(path)
+                .output()
+                .expect("naskah archive check");
+            (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+        };
+        let (code, text) = check(&zip_path);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("2 letters, 6 files, 2 signed revisions verified; 0 problem(s)"), "{text}");
+
+        // The manifests: the same letters, numbers and hashes in XML and JSON.
+        let file = std::fs::File::open(&zip_path).expect("zip");
+        let mut zip = zip::ZipArchive::new(file).expect("zip");
+        let mut read = |name: &str| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut zip.by_name(name).expect(name), &mut bytes).expect("read");
+            bytes
+        };
+        let manifest: serde_json::Value = serde_json::from_slice(&read("manifest.json")).expect("json");
+        let xml = String::from_utf8(read("manifest.xml")).expect("utf-8");
+        let letters = manifest["letter"].as_array().expect("letters");
+        assert_eq!(letters.len(), 2);
+        for letter in letters {
+            let number = letter["number"].as_str().expect("numbered");
+            assert!(xml.contains(&format!("<number>{number}</number>")), "{xml}");
+            let signed = letter["revision"].as_array().and_then(|r| r.last()).expect("revisions");
+            assert_eq!(signed["purpose"], "signature");
+            assert!(xml.contains(signed["sha256"].as_str().expect("hash")));
+            // The signed PDF as exported: pyHanko and pdfsig call it valid.
+            let pdf = read(signed["file"].as_str().expect("file"));
+            let path = db.dir.path().join(format!("{}.pdf", letter["id"]));
+            std::fs::write(&path, &pdf).expect("write");
+            assert_valid(&path.to_string_lossy(), 1);
+            assert_eq!(letter["signature"][0]["nip"], "198107212003121004");
+        }
+        assert!(manifest["audit_entry"].as_array().is_some_and(|a| a.len() >= 8), "{manifest}");
+
+        // One byte changed, anywhere that matters: in a PDF, in the JSON manifest, in the XML.
+        let bytes = std::fs::read(&zip_path).expect("zip");
+        let spots = [
+            ("a PDF", bytes.windows(5).position(|w| w == b"%PDF-").expect("a PDF") + 200),
+            ("manifest.json", bytes.windows(5).rposition(|w| w == b"\"hal\"").expect("json") + 9),
+            ("manifest.xml", bytes.windows(5).rposition(|w| w == b"<hal>").expect("xml") + 6),
+        ];
+        for (name, at) in spots {
+            let mut changed = bytes.clone();
+            changed[at] ^= 0x01;
+            let path = db.dir.path().join("changed.zip");
+            std::fs::write(&path, &changed).expect("write");
+            let (code, text) = check(&path);
+            assert_eq!(code, Some(1), "a byte of {name} changed:\n{text}");
+        }
     }
 }
