@@ -16,6 +16,7 @@ pub mod letters;
 pub mod numbering;
 pub mod office;
 pub mod people;
+pub mod reports;
 pub mod signing;
 pub mod sop;
 pub mod telemetry;

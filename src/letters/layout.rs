@@ -38,6 +38,16 @@ pub enum Draw {
         y2: f32,
         width: f32,
     },
+    /// A filled rectangle in a grey (0 black, 255 white), outlined in black when `outline`:
+    /// a chart's bar, or a legend's key.
+    Bar {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        grey: u8,
+        outline: bool,
+    },
     /// An empty square (a check box), or a filled one.
     Square {
         x: f32,

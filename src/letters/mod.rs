@@ -1,6 +1,7 @@
 //! Letters: the kinds of official letter naskah writes, their templates (`letter-templates/`),
 //! and their rendering into PDF/A documents.
 
+mod chart;
 pub mod indonesian;
 mod layout;
 mod pdf;

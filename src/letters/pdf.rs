@@ -105,6 +105,32 @@ pub fn write(layout: &Layout, info: &Info) -> Result<Vec<u8>, PdfError> {
                         surface.set_stroke(None);
                     }
                 }
+                Draw::Bar {
+                    x,
+                    y,
+                    width,
+                    height,
+                    grey,
+                    outline,
+                } => {
+                    if let Some(rect) = Rect::from_xywh(*x, *y, *width, *height) {
+                        let mut path = PathBuilder::new();
+                        path.push_rect(rect);
+                        if let Some(path) = path.finish() {
+                            surface.set_fill(Some(Fill {
+                                paint: krilla::color::luma::Color::new(*grey).into(),
+                                ..Fill::default()
+                            }));
+                            surface.set_stroke(outline.then(|| Stroke {
+                                width: 0.5,
+                                ..Stroke::default()
+                            }));
+                            surface.draw_path(&path);
+                            surface.set_stroke(None);
+                            surface.set_fill(Some(Fill::default()));
+                        }
+                    }
+                }
                 Draw::Square { x, y, size, filled } => {
                     if let Some(rect) = Rect::from_xywh(*x, *y, *size, *size) {
                         let mut path = PathBuilder::new();

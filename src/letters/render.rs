@@ -452,6 +452,10 @@ fn render_block(
             draw_table(out, data, source, columns, *position)?;
             "table"
         }
+        Block::Chart(chart) => {
+            super::chart::draw(out, data, chart)?;
+            "chart"
+        }
         Block::Signature {
             party,
             style,

@@ -284,6 +284,32 @@ pub enum Block {
     Parties(Position),
     Tembusan(Position),
     Spacer(f32),
+    /// A horizontal bar chart of the data's list `source`: a row per item, named by its
+    /// `label` field, a bar per series, a marker line per item where `marker` has a value.
+    Chart(Chart),
+}
+
+/// A chart's description.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    pub source: String,
+    pub title: String,
+    pub label: String,
+    /// What the values count: `jam kerja`, `permohonan`.
+    pub unit: String,
+    pub series: Vec<Series>,
+    pub marker: Option<Series>,
+    /// The scale's end when values may run far past the rest: longer bars stop there, their
+    /// values still written in full.
+    pub max: Option<f32>,
+    pub position: Position,
+}
+
+/// One value of each item: the field that holds it and its name in the legend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub field: String,
+    pub name: String,
 }
 
 /// Documents with templates that are not letters.
@@ -381,6 +407,7 @@ fn block(element: &Element) -> Result<Block, Problem> {
         "signatures" => &["left", "right", "left-label", "right-label"],
         "fields" => &["boxed"],
         "spacer" => &["height"],
+        "chart" => &["source", "title", "label", "unit", "max"],
         _ => &[],
     };
     element.only_attributes(allowed)?;
@@ -506,6 +533,46 @@ fn block(element: &Element) -> Result<Block, Problem> {
             position: at,
         },
         "spacer" => Block::Spacer(number(element, "height", 12.0)?),
+        "chart" => {
+            let mut series = Vec::new();
+            let mut marker = None;
+            for child in element.elements() {
+                child.only_attributes(&["field", "name"])?;
+                let one = Series {
+                    field: child.required("field")?.to_owned(),
+                    name: child.required("name")?.to_owned(),
+                };
+                match child.name.as_str() {
+                    "series" if series.len() < 3 => series.push(one),
+                    "series" => {
+                        return Err(Problem::new(child.position, "at most 3 <series>"));
+                    }
+                    "marker" if marker.is_none() => marker = Some(one),
+                    other => {
+                        return Err(Problem::new(
+                            child.position,
+                            format!("<{other}> is not expected in <chart> (series, one marker)"),
+                        ));
+                    }
+                }
+            }
+            if series.is_empty() {
+                return Err(Problem::new(at, "<chart> needs a <series>"));
+            }
+            Block::Chart(Chart {
+                source: element.required("source")?.to_owned(),
+                title: element.required("title")?.to_owned(),
+                label: element.attribute("label").unwrap_or("label").to_owned(),
+                unit: element.required("unit")?.to_owned(),
+                series,
+                marker,
+                max: match element.attribute("max") {
+                    Some(_) => Some(number(element, "max", 0.0)?).filter(|m| *m > 0.0),
+                    None => None,
+                },
+                position: at,
+            })
+        }
         other => return Err(Problem::new(at, format!("<{other}> is not a letter block"))),
     })
 }
