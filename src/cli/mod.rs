@@ -79,6 +79,25 @@ enum Command {
         #[command(subcommand)]
         command: archive::AuditCommand,
     },
+    /// Make a report (sla or annual) of an office for a period by hand: numbered, signed and
+    /// delivered to the head of office's inbox, once per period.
+    Report {
+        /// sla or annual.
+        kind: String,
+        /// The office's code.
+        #[arg(long)]
+        office: String,
+        /// 2025-W40 (a week) or 2025-10 (a month) for sla, 2025 for annual.
+        #[arg(long)]
+        period: String,
+        /// The official who signs it (a username).
+        #[arg(long, value_name = "USERNAME")]
+        signer: String,
+        /// The environment variable holding the signer's passphrase; without it, the demo
+        /// PKI's passphrase file is read (demo only).
+        #[arg(long, value_name = "VAR")]
+        passphrase_env: Option<String>,
+    },
     /// Exports of the archive, and their offline check.
     Archive {
         #[command(subcommand)]
@@ -471,6 +490,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let config = Config::load(&overrides)?;
             let (db, _) = open_migrated(&config)?;
             archive::run(&mut *db.get()?, &command)
+        }
+        Command::Report {
+            kind,
+            office,
+            period,
+            signer,
+            passphrase_env,
+        } => {
+            let config = Config::load(&overrides)?;
+            let (db, _) = open_migrated(&config)?;
+            let mut conn = db.get()?;
+            report_command(
+                &config,
+                &mut conn,
+                &kind,
+                &office,
+                &period,
+                &signer,
+                passphrase_env.as_deref(),
+            )
         }
         Command::Archive { command } => {
             let config = Config::load(&overrides)?;
@@ -955,6 +994,72 @@ fn demo_pki(config: &Config) -> Result<(), Failure> {
         "demo PKI made; passphrases in passphrases.txt"
     );
     Ok(())
+}
+
+/// `naskah report`.
+fn report_command(
+    config: &Config,
+    conn: &mut crate::db::DbConn,
+    kind: &str,
+    office: &str,
+    period: &str,
+    signer: &str,
+    passphrase_env: Option<&str>,
+) -> Result<(), Failure> {
+    use crate::reports::make::{self, ReportKind};
+    let kind: ReportKind = kind.parse().map_err(Failure::Usage)?;
+    let period = crate::reports::Period::parse(period).map_err(Failure::Usage)?;
+    let office = crate::office::find_by_code(conn, office)?
+        .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
+    let person = crate::people::find_by_username(conn, signer)?
+        .ok_or_else(|| Failure::Usage(format!("no person with username '{signer}'")))?;
+    let passphrase = match passphrase_env {
+        Some(var) => std::env::var(var)
+            .map_err(|_| Failure::Usage(format!("--passphrase-env: {var} is not set")))?,
+        None => crate::signing::pki::passphrase_of(
+            &config.pki_dir,
+            &crate::signing::pki::official_p12(signer),
+        )
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "no passphrase for {signer}: give --passphrase-env VAR (the demo PKI's file has none)"
+            ))
+        })?,
+    };
+    let tte = tte_settings(config, config.tsa_url.as_deref(), letter_settings(config));
+    let made = make::make(
+        conn,
+        &tte,
+        &make::Order {
+            office: &office,
+            kind,
+            period: &period,
+            made_by: signer,
+            instance: &instance_name(),
+        },
+        &make::Signer {
+            person: person.id,
+            passphrase: &passphrase,
+        },
+    )
+    .map_err(|e| Failure::Work(e.to_string()))?;
+    println!(
+        "{} report {} of {}: letter {} number {}, delivered to the head of office's inbox",
+        kind.id(),
+        period.key,
+        office.code,
+        made.letter,
+        made.number
+    );
+    Ok(())
+}
+
+/// This naskah process, as the runs table names it: host and process id.
+pub fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "naskah".to_owned());
+    format!("{host}:{}", std::process::id())
 }
 
 /// Signing in the workflow as configured: keys under the PKI directory, the CRLs there (for

@@ -266,6 +266,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_runs (id) {
+        id -> Int8,
+        office_id -> Int8,
+        kind -> Text,
+        period -> Text,
+        letter_id -> Nullable<Int8>,
+        made_by -> Text,
+        instance -> Text,
+        made_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox (id) {
+        id -> Int8,
+        person_id -> Int8,
+        kind -> Text,
+        subject -> Text,
+        letter_id -> Nullable<Int8>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(person_roles -> people (person_id));
 diesel::joinable!(person_roles -> offices (office_id));
 diesel::joinable!(sop_versions -> offices (office_id));
@@ -294,6 +319,10 @@ diesel::joinable!(classification_codes -> offices (office_id));
 diesel::joinable!(letter_signatures -> letters (letter_id));
 diesel::joinable!(letter_signatures -> people (person_id));
 diesel::joinable!(signing_locks -> people (person_id));
+diesel::joinable!(report_runs -> offices (office_id));
+diesel::joinable!(report_runs -> letters (letter_id));
+diesel::joinable!(inbox -> people (person_id));
+diesel::joinable!(inbox -> letters (letter_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     offices,
@@ -315,4 +344,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     classification_codes,
     letter_signatures,
     signing_locks,
+    report_runs,
+    inbox,
 );

@@ -75,6 +75,16 @@ pub fn draw(out: &mut Layout, data: &Value, chart: &Chart) -> Result<(), FieldEr
     );
     out.y += TITLE + 8.0;
 
+    if items.is_empty() {
+        out.text_here(
+            LEFT,
+            TEXT + 1.0,
+            Style::Regular,
+            "Tidak ada data pada periode ini.",
+        );
+        out.y += TEXT + 12.0;
+        return Ok(());
+    }
     let max = items
         .iter()
         .flat_map(|item| {

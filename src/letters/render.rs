@@ -764,6 +764,29 @@ fn draw_table(
         }
         draw_row(out, &cells, &aligns);
     }
+    if rows.is_empty() {
+        // An empty list still says so, in a row across the table.
+        let top = out.y;
+        out.y += pad;
+        out.text_here(LEFT + pad, SMALL, Style::Regular, "(tidak ada)");
+        out.y = top + SMALL_LINE + 2.0 * pad;
+        for x in [LEFT, RIGHT] {
+            out.draw(Draw::Line {
+                x1: x,
+                y1: top,
+                x2: x,
+                y2: out.y,
+                width: 0.6,
+            });
+        }
+        out.draw(Draw::Line {
+            x1: LEFT,
+            y1: out.y,
+            x2: RIGHT,
+            y2: out.y,
+            width: 0.6,
+        });
+    }
     out.y += 10.0;
     Ok(())
 }

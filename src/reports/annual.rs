@@ -14,7 +14,8 @@ use serde::Serialize;
 use super::Period;
 use crate::db::DbConn;
 use crate::db::schema::{letter_signatures, letters, request_items, request_steps, requests};
-use crate::ids::{OfficeId, RequestId};
+use crate::ids::RequestId;
+use crate::office::Office;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OpdFigures {
@@ -61,11 +62,13 @@ type FinishedRow = (
     Option<NaiveDateTime>,
 );
 
-/// Computes the annual report of `office` for `year`.
-pub fn compute(conn: &mut DbConn, office: OfficeId, year: i32) -> QueryResult<AnnualReport> {
+/// Computes the annual report of `office` for `year`, in the office's local time (times are
+/// stored in UTC).
+pub fn compute(conn: &mut DbConn, office: &Office, year: i32) -> QueryResult<AnnualReport> {
     let period = Period::year(year).ok_or(diesel::result::Error::NotFound)?;
-    let from = period.from.and_time(chrono::NaiveTime::MIN);
-    let to = period.to.and_time(chrono::NaiveTime::MIN);
+    let offset = office.zone().offset();
+    let (from, to) = period.utc_bounds(offset);
+    let office = office.id;
 
     // Received in the year, by OPD and state.
     let by_state: Vec<(String, String, i64)> = requests::table
@@ -144,7 +147,7 @@ pub fn compute(conn: &mut DbConn, office: OfficeId, year: i32) -> QueryResult<An
                 .unwrap_or_else(|| "-".to_owned()),
             application,
             opd,
-            date: at.map_or(period.from, |t| t.date()),
+            date: at.map_or(period.from, |t| (t + offset).date()),
         })
         .collect();
 
@@ -164,7 +167,7 @@ pub fn compute(conn: &mut DbConn, office: OfficeId, year: i32) -> QueryResult<An
         .select(requests::filed_at)
         .load(conn)?;
     for at in filed {
-        months[at.month0() as usize].received += 1;
+        months[(at + offset).month0() as usize].received += 1;
     }
     let steps: Vec<(NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
         request_steps::table
@@ -183,7 +186,7 @@ pub fn compute(conn: &mut DbConn, office: OfficeId, year: i32) -> QueryResult<An
         let (Some(deadline), Some(completed)) = (deadline, completed) else {
             continue;
         };
-        let month = &mut months[completed.month0() as usize];
+        let month = &mut months[(completed + offset).month0() as usize];
         month.steps += 1;
         if completed <= deadline {
             month.on_time += 1;

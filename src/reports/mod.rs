@@ -4,6 +4,7 @@
 //! database for one office and one period, then written into its letter template.
 
 pub mod annual;
+pub mod make;
 pub mod sla;
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -70,6 +71,12 @@ impl Period {
             to: NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
             key: year.to_string(),
         })
+    }
+
+    /// Its bounds in UTC, for an office `offset` ahead of UTC: local midnights.
+    pub fn utc_bounds(&self, offset: Duration) -> (chrono::NaiveDateTime, chrono::NaiveDateTime) {
+        let midnight = |day: NaiveDate| day.and_time(chrono::NaiveTime::MIN) - offset;
+        (midnight(self.from), midnight(self.to))
     }
 
     /// The last day in it.

@@ -13,7 +13,8 @@ use super::{Period, duration_text, quantile};
 use crate::calendar::Calendar;
 use crate::db::DbConn;
 use crate::db::schema::{people, person_roles, request_steps, requests};
-use crate::ids::{OfficeId, RequestId};
+use crate::ids::RequestId;
+use crate::office::Office;
 use crate::sop::Sop;
 use crate::sop::time::{TimeStandard, TimeUnit};
 
@@ -89,16 +90,17 @@ type StepRow = (
 );
 
 /// Computes the SLA report of `office` (whose SOP is `sop`, working by `calendar`) for
-/// `period`.
+/// `period`, in the office's local time (times are stored in UTC).
 pub fn compute(
     conn: &mut DbConn,
-    office: OfficeId,
+    office: &Office,
     sop: &Sop,
     calendar: &Calendar,
     period: &Period,
 ) -> QueryResult<SlaReport> {
-    let from = period.from.and_time(chrono::NaiveTime::MIN);
-    let to = period.to.and_time(chrono::NaiveTime::MIN);
+    let offset = office.zone().offset();
+    let (from, to) = period.utc_bounds(offset);
+    let office = office.id;
     let day = calendar.day_length();
     let done: Vec<StepRow> = request_steps::table
         .inner_join(requests::table)
@@ -122,7 +124,7 @@ pub fn compute(
     let mut late = Vec::new();
     for (request, application, step, entered, deadline, completed, by) in &done {
         let Some(completed) = completed else { continue };
-        let time = calendar.working_time_between(*entered, *completed);
+        let time = calendar.working_time_between(*entered + offset, *completed + offset);
         taken.entry(step.as_str()).or_default().push(time);
         if deadline.is_some_and(|d| *completed > d) {
             *late_count.entry(step.as_str()).or_default() += 1;
@@ -196,7 +198,7 @@ pub fn compute(
             application,
             held_by: holders.get(&step).cloned().unwrap_or_default(),
             step,
-            deadline,
+            deadline: deadline + offset,
         });
     }
     Ok(SlaReport {

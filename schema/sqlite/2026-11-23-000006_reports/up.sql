@@ -1,0 +1,26 @@
+-- Reports made, one row per office, kind and period: the unique key makes each period's report
+-- once however many naskah instances run the schedule; and each person's inbox, where reports
+-- (and later the workflow's notices) are delivered. Kept in step with
+-- ../../postgres/2026-11-23-000006_reports/up.sql.
+CREATE TABLE report_runs (
+    id INTEGER PRIMARY KEY,
+    office_id BIGINT NOT NULL REFERENCES offices (id),
+    kind TEXT NOT NULL CHECK (kind IN ('sla', 'annual')),
+    period TEXT NOT NULL,
+    letter_id BIGINT REFERENCES letters (id),
+    made_by TEXT NOT NULL,
+    instance TEXT NOT NULL,
+    made_at TIMESTAMP NOT NULL,
+    UNIQUE (office_id, kind, period)
+);
+
+CREATE TABLE inbox (
+    id INTEGER PRIMARY KEY,
+    person_id BIGINT NOT NULL REFERENCES people (id),
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    letter_id BIGINT REFERENCES letters (id),
+    created_at TIMESTAMP NOT NULL,
+    read_at TIMESTAMP
+);
+CREATE INDEX inbox_person ON inbox (person_id, read_at);
