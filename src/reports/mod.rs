@@ -6,6 +6,7 @@
 pub mod annual;
 pub mod make;
 pub mod sla;
+pub mod synthetic;
 
 use chrono::{Datelike, Duration, NaiveDate};
 

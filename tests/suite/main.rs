@@ -11,6 +11,7 @@ mod common;
 mod database;
 mod letters;
 mod numbering;
+mod reports;
 mod serve;
 mod signing;
 mod sop;

@@ -1,0 +1,194 @@
+//! Reports as the kepala dinas relies on them: the annual report's and the SLA report's figures
+//! equal those counted here by other queries over a year of generated requests; a report is
+//! made once per period even when two naskah processes make it at the same moment; the report
+//! letter is numbered, signed (valid for pyHanko and pdfsig) and in the head of office's inbox.
+
+use diesel::prelude::*;
+use naskah::db::DbConn;
+use naskah::db::schema::{inbox, letter_revisions, report_runs, request_steps, requests};
+use naskah::reports::{Period, annual, sla};
+
+use crate::common::{naskah, on_both_backends};
+use crate::signing::{assert_valid, pki};
+
+const YEAR: i32 = 2025;
+
+fn setup(conn: &mut DbConn) -> naskah::office::Office {
+    naskah::db::migrate::run_pending(conn).expect("migrate");
+    naskah::demo::create(conn).expect("demo");
+    let office = naskah::office::find_by_code(conn, "banggai")
+        .expect("q")
+        .expect("office");
+    let written =
+        naskah::reports::synthetic::generate(conn, &office, YEAR, 300, 7).expect("generate");
+    assert_eq!(written, 300);
+    office
+}
+
+on_both_backends! {
+    fn report_figures_equal_what_sql_counts(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        let office = setup(&mut conn);
+        let offset = office.zone().offset();
+        let report = annual::compute(&mut conn, &office, YEAR).expect("annual");
+
+        // Per OPD, each figure counted by a query of its own.
+        let (from, to) = Period::year(YEAR).expect("year").utc_bounds(offset);
+        let in_year = || {
+            requests::table
+                .filter(requests::office_id.eq(office.id))
+                .filter(requests::filed_at.ge(from))
+                .filter(requests::filed_at.lt(to))
+                .into_boxed()
+        };
+        let opds: Vec<String> = in_year()
+            .select(requests::applicant_organization)
+            .distinct()
+            .order(requests::applicant_organization)
+            .load(&mut *conn)
+            .expect("opds");
+        assert_eq!(report.per_opd.iter().map(|o| o.opd.clone()).collect::<Vec<_>>(), opds);
+        for figures in &report.per_opd {
+            let count = |conn: &mut DbConn, status: Option<&str>| -> i64 {
+                let mut q = in_year().filter(requests::applicant_organization.eq(&figures.opd));
+                if let Some(status) = status {
+                    q = q.filter(requests::status.eq(status));
+                }
+                q.count().get_result(conn).expect("count")
+            };
+            assert_eq!(figures.received, count(&mut conn, None), "{}", figures.opd);
+            assert_eq!(figures.approved, count(&mut conn, Some("finished")), "{}", figures.opd);
+            assert_eq!(figures.rejected, count(&mut conn, Some("rejected")), "{}", figures.opd);
+        }
+        let total: i64 = report.per_opd.iter().map(|o| o.received).sum();
+        assert_eq!(total, 300);
+
+        // Hosted: every request finished in the year, with its recorded subdomain.
+        let finished: i64 = requests::table
+            .filter(requests::office_id.eq(office.id))
+            .filter(requests::status.eq("finished"))
+            .filter(requests::finished_at.ge(from))
+            .filter(requests::finished_at.lt(to))
+            .count()
+            .get_result(&mut *conn)
+            .expect("finished");
+        assert_eq!(report.hosted.len() as i64, finished);
+        assert!(report.hosted.iter().all(|h| h.subdomain.ends_with(".banggai.go.id") && h.ip.starts_with("10.")));
+
+        // By month: received, steps done and on time.
+        for month in &report.months {
+            let period = Period::parse(&format!("{YEAR}-{:02}", month.month)).expect("month");
+            let (from, to) = period.utc_bounds(offset);
+            let received: i64 = requests::table
+                .filter(requests::office_id.eq(office.id))
+                .filter(requests::filed_at.ge(from))
+                .filter(requests::filed_at.lt(to))
+                .count()
+                .get_result(&mut *conn)
+                .expect("received");
+            let done = || {
+                request_steps::table
+                    .inner_join(requests::table)
+                    .filter(requests::office_id.eq(office.id))
+                    .filter(request_steps::completed_at.ge(from))
+                    .filter(request_steps::completed_at.lt(to))
+                    .filter(request_steps::deadline_at.is_not_null())
+                    .into_boxed()
+            };
+            let steps: i64 = done().count().get_result(&mut *conn).expect("steps");
+            let on_time: i64 = done()
+                .filter(request_steps::completed_at.le(request_steps::deadline_at))
+                .count()
+                .get_result(&mut *conn)
+                .expect("on time");
+            assert_eq!((month.received, month.steps, month.on_time), (received, steps, on_time), "month {}", month.month);
+        }
+        assert_eq!(report.months.iter().map(|m| m.received).sum::<i64>(), 300);
+
+        // The SLA report of a week: per step, how many left it and how many late.
+        let (_, sop) = naskah::workflow::current_sop(&mut conn, office.id).expect("sop");
+        let calendar = naskah::calendar::for_office(&mut conn, office.id).expect("calendar");
+        let week = Period::parse("2025-W20").expect("week");
+        let figures = sla::compute(&mut conn, &office, &sop, &calendar, &week).expect("sla");
+        let (from, to) = week.utc_bounds(offset);
+        let mut seen = 0;
+        for step in &figures.steps {
+            let left = || {
+                request_steps::table
+                    .inner_join(requests::table)
+                    .filter(requests::office_id.eq(office.id))
+                    .filter(request_steps::step_no.eq(&step.step))
+                    .filter(request_steps::completed_at.ge(from))
+                    .filter(request_steps::completed_at.lt(to))
+                    .into_boxed()
+            };
+            let count: i64 = left().count().get_result(&mut *conn).expect("count");
+            let late: i64 = left()
+                .filter(request_steps::completed_at.gt(request_steps::deadline_at))
+                .count()
+                .get_result(&mut *conn)
+                .expect("late");
+            assert_eq!((step.count as i64, step.late as i64), (count, late), "step {}", step.step);
+            assert!(step.median <= step.p90);
+            seen += step.count;
+        }
+        assert!(seen > 0, "the week has steps");
+        assert_eq!(figures.late.len(), figures.steps.iter().map(|s| s.late).sum::<usize>());
+    }
+
+    fn a_report_is_made_once_even_by_two_processes_at_once(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        let office = setup(&mut conn);
+        let spawn = || {
+            naskah(db.dir.path())
+                .env("NASKAH_DATABASE_URL", &db.url)
+                .env("NASKAH_PKI_DIR", &pki().dir)
+                .args(["report", "annual", "--office", "banggai", "--period", "2025", "--signer", "banggai.kabid_egov"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("naskah report")
+        };
+        let (first, second) = (spawn(), spawn());
+        let outputs = [first.wait_with_output().expect("first"), second.wait_with_output().expect("second")];
+        let made: Vec<_> = outputs.iter().filter(|o| o.status.success()).collect();
+        assert_eq!(made.len(), 1, "{outputs:?}");
+        let refused = outputs.iter().find(|o| !o.status.success()).expect("one refused");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("already made"), "{refused:?}");
+
+        let runs: Vec<(String, Option<naskah::ids::LetterId>)> = report_runs::table
+            .filter(report_runs::office_id.eq(office.id))
+            .select((report_runs::period, report_runs::letter_id))
+            .load(&mut *conn)
+            .expect("runs");
+        assert_eq!(runs.len(), 1);
+        let letter = runs[0].1.expect("the report's letter");
+        let delivered: i64 = inbox::table
+            .filter(inbox::letter_id.eq(letter))
+            .count()
+            .get_result(&mut *conn)
+            .expect("inbox");
+        assert_eq!(delivered, 1);
+        let pdf: Vec<u8> = letter_revisions::table
+            .filter(letter_revisions::letter_id.eq(letter))
+            .order(letter_revisions::revision.desc())
+            .select(letter_revisions::pdf)
+            .first(&mut *conn)
+            .expect("pdf");
+        let path = db.dir.path().join("laporan-tahunan.pdf");
+        std::fs::write(&path, &pdf).expect("write");
+        assert_valid(&path.to_string_lossy(), 1);
+        let text = crate::common::tool("pdftotext", &["-layout", &path.to_string_lossy(), "-"]);
+        let text = String::from_utf8_lossy(&text.stdout);
+        let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for shown in [
+            "Laporan Tahunan Layanan Hosting dan Subdomain Tahun 2025",
+            "Permohonan diterima per bulan",
+            "Capaian standar waktu pelayanan per bulan",
+        ] {
+            assert!(words.contains(shown), "{shown} in {text}");
+        }
+    }
+}
