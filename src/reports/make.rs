@@ -121,24 +121,16 @@ fn claim(
     use diesel::sql_types::{BigInt, Text, Timestamp};
     const CLAIM: &str = "INSERT INTO report_runs (office_id, kind, period, made_by, instance, made_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (office_id, kind, period) DO NOTHING";
-    let now = crate::db::now();
+    let claim = diesel::sql_query(CLAIM)
+        .bind::<BigInt, _>(office.0)
+        .bind::<Text, _>(kind.id())
+        .bind::<Text, _>(period)
+        .bind::<Text, _>(made_by)
+        .bind::<Text, _>(instance)
+        .bind::<Timestamp, _>(crate::db::now());
     let claimed = match conn {
-        DbConn::Pg(pg) => diesel::sql_query(CLAIM)
-            .bind::<BigInt, _>(office.0)
-            .bind::<Text, _>(kind.id())
-            .bind::<Text, _>(period)
-            .bind::<Text, _>(made_by)
-            .bind::<Text, _>(instance)
-            .bind::<Timestamp, _>(now)
-            .execute(pg)?,
-        DbConn::Sqlite(sqlite) => diesel::sql_query(CLAIM)
-            .bind::<BigInt, _>(office.0)
-            .bind::<Text, _>(kind.id())
-            .bind::<Text, _>(period)
-            .bind::<Text, _>(made_by)
-            .bind::<Text, _>(instance)
-            .bind::<Timestamp, _>(now)
-            .execute(sqlite)?,
+        DbConn::Pg(pg) => claim.execute(pg)?,
+        DbConn::Sqlite(sqlite) => claim.execute(sqlite)?,
     };
     Ok(claimed == 1)
 }

@@ -11,7 +11,7 @@ use naskah::db::schema::letter_revisions;
 use naskah::letters::{self, LetterKind};
 
 use crate::common::{naskah, on_both_backends};
-use crate::signing::{assert_valid, passphrase, pki};
+use crate::signing::{assert_valid, number_and_sign_as_kadis, pki};
 
 /// Two letters of the demo's Banggai office, each with its generated revision; the kepala
 /// dinas signs both.
@@ -182,42 +182,12 @@ fn finished_request(conn: &mut DbConn) -> naskah::ids::RequestId {
         tte_issuer: "BSrE".into(),
         templates: None,
     };
-    let secretary = naskah::people::find_by_username(conn, "banggai.sekretariat")
-        .expect("q")
-        .expect("secretary")
-        .id;
-    let kadis = naskah::people::find_by_username(conn, "banggai.kadis")
-        .expect("q")
-        .expect("kadis")
-        .id;
-    let register =
-        naskah::numbering::register_by_code(conn, office.id, "keluar").expect("register");
-    let tte = naskah::tte::Settings::local(pki().dir.clone(), settings.clone());
     for letter in [recommendation, handover] {
         conn.batch_execute(&format!(
             "UPDATE letters SET request_id = {request} WHERE id = {letter}"
         ))
         .expect("file under the request");
-        naskah::numbering::issue(
-            conn,
-            register.id,
-            letter,
-            chrono::Utc::now().date_naive(),
-            secretary,
-            naskah::db::now(),
-        )
-        .expect("number");
-        naskah::letters::store::add_numbered_revision(conn, letter, secretary, &settings)
-            .expect("numbered");
-        naskah::tte::sign_letter(
-            conn,
-            &tte,
-            letter,
-            kadis,
-            &passphrase("banggai.kadis"),
-            naskah::tte::Mode::Signature,
-        )
-        .expect("signed");
+        number_and_sign_as_kadis(conn, letter, &settings);
     }
     conn.batch_execute(&format!(
         "UPDATE requests SET status = 'finished' WHERE id = {request}"

@@ -677,3 +677,48 @@ fn the_demo_pki_follows_the_signing_profile() {
         assert!(openssl::x509::X509Crl::from_der(&der).is_ok(), "{crl}");
     }
 }
+
+/// Numbers a draft letter of the demo's Banggai office in its outgoing register as the
+/// secretariat, and signs it as the kepala dinas in the workflow's signing (B-B); returns its
+/// number.
+pub fn number_and_sign_as_kadis(
+    conn: &mut naskah::db::DbConn,
+    letter: naskah::ids::LetterId,
+    settings: &naskah::letters::store::Settings,
+) -> String {
+    let person = |conn: &mut naskah::db::DbConn, username: &str| {
+        naskah::people::find_by_username(conn, username)
+            .expect("query")
+            .unwrap_or_else(|| panic!("no {username}"))
+            .id
+    };
+    let secretary = person(conn, "banggai.sekretariat");
+    let kadis = person(conn, "banggai.kadis");
+    let office = naskah::office::find_by_code(conn, "banggai")
+        .expect("query")
+        .expect("office");
+    let register =
+        naskah::numbering::register_by_code(conn, office.id, "keluar").expect("register");
+    let issued = naskah::numbering::issue(
+        conn,
+        register.id,
+        letter,
+        chrono::Utc::now().date_naive(),
+        secretary,
+        naskah::db::now(),
+    )
+    .expect("number");
+    naskah::letters::store::add_numbered_revision(conn, letter, secretary, settings)
+        .expect("numbered");
+    let tte = naskah::tte::Settings::local(pki().dir.clone(), settings.clone());
+    naskah::tte::sign_letter(
+        conn,
+        &tte,
+        letter,
+        kadis,
+        &passphrase("banggai.kadis"),
+        naskah::tte::Mode::Signature,
+    )
+    .expect("signed");
+    issued.number
+}
