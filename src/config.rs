@@ -133,6 +133,29 @@ struct FileSettings {
     trust_roots: Option<Vec<String>>,
     fetch_revocation: Option<bool>,
     bsre: Option<BsreSettings>,
+    schedule: Option<ScheduleSettings>,
+}
+
+/// The `[schedule]` table: when reports are made and the audit log checked (cron with seconds:
+/// `sec min hour day-of-month month day-of-week`, in each office's local time), and who signs
+/// each office's reports.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    pub sla: Option<String>,
+    pub annual: Option<String>,
+    pub audit: Option<String>,
+    #[serde(default)]
+    pub signers: std::collections::BTreeMap<String, ReportSigner>,
+}
+
+/// Who signs an office's reports, and where the passphrase of their key is.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSigner {
+    pub username: String,
+    /// The environment variable holding the passphrase.
+    pub passphrase_env: String,
 }
 
 /// BSrE's signing service, from the `[bsre]` table of the TOML file.
@@ -201,6 +224,8 @@ pub struct Config {
     pub trust_roots: Vec<PathBuf>,
     /// Whether verification fetches revocation a document does not carry.
     pub fetch_revocation: bool,
+    /// When reports are made and the audit log checked, and who signs.
+    pub schedule: crate::schedule::Schedule,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -400,6 +425,20 @@ impl Config {
             },
             None => file.fetch_revocation.unwrap_or(false),
         };
+        let schedule = crate::schedule::Schedule::from_settings(
+            file.schedule.clone().unwrap_or_default(),
+            |name| env(name),
+        )
+        .map_err(|(origin, problem)| {
+            ConfigError::new(
+                if origin.starts_with("NASKAH_") {
+                    origin
+                } else {
+                    format!("{file_name}: schedule.{origin}")
+                },
+                problem,
+            )
+        })?;
         let bsre = match &file.bsre {
             Some(settings) => Some(bsre_remote(settings, &file_name, &env)?),
             None => None,
@@ -423,6 +462,7 @@ impl Config {
             bsre,
             trust_roots,
             fetch_revocation,
+            schedule,
         })
     }
 

@@ -194,6 +194,16 @@ const APPLICANT_NAMES: [&str; 5] = [
     "Bambang Suryadi, S.T.",
 ];
 
+/// Who signs each demo office's reports (SLA, annual): the head of the division that runs
+/// the hosting service.
+pub const REPORT_SIGNERS: [(&str, &str); 5] = [
+    ("banggai", "banggai.kabid_egov"),
+    ("bolmut", "bolmut.kabid_aptika"),
+    ("malut", "malut.kabid_tik"),
+    ("sumbar", "sumbar.kabid_aptika"),
+    ("tarakan", "tarakan.bidang_aplikasi"),
+];
+
 /// Roles naskah gives the head of office whatever the SOP calls them.
 const HEAD_ROLES: [&str; 2] = ["kepala_dinas", "kepala_dkisp"];
 

@@ -17,6 +17,7 @@ pub mod numbering;
 pub mod office;
 pub mod people;
 pub mod reports;
+pub mod schedule;
 pub mod signing;
 pub mod sop;
 pub mod telemetry;

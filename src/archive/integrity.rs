@@ -149,3 +149,34 @@ fn logged_revisions(conn: &mut DbConn) -> QueryResult<HashMap<(LetterId, i32), S
     }
     Ok(logged)
 }
+
+/// Everything `audit verify` found.
+#[derive(Serialize)]
+pub struct Findings {
+    pub entries: i64,
+    pub breaks: Vec<crate::audit::Break>,
+    pub archive: Checked,
+    pub flaws: Vec<Flaw>,
+}
+
+impl Findings {
+    pub fn intact(&self) -> bool {
+        self.breaks.is_empty() && self.flaws.is_empty()
+    }
+}
+
+/// The whole check, as `naskah audit verify` and the daily job run it: the audit chain and
+/// the archive.
+pub fn findings(conn: &mut DbConn) -> QueryResult<Findings> {
+    let entries: i64 = crate::db::schema::audit_log::table
+        .count()
+        .get_result(conn)?;
+    let breaks = crate::audit::verify(conn)?;
+    let (flaws, archive) = check(conn)?;
+    Ok(Findings {
+        entries,
+        breaks,
+        archive,
+        flaws,
+    })
+}

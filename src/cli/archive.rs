@@ -5,13 +5,11 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use diesel::prelude::*;
-use serde::Serialize;
 
 use super::Failure;
 use crate::archive::export::Selection;
-use crate::archive::integrity::{self, Checked, Flaw};
-use crate::audit::{self, Break};
+use crate::archive::integrity::findings;
+use crate::audit::Break;
 use crate::db::DbConn;
 
 #[derive(Debug, Subcommand)]
@@ -22,36 +20,6 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// Everything `audit verify` found.
-#[derive(Serialize)]
-pub struct Findings {
-    pub entries: i64,
-    pub breaks: Vec<Break>,
-    pub archive: Checked,
-    pub flaws: Vec<Flaw>,
-}
-
-impl Findings {
-    pub fn intact(&self) -> bool {
-        self.breaks.is_empty() && self.flaws.is_empty()
-    }
-}
-
-/// The whole check, as the command and the daily job run it.
-pub fn findings(conn: &mut DbConn) -> Result<Findings, Failure> {
-    let entries: i64 = crate::db::schema::audit_log::table
-        .count()
-        .get_result(conn)?;
-    let breaks = audit::verify(conn)?;
-    let (flaws, archive) = integrity::check(conn)?;
-    Ok(Findings {
-        entries,
-        breaks,
-        archive,
-        flaws,
-    })
 }
 
 fn describe(found: &Break) -> String {

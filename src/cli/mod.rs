@@ -1135,6 +1135,19 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         }
         let tte = tte_settings(config, tsa_url.as_deref(), letters.clone());
         let roots = trust_roots(config)?;
+        let schedule = if with_demo {
+            config.schedule.clone().with_demo_signers()
+        } else {
+            config.schedule.clone()
+        };
+        let scheduler = crate::schedule::start(std::sync::Arc::new(crate::schedule::Context {
+            db: db.clone(),
+            tte: tte.clone(),
+            schedule,
+            instance: instance_name(),
+        }))
+        .await
+        .map_err(|e| Failure::Work(format!("the schedule did not start: {e}")))?;
         let state = web::AppState {
             db,
             letters,
@@ -1154,6 +1167,10 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         server
             .await
             .map_err(|e| Failure::Work(format!("the web server failed: {e}")))?;
+        let mut scheduler = scheduler;
+        if let Err(error) = scheduler.shutdown().await {
+            tracing::warn!(?error, "the schedule did not stop cleanly");
+        }
         tracing::info!("stopped");
         Ok(())
     })

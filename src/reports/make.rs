@@ -90,6 +90,7 @@ macro_rules! failed {
     )+};
 }
 failed!(
+    crate::db::DbError,
     crate::letters::store::LetterError,
     crate::numbering::NumberingError,
     crate::tte::TteError,

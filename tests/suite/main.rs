@@ -12,6 +12,7 @@ mod database;
 mod letters;
 mod numbering;
 mod reports;
+mod schedule;
 mod serve;
 mod signing;
 mod sop;
