@@ -108,7 +108,8 @@ impl Period {
 /// A working-time duration as a report writes it: `35 menit`, `2 jam 10 menit`,
 /// `3 hari kerja 2 jam` (a working day being `day` long).
 pub fn duration_text(taken: Duration, day: Duration) -> String {
-    let minutes = taken.num_minutes().max(0);
+    // To the nearest minute.
+    let minutes = ((taken.num_seconds().max(0) + 30) / 60).max(0);
     let day_minutes = day.num_minutes().max(1);
     let (days, rest) = (minutes / day_minutes, minutes % day_minutes);
     let (hours, minutes) = (rest / 60, rest % 60);

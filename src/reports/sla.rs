@@ -245,27 +245,20 @@ impl SlaReport {
                 })
             })
             .collect();
-        let overdue = if self.overdue.is_empty() {
-            "tidak ada".to_owned()
-        } else {
-            self.overdue
-                .iter()
-                .map(|o| {
-                    format!(
-                        "{} (langkah {}, batas {}, {})",
-                        o.application,
-                        o.step,
-                        o.deadline.format("%d-%m-%Y %H:%M"),
-                        if o.held_by.is_empty() {
-                            "-".to_owned()
-                        } else {
-                            o.held_by.join(", ")
-                        }
-                    )
+        let overdue: Vec<serde_json::Value> = self
+            .overdue
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                serde_json::json!({
+                    "no": i + 1,
+                    "application": o.application,
+                    "step": o.step,
+                    "deadline": o.deadline.format("%d-%m-%Y %H:%M").to_string(),
+                    "held_by": if o.held_by.is_empty() { "-".to_owned() } else { o.held_by.join(", ") },
                 })
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
+            })
+            .collect();
         // The chart: each step's median and 90th percentile as a share of its standard (steps
         // of minutes and of days side by side), the standard at 100.
         let chart: Vec<serde_json::Value> = self
@@ -292,6 +285,7 @@ impl SlaReport {
             "sop_number": self.sop_number.clone().unwrap_or_else(|| "-".to_owned()),
             "steps": steps,
             "late_steps": late,
+            "overdue_count": self.overdue.len(),
             "overdue": overdue,
             "chart_steps": chart,
         })

@@ -80,11 +80,14 @@ pub fn generate(
         .filter(person_roles::role.ne(&applicant_role))
         .select(person_roles::person_id)
         .first(conn)?;
+    // Times are the office's local ones, in its working hours, as the workflow keeps them;
+    // stored in UTC.
+    let calendar = crate::calendar::for_office(conn, office.id)?;
+    let offset = office.zone().offset();
     let start = NaiveDate::from_ymd_opt(year, 1, 1)
         .unwrap_or_default()
-        .and_hms_opt(1, 0, 0)
-        .unwrap_or_default();
-    let day = Duration::hours(8);
+        .and_time(chrono::NaiveTime::MIN);
+    let day = calendar.day_length();
     let limits: Vec<Duration> = sop
         .steps
         .iter()
@@ -97,9 +100,10 @@ pub fn generate(
         write_transaction(conn, |conn| {
             let mut plans = Vec::with_capacity(size);
             for i in chunk_start..chunk_start + size {
-                let filed = start
-                    + Duration::days(dice.below(364) as i64)
-                    + Duration::minutes(dice.below(8 * 60) as i64);
+                let filed = calendar.add_working_time(
+                    calendar.next_working_moment(start + Duration::days(dice.below(360) as i64)),
+                    Duration::minutes(dice.below(day.num_minutes().max(1) as u64) as i64),
+                );
                 let roll = dice.below(100);
                 let status = match roll {
                     0..70 => "finished",
@@ -116,16 +120,26 @@ pub fn generate(
                 let mut rows: Vec<(usize, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>)> =
                     Vec::with_capacity(steps);
                 for (k, limit) in limits.iter().take(steps).enumerate() {
+                    // Between a fifth of the standard and nearly twice it, in working time.
                     let taken = Duration::seconds(
                         (limit.num_seconds().max(60) * (20 + dice.below(160) as i64)) / 100,
                     );
                     let done = status != "open" || k + 1 < steps;
-                    let completed = done.then_some(at + taken);
-                    rows.push((k, at, at + *limit, completed));
-                    at += taken;
+                    let deadline = sop.steps[k]
+                        .time
+                        .deadline(&calendar, at)
+                        .unwrap_or_else(|| calendar.add_working_time(at, *limit));
+                    let end = calendar.add_working_time(at, taken);
+                    rows.push((
+                        k,
+                        at - offset,
+                        deadline - offset,
+                        done.then_some(end - offset),
+                    ));
+                    at = end;
                 }
-                let finished_at = (status != "open").then_some(at);
-                plans.push((i, filed, status, opd, rows, finished_at));
+                let finished_at = (status != "open").then_some(at - offset);
+                plans.push((i, filed - offset, status, opd, rows, finished_at));
             }
             let values: Vec<_> = plans
                 .iter()
