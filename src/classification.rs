@@ -35,6 +35,10 @@ pub enum ClassificationError {
     NoTitle(String),
     #[error("baris {line}: {message}")]
     Line { line: usize, message: String },
+    #[error("nasib akhir arsip '{0}' tidak dikenal: musnah, permanen atau dinilai_kembali")]
+    Disposition(String),
+    #[error("jumlah tahun retensi tidak boleh negatif")]
+    Years,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -311,6 +315,115 @@ pub fn retire(
         )?;
         Ok(())
     })
+}
+
+/// How long the records filed under a code are kept (jadwal retensi arsip): years active,
+/// years inactive, then what follows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Retention {
+    /// The code the retention was set for: the letter's own, or the nearest above it.
+    pub code: String,
+    pub active_years: i32,
+    pub inactive_years: i32,
+    /// `musnah`, `permanen` or `dinilai_kembali`.
+    pub disposition: String,
+}
+
+/// What may follow the inactive years.
+pub const DISPOSITIONS: [&str; 3] = ["musnah", "permanen", "dinilai_kembali"];
+
+/// Sets the retention of `code` (a code of the office's list) as `actor`; it holds for the
+/// codes below it that have none of their own.
+pub fn set_retention(
+    conn: &mut DbConn,
+    office: OfficeId,
+    retention: &Retention,
+    actor: Option<PersonId>,
+) -> Result<()> {
+    use crate::db::schema::retention_schedule;
+    check_shape(&retention.code)?;
+    if !DISPOSITIONS.contains(&retention.disposition.as_str()) {
+        return Err(ClassificationError::Disposition(
+            retention.disposition.clone(),
+        ));
+    }
+    let years = |n: i32| u32::try_from(n).is_ok();
+    if !years(retention.active_years) || !years(retention.inactive_years) {
+        return Err(ClassificationError::Years);
+    }
+    write_transaction(conn, |conn| {
+        if active_among(conn, office, std::slice::from_ref(&retention.code))?.is_empty() {
+            return Err(ClassificationError::Unknown(retention.code.clone()));
+        }
+        let now = crate::db::now();
+        let existing = retention_schedule::table
+            .filter(retention_schedule::office_id.eq(office))
+            .filter(retention_schedule::code.eq(&retention.code))
+            .count()
+            .get_result::<i64>(conn)?;
+        if existing == 0 {
+            diesel::insert_into(retention_schedule::table)
+                .values((
+                    retention_schedule::office_id.eq(office),
+                    retention_schedule::code.eq(&retention.code),
+                    retention_schedule::active_years.eq(retention.active_years),
+                    retention_schedule::inactive_years.eq(retention.inactive_years),
+                    retention_schedule::disposition.eq(&retention.disposition),
+                    retention_schedule::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::update(
+                retention_schedule::table
+                    .filter(retention_schedule::office_id.eq(office))
+                    .filter(retention_schedule::code.eq(&retention.code)),
+            )
+            .set((
+                retention_schedule::active_years.eq(retention.active_years),
+                retention_schedule::inactive_years.eq(retention.inactive_years),
+                retention_schedule::disposition.eq(&retention.disposition),
+                retention_schedule::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        }
+        audit::append(
+            conn,
+            Event {
+                actor,
+                office: Some(office),
+                action: "retention.set",
+                subject: format!("classification:{}", retention.code),
+                detail: serde_json::to_value(retention).unwrap_or_default(),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// The retention that holds for a letter filed under `code`: its own code's, else the
+/// nearest code above it with one; `None` when the office has set none.
+pub fn retention_of(conn: &mut DbConn, office: OfficeId, code: &str) -> Result<Option<Retention>> {
+    use crate::db::schema::retention_schedule;
+    let mut candidates = vec![code.to_owned()];
+    candidates.extend(ancestors(code));
+    let found: Vec<(String, i32, i32, String)> = retention_schedule::table
+        .filter(retention_schedule::office_id.eq(office))
+        .filter(retention_schedule::code.eq_any(&candidates))
+        .select((
+            retention_schedule::code,
+            retention_schedule::active_years,
+            retention_schedule::inactive_years,
+            retention_schedule::disposition,
+        ))
+        .load(conn)?;
+    Ok(candidates.iter().find_map(|c| {
+        found.iter().find(|f| f.0 == *c).map(|f| Retention {
+            code: f.0.clone(),
+            active_years: f.1,
+            inactive_years: f.2,
+            disposition: f.3.clone(),
+        })
+    }))
 }
 
 #[cfg(test)]

@@ -70,6 +70,9 @@ pub struct Letter {
     pub addressee: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<String>,
+    /// The retention that holds for its classification code, where the office set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<crate::classification::Retention>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -347,6 +350,11 @@ pub fn export(
         let kind_name = kind
             .parse::<crate::letters::LetterKind>()
             .map_or_else(|_| kind.clone(), |k| k.name().to_owned());
+        let retention = match (&classification, office_of_letter(conn, id)?) {
+            (Some(code), office) => crate::classification::retention_of(conn, office, code)
+                .map_err(|e| ExportError::Write(e.to_string()))?,
+            (None, _) => None,
+        };
         manifest_letters.push(Letter {
             id: id.0,
             public_id,
@@ -361,6 +369,7 @@ pub fn export(
             sender,
             addressee,
             classification,
+            retention,
             request: request.map(|r| r.0),
             void_reason,
             revisions,
@@ -428,6 +437,13 @@ pub fn export(
         manifest_sha256,
         audit_entry: entry.id,
     })
+}
+
+fn office_of_letter(conn: &mut DbConn, letter: LetterId) -> QueryResult<OfficeId> {
+    letters::table
+        .find(letter)
+        .select(letters::office_id)
+        .first(conn)
 }
 
 /// The manifest as XML, with a declaration.

@@ -243,6 +243,24 @@ enum KkaCommand {
         actor: String,
         code: String,
     },
+    /// Set how long the records filed under a code are kept (jadwal retensi arsip); it holds
+    /// for the codes below it that have none of their own.
+    Retention {
+        #[arg(long)]
+        office: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        actor: String,
+        code: String,
+        /// Years active.
+        #[arg(long)]
+        active: i32,
+        /// Years inactive.
+        #[arg(long)]
+        inactive: i32,
+        /// What follows: musnah, permanen or dinilai_kembali.
+        #[arg(long)]
+        disposition: String,
+    },
     /// Load a list of codes (one per line: code, space, title), in one transaction.
     Load {
         #[arg(long)]
@@ -845,6 +863,25 @@ fn kka_command(config: &Config, command: &KkaCommand) -> Result<(), Failure> {
             let actor = secretary(&mut conn, office, actor)?;
             classification::set(&mut conn, office, code, title, actor).map_err(work)?;
             println!("{code} {title}");
+        }
+        KkaCommand::Retention {
+            office,
+            actor,
+            code,
+            active,
+            inactive,
+            disposition,
+        } => {
+            let office = office_of(&mut conn, office)?;
+            let actor = secretary(&mut conn, office, actor)?;
+            let retention = classification::Retention {
+                code: code.clone(),
+                active_years: *active,
+                inactive_years: *inactive,
+                disposition: disposition.clone(),
+            };
+            classification::set_retention(&mut conn, office, &retention, actor).map_err(work)?;
+            println!("{code}: {active} tahun aktif, {inactive} tahun inaktif, {disposition}");
         }
         KkaCommand::Retire {
             office,

@@ -291,6 +291,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    retention_schedule (office_id, code) {
+        office_id -> Int8,
+        code -> Text,
+        active_years -> Int4,
+        inactive_years -> Int4,
+        disposition -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(person_roles -> people (person_id));
 diesel::joinable!(person_roles -> offices (office_id));
 diesel::joinable!(sop_versions -> offices (office_id));
@@ -323,6 +334,7 @@ diesel::joinable!(report_runs -> offices (office_id));
 diesel::joinable!(report_runs -> letters (letter_id));
 diesel::joinable!(inbox -> people (person_id));
 diesel::joinable!(inbox -> letters (letter_id));
+diesel::joinable!(retention_schedule -> offices (office_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     offices,
@@ -346,4 +358,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_locks,
     report_runs,
     inbox,
+    retention_schedule,
 );

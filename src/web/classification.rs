@@ -33,9 +33,12 @@ impl From<ClassificationError> for ApiError {
         use ClassificationError as E;
         let status = match &error {
             E::Unknown(_) => StatusCode::NOT_FOUND,
-            E::Malformed(_) | E::NoParent { .. } | E::NoTitle(_) | E::Line { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            E::Malformed(_)
+            | E::NoParent { .. }
+            | E::NoTitle(_)
+            | E::Line { .. }
+            | E::Disposition(_)
+            | E::Years => StatusCode::UNPROCESSABLE_ENTITY,
             E::Database(cause) => return ApiError::internal(cause),
         };
         let code = if status == StatusCode::NOT_FOUND {

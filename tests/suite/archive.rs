@@ -41,7 +41,12 @@ fn two_letters(conn: &mut DbConn) -> [naskah::ids::LetterId; 2] {
             },
             &letterhead,
             kind,
-            &letters::sample(kind),
+            &{
+                // Filed under 500.12 (Komunikasi dan Informatika), which the demo's list holds.
+                let mut data = letters::sample(kind);
+                data["kka"] = "500.12".into();
+                data
+            },
             &settings,
             naskah::db::now(),
         )
@@ -201,6 +206,20 @@ on_both_backends! {
         let pool = db.open();
         let mut conn = pool.get().expect("connection");
         let request = finished_request(&mut conn);
+        // The office's retention for 500 holds for the letters filed under 500.12.
+        let banggai = naskah::office::find_by_code(&mut conn, "banggai").expect("q").expect("office");
+        naskah::classification::set_retention(
+            &mut conn,
+            banggai.id,
+            &naskah::classification::Retention {
+                code: "500".into(),
+                active_years: 2,
+                inactive_years: 8,
+                disposition: "permanen".into(),
+            },
+            None,
+        )
+        .expect("retention");
         let zip_path = db.dir.path().join("permohonan.zip");
         let output = naskah(db.dir.path())
             .env("NASKAH_DATABASE_URL", &db.url)
@@ -249,6 +268,11 @@ on_both_backends! {
             std::fs::write(&path, &pdf).expect("write");
             assert_valid(&path.to_string_lossy(), 1);
             assert_eq!(letter["signature"][0]["nip"], "198107212003121004");
+            assert_eq!(letter["classification"], "500.12");
+            assert_eq!(
+                letter["retention"],
+                serde_json::json!({"code": "500", "active_years": 2, "inactive_years": 8, "disposition": "permanen"})
+            );
         }
         assert!(manifest["audit_entry"].as_array().is_some_and(|a| a.len() >= 8), "{manifest}");
 

@@ -1,2 +1,3 @@
+DROP TABLE retention_schedule;
 DROP TABLE inbox;
 DROP TABLE report_runs;

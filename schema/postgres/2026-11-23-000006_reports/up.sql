@@ -24,3 +24,16 @@ CREATE TABLE inbox (
     read_at TIMESTAMP
 );
 CREATE INDEX inbox_person ON inbox (person_id, read_at);
+
+-- Retention (jadwal retensi arsip) per classification code, as data the office keeps: years
+-- active and inactive, and what follows. A code's retention holds for the codes below it
+-- unless they have their own.
+CREATE TABLE retention_schedule (
+    office_id BIGINT NOT NULL REFERENCES offices (id),
+    code TEXT NOT NULL,
+    active_years INTEGER NOT NULL CHECK (active_years >= 0),
+    inactive_years INTEGER NOT NULL CHECK (inactive_years >= 0),
+    disposition TEXT NOT NULL CHECK (disposition IN ('musnah', 'permanen', 'dinilai_kembali')),
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (office_id, code)
+);
