@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod digest;
+pub mod hosting;
 pub mod ids;
 pub mod letters;
 pub mod numbering;

@@ -98,6 +98,15 @@ enum Command {
         #[arg(long, value_name = "VAR")]
         passphrase_env: Option<String>,
     },
+    /// The hosting records of an office: applications, subdomains, IP addresses, servers,
+    /// hosting accounts (never passwords), OPD and state, as the workflow recorded them.
+    Hosting {
+        #[arg(long)]
+        office: String,
+        /// One JSON array instead of lines of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Exports of the archive, and their offline check.
     Archive {
         #[command(subcommand)]
@@ -528,6 +537,32 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 &signer,
                 passphrase_env.as_deref(),
             )
+        }
+        Command::Hosting { office, json } => {
+            let config = Config::load(&overrides)?;
+            let (db, _) = open_migrated(&config)?;
+            let mut conn = db.get()?;
+            let found = crate::office::find_by_code(&mut conn, &office)?
+                .ok_or_else(|| Failure::Usage(format!("no office '{office}'")))?;
+            let records = crate::hosting::records(&mut conn, found.id, None)?;
+            if json {
+                println!("{}", serde_json::to_string(&records).unwrap_or_default());
+            } else {
+                for r in &records {
+                    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        r.application,
+                        r.opd,
+                        r.state,
+                        shown(&r.subdomain),
+                        shown(&r.ip_address),
+                        shown(&r.server),
+                        shown(&r.account)
+                    );
+                }
+            }
+            Ok(())
         }
         Command::Archive { command } => {
             let config = Config::load(&overrides)?;

@@ -7,6 +7,7 @@ mod auth;
 mod classification;
 pub mod error;
 mod health;
+mod hosting;
 mod numbers;
 pub mod tsa;
 mod tte;
@@ -50,6 +51,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(health::configure)
             .configure(numbers::configure)
             .configure(classification::configure)
+            .configure(hosting::configure)
             .configure(tte::configure)
             .configure(verify::configure)
     })

@@ -192,3 +192,64 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    fn hosting_records_follow_the_workflow_and_show_each_caller_what_is_theirs(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        let office = setup(&mut conn);
+        let records = naskah::hosting::records(&mut conn, office.id, None).expect("records");
+        assert_eq!(records.len(), 300);
+        for (state, status) in [("aktif", "finished"), ("ditolak", "rejected"), ("dalam_proses", "open")] {
+            let counted: i64 = requests::table
+                .filter(requests::office_id.eq(office.id))
+                .filter(requests::status.eq(status))
+                .count()
+                .get_result(&mut *conn)
+                .expect("count");
+            assert_eq!(records.iter().filter(|r| r.state == state).count() as i64, counted, "{state}");
+        }
+        // The artefacts the workflow recorded: every hosted application has its address.
+        assert!(records
+            .iter()
+            .filter(|r| r.state == "aktif")
+            .all(|r| r.ip_address.as_deref().is_some_and(|ip| ip.starts_with("10."))
+                && r.subdomain.as_deref().is_some_and(|s| s.ends_with(".banggai.go.id"))));
+
+        // Over HTTP: the head of office reads all; someone of another office reads nothing.
+        let person = |conn: &mut DbConn, username: &str| {
+            naskah::people::find_by_username(conn, username).expect("q").expect("person").id
+        };
+        let kadis = person(&mut conn, "banggai.kadis");
+        let stranger = person(&mut conn, "sumbar.kadis");
+        let kadis_token = naskah::tokens::create(&mut conn, kadis, "test").expect("token");
+        let stranger_token = naskah::tokens::create(&mut conn, stranger, "test").expect("token");
+        drop(conn);
+        let mut command = naskah(db.dir.path());
+        command
+            .env("NASKAH_DATABASE_URL", &db.url)
+            .args(["serve", "--bind", "127.0.0.1:0"]);
+        let server = crate::common::Server::start(command);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("http://{}/api/v1/offices/banggai/hosting", server.addr);
+        let get = |token: Option<&str>| {
+            let mut request = agent.get(&url);
+            if let Some(token) = token {
+                request = request.header("Authorization", &format!("Bearer {token}"));
+            }
+            let mut response = request.call().expect("response");
+            let status = response.status().as_u16();
+            (status, response.body_mut().read_to_string().unwrap_or_default())
+        };
+        let (status, body) = get(Some(&kadis_token));
+        assert_eq!(status, 200, "{body}");
+        let listed: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(listed.as_array().map(Vec::len), Some(300));
+        assert!(!body.contains("password") && !body.contains("kata_sandi"));
+        assert_eq!(get(Some(&stranger_token)).0, 404);
+        assert_eq!(get(None).0, 401);
+    }
+}
