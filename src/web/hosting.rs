@@ -22,7 +22,7 @@ async fn list(
         .run(move |conn| -> Result<_, ApiError> {
             let (office, roles) = office_roles(conn, caller.person, &office)?;
             let (_, sop) =
-                crate::workflow::current_sop(conn, office).map_err(|e| ApiError::internal(e))?;
+                crate::workflow::current_sop(conn, office).map_err(ApiError::internal)?;
             let applicant_only = roles
                 .iter()
                 .all(|role| sop.roles.iter().any(|r| r.applicant && r.id == *role));
