@@ -86,6 +86,13 @@ on_both_backends! {
         assert_eq!(code, Some(0), "{text}");
         assert!(text.contains("0 break(s)") && text.contains("2 revisions"), "{text}");
 
+        // A letter is voided, never deleted.
+        let refused = conn.batch_execute(&format!("DELETE FROM letters WHERE id = {first}"));
+        assert!(
+            refused.as_ref().is_err_and(|e| e.to_string().contains("voided, never deleted")),
+            "{refused:?}"
+        );
+
         unguard(&mut conn);
         // A byte of the first letter's PDF.
         let mut pdf: Vec<u8> = letter_revisions::table
@@ -206,6 +213,12 @@ on_both_backends! {
         let pool = db.open();
         let mut conn = pool.get().expect("connection");
         let request = finished_request(&mut conn);
+        // Numbers, like letters, are voided, never deleted.
+        let refused = conn.batch_execute("DELETE FROM issued_numbers");
+        assert!(
+            refused.as_ref().is_err_and(|e| e.to_string().contains("voided, never deleted")),
+            "{refused:?}"
+        );
         // The office's retention for 500 holds for the letters filed under 500.12.
         let banggai = naskah::office::find_by_code(&mut conn, "banggai").expect("q").expect("office");
         naskah::classification::set_retention(

@@ -37,3 +37,14 @@ CREATE TABLE retention_schedule (
     updated_at TIMESTAMP NOT NULL,
     PRIMARY KEY (office_id, code)
 );
+
+-- Letters and their numbers are voided, never deleted.
+CREATE FUNCTION naskah_refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'naskah: % rows are voided, never deleted', TG_TABLE_NAME;
+END;
+$$;
+CREATE TRIGGER letters_never_deleted BEFORE DELETE ON letters
+    FOR EACH ROW EXECUTE FUNCTION naskah_refuse_delete();
+CREATE TRIGGER issued_numbers_never_deleted BEFORE DELETE ON issued_numbers
+    FOR EACH ROW EXECUTE FUNCTION naskah_refuse_delete();

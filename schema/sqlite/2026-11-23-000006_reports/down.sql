@@ -1,3 +1,5 @@
+DROP TRIGGER issued_numbers_never_deleted;
+DROP TRIGGER letters_never_deleted;
 DROP TABLE retention_schedule;
 DROP TABLE inbox;
 DROP TABLE report_runs;

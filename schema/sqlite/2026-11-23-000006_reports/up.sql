@@ -37,3 +37,13 @@ CREATE TABLE retention_schedule (
     updated_at TIMESTAMP NOT NULL,
     PRIMARY KEY (office_id, code)
 );
+
+-- Letters and their numbers are voided, never deleted.
+CREATE TRIGGER letters_never_deleted BEFORE DELETE ON letters
+BEGIN
+    SELECT RAISE(ABORT, 'naskah: letters rows are voided, never deleted');
+END;
+CREATE TRIGGER issued_numbers_never_deleted BEFORE DELETE ON issued_numbers
+BEGIN
+    SELECT RAISE(ABORT, 'naskah: issued_numbers rows are voided, never deleted');
+END;
