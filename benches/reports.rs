@@ -17,22 +17,13 @@ use std::time::Instant;
 use naskah::config::DatabaseUrl;
 use naskah::db::Db;
 
-/// Each office and the official who signs its reports.
-const OFFICES: [(&str, &str); 5] = [
-    ("banggai", "banggai.kabid_egov"),
-    ("bolmut", "bolmut.kabid_aptika"),
-    ("malut", "malut.kabid_tik"),
-    ("sumbar", "sumbar.kabid_aptika"),
-    ("tarakan", "tarakan.bidang_aplikasi"),
-];
-
 fn run(label: &str, url: &str, dir: &std::path::Path, per_office: usize) {
     let db = Db::open(&DatabaseUrl::parse(url).expect("url"), 2).expect("database");
     let mut conn = db.get().expect("connection");
     naskah::db::migrate::run_pending(&mut conn).expect("migrate");
     naskah::demo::create(&mut conn).expect("demo");
     let started = Instant::now();
-    for (i, (code, _)) in OFFICES.iter().enumerate() {
+    for (i, (code, _)) in naskah::demo::REPORT_SIGNERS.iter().enumerate() {
         let office = naskah::office::find_by_code(&mut conn, code)
             .expect("query")
             .expect("office");
@@ -41,13 +32,13 @@ fn run(label: &str, url: &str, dir: &std::path::Path, per_office: usize) {
     }
     println!(
         "{label}: {} requests generated in {:.1} s",
-        per_office * OFFICES.len(),
+        per_office * naskah::demo::REPORT_SIGNERS.len(),
         started.elapsed().as_secs_f64()
     );
     drop(conn);
     let pki = dir.join("pki");
     let mut worst = (0.0f64, 0u64);
-    for (code, signer) in OFFICES {
+    for (code, signer) in naskah::demo::REPORT_SIGNERS {
         let output = Command::new("/usr/bin/time")
             .args(["-f", "%e %M"])
             .arg(env!("CARGO_BIN_EXE_naskah"))

@@ -30,23 +30,15 @@ pub const DEFAULT_AUDIT: &str = "0 30 1 * * *";
 /// The role of naskah's administrators, who hear of a break in the audit log.
 pub const ADMIN_ROLE: &str = "admin";
 
-/// Where a signer's passphrase comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Secret {
-    /// An environment variable, read when the report is made.
-    Env(String),
-    /// The demo PKI's passphrase file (`naskah serve --demo` only).
-    DemoFile,
-}
-
 /// The schedule as configured, its cron lines checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {
     pub sla: String,
     pub annual: String,
     pub audit: String,
-    /// By office code: who signs its reports.
-    pub signers: BTreeMap<String, (String, Secret)>,
+    /// By office code: who signs its reports (a username), and the environment variable
+    /// holding their passphrase, read when a report is made.
+    pub signers: BTreeMap<String, (String, String)>,
 }
 
 impl Default for Schedule {
@@ -98,20 +90,10 @@ impl Schedule {
                             username,
                             passphrase_env,
                         },
-                    )| { (office, (username, Secret::Env(passphrase_env))) },
+                    )| { (office, (username, passphrase_env)) },
                 )
                 .collect(),
         })
-    }
-
-    /// The demo offices' report signers, from the demo PKI, where none is configured.
-    pub fn with_demo_signers(mut self) -> Schedule {
-        for (office, username) in crate::demo::REPORT_SIGNERS {
-            self.signers
-                .entry(office.to_owned())
-                .or_insert_with(|| (username.to_owned(), Secret::DemoFile));
-        }
-        self
     }
 }
 
@@ -148,7 +130,7 @@ pub fn due(
 
 /// Makes the `kind` report of `office` due now, unless it is made; logs what happened.
 pub async fn make_due(context: Arc<Context>, kind: ReportKind, office: String) {
-    let Some((username, secret)) = context.schedule.signers.get(&office).cloned() else {
+    let Some((username, passphrase_env)) = context.schedule.signers.get(&office).cloned() else {
         return;
     };
     let ctx = context.clone();
@@ -165,18 +147,11 @@ pub async fn make_due(context: Arc<Context>, kind: ReportKind, office: String) {
                 };
                 let signer = crate::people::find_by_username(conn, &username)?
                     .ok_or(ReportError::Missing("report signer"))?;
-                let passphrase = match &secret {
-                    Secret::Env(var) => std::env::var(var).map_err(|_| {
-                        ReportError::Failed(format!(
-                            "{var} (the report signer's passphrase) is not set"
-                        ))
-                    })?,
-                    Secret::DemoFile => crate::signing::pki::passphrase_of(
-                        &ctx.tte.pki_dir,
-                        &crate::signing::pki::official_p12(&username),
-                    )
-                    .ok_or(ReportError::Missing("demo passphrase"))?,
-                };
+                let passphrase = std::env::var(&passphrase_env).map_err(|_| {
+                    ReportError::Failed(format!(
+                        "{passphrase_env} (the report signer's passphrase) is not set"
+                    ))
+                })?;
                 let made = make::make(
                     conn,
                     &ctx.tte,

@@ -1207,15 +1207,10 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         }
         let tte = tte_settings(config, tsa_url.as_deref(), letters.clone());
         let roots = trust_roots(config)?;
-        let schedule = if with_demo {
-            config.schedule.clone().with_demo_signers()
-        } else {
-            config.schedule.clone()
-        };
         let scheduler = crate::schedule::start(std::sync::Arc::new(crate::schedule::Context {
             db: db.clone(),
             tte: tte.clone(),
-            schedule,
+            schedule: config.schedule.clone(),
             instance: instance_name(),
         }))
         .await

@@ -9,10 +9,23 @@ use naskah::db::schema::{letters, report_runs};
 use crate::common::{Backend, Server, TestDb, naskah, on_both_backends};
 use crate::signing::pki;
 
-/// `naskah serve --demo` on `db`, its reports scheduled by `line`.
+/// `naskah serve --demo` on `db`, its reports scheduled by `line` and signed by the demo
+/// offices' division heads, as a configuration file names them, their passphrases in the
+/// environment.
 fn serve(db: &TestDb, line: &str) -> Server {
+    let mut config = String::from("[schedule.signers]\n");
     let mut command = naskah(db.dir.path());
+    for (office, username) in naskah::demo::REPORT_SIGNERS {
+        let var = format!("NASKAH_TEST_SIGNER_{}", office.to_uppercase());
+        config.push_str(&format!(
+            "{office} = {{ username = \"{username}\", passphrase_env = \"{var}\" }}\n"
+        ));
+        command.env(&var, crate::signing::passphrase(username));
+    }
+    let file = db.dir.path().join("naskah.toml");
+    std::fs::write(&file, config).expect("config");
     command
+        .env("NASKAH_CONFIG", &file)
         .env("NASKAH_DATABASE_URL", &db.url)
         .env("NASKAH_PKI_DIR", &pki().dir)
         .env("NASKAH_SCHEDULE_SLA", line)
@@ -125,4 +138,62 @@ fn a_bad_cron_line_stops_naskah_at_start_up() {
         stderr.contains("NASKAH_SCHEDULE_SLA") && stderr.contains("every monday"),
         "{stderr}"
     );
+}
+
+on_both_backends! {
+    fn the_daily_audit_check_tells_the_admins_of_a_break(db) {
+        use diesel::connection::SimpleConnection;
+        use naskah::db::schema::{inbox, person_roles};
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        naskah::db::migrate::run_pending(&mut conn).expect("migrate");
+        naskah::demo::create(&mut conn).expect("demo");
+        let office = naskah::office::find_by_code(&mut conn, "banggai").expect("q").expect("office");
+        let admin = naskah::people::find_by_username(&mut conn, "banggai.sekretariat")
+            .expect("q")
+            .expect("person")
+            .id;
+        diesel::insert_into(person_roles::table)
+            .values((
+                person_roles::person_id.eq(admin),
+                person_roles::office_id.eq(office.id),
+                person_roles::role.eq(naskah::schedule::ADMIN_ROLE),
+                person_roles::created_at.eq(naskah::db::now()),
+            ))
+            .execute(&mut *conn)
+            .expect("an admin");
+        let settings = naskah::letters::store::Settings {
+            public_url: "https://naskah.example.go.id".into(),
+            tte_issuer: "BSrE".into(),
+            templates: None,
+        };
+        let context = std::sync::Arc::new(naskah::schedule::Context {
+            db: pool.clone(),
+            tte: naskah::tte::Settings::local(pki().dir.clone(), settings),
+            schedule: naskah::schedule::Schedule::default(),
+            instance: "test".into(),
+        });
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let told = |conn: &mut naskah::db::DbConn| -> Vec<String> {
+            inbox::table
+                .filter(inbox::person_id.eq(admin))
+                .filter(inbox::kind.eq("audit.break"))
+                .select(inbox::subject)
+                .load(conn)
+                .expect("inbox")
+        };
+        runtime.block_on(naskah::schedule::audit_check(context.clone()));
+        assert!(told(&mut conn).is_empty(), "an intact log tells nobody");
+
+        let unguard = match &*conn {
+            naskah::db::DbConn::Pg(_) => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+            naskah::db::DbConn::Sqlite(_) => "DROP TRIGGER audit_log_no_update",
+        };
+        conn.batch_execute(unguard).expect("drop the guard");
+        conn.batch_execute("UPDATE audit_log SET subject = 'office:99' WHERE id = 2").expect("edit");
+        runtime.block_on(naskah::schedule::audit_check(context));
+        let told = told(&mut conn);
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(told[0].contains("1 kerusakan rantai") && told[0].contains("naskah audit verify"), "{told:?}");
+    }
 }
