@@ -68,29 +68,11 @@ pub fn records(
     );
     let rows: Vec<Row> = query.load(conn)?;
     let ids: Vec<RequestId> = rows.iter().map(|r| r.0).collect();
-    let mut recorded: HashMap<(RequestId, String), String> = HashMap::new();
-    for chunk in ids.chunks(1_000) {
-        let items: Vec<(RequestId, String, String)> = request_items::table
-            .filter(request_items::request_id.eq_any(chunk))
-            .filter(request_items::kind.eq("artefact"))
-            .filter(request_items::item.eq_any([
-                "subdomain",
-                "alamat_ip",
-                "server",
-                "akun_hosting",
-            ]))
-            .order(request_items::id)
-            .select((
-                request_items::request_id,
-                request_items::item,
-                request_items::value,
-            ))
-            .load(conn)?;
-        // The latest record of each item wins.
-        for (request, item, value) in items {
-            recorded.insert((request, item), value);
-        }
-    }
+    let mut recorded = latest_artefacts(
+        conn,
+        &ids,
+        &["subdomain", "alamat_ip", "server", "akun_hosting"],
+    )?;
     let mut take = |request: RequestId, item: &str| recorded.remove(&(request, item.to_owned()));
     Ok(rows
         .into_iter()
@@ -108,4 +90,31 @@ pub fn records(
             },
         )
         .collect())
+}
+
+/// The latest value of each of `items` the workflow recorded for each of `requests` (an
+/// artefact recorded again replaces the one before).
+pub fn latest_artefacts(
+    conn: &mut DbConn,
+    requests: &[RequestId],
+    items: &[&str],
+) -> QueryResult<HashMap<(RequestId, String), String>> {
+    let mut latest = HashMap::new();
+    for chunk in requests.chunks(1_000) {
+        let found: Vec<(RequestId, String, String)> = request_items::table
+            .filter(request_items::request_id.eq_any(chunk))
+            .filter(request_items::kind.eq("artefact"))
+            .filter(request_items::item.eq_any(items))
+            .order(request_items::id)
+            .select((
+                request_items::request_id,
+                request_items::item,
+                request_items::value,
+            ))
+            .load(conn)?;
+        for (request, item, value) in found {
+            latest.insert((request, item), value);
+        }
+    }
+    Ok(latest)
 }

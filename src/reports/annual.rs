@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::Period;
 use crate::db::DbConn;
-use crate::db::schema::{letter_signatures, letters, request_items, request_steps, requests};
+use crate::db::schema::{letter_signatures, letters, request_steps, requests};
 use crate::ids::RequestId;
 use crate::office::Office;
 
@@ -113,26 +113,8 @@ pub fn compute(conn: &mut DbConn, office: &Office, year: i32) -> QueryResult<Ann
             requests::finished_at,
         ))
         .load(conn)?;
-    let records: Vec<(RequestId, String, String)> = request_items::table
-        .inner_join(requests::table)
-        .filter(requests::office_id.eq(office))
-        .filter(requests::status.eq("finished"))
-        .filter(requests::finished_at.ge(from))
-        .filter(requests::finished_at.lt(to))
-        .filter(request_items::kind.eq("artefact"))
-        .filter(request_items::item.eq_any(["subdomain", "alamat_ip"]))
-        .order(request_items::id)
-        .select((
-            request_items::request_id,
-            request_items::item,
-            request_items::value,
-        ))
-        .load(conn)?;
-    // The latest record of each item wins.
-    let mut recorded: BTreeMap<(RequestId, String), String> = BTreeMap::new();
-    for (request, item, value) in records {
-        recorded.insert((request, item), value);
-    }
+    let ids: Vec<RequestId> = finished.iter().map(|f| f.0).collect();
+    let recorded = crate::hosting::latest_artefacts(conn, &ids, &["subdomain", "alamat_ip"])?;
     let hosted = finished
         .into_iter()
         .map(|(id, application, subdomain, opd, at)| Hosted {

@@ -21,11 +21,7 @@ fn two_letters(conn: &mut DbConn) -> [naskah::ids::LetterId; 2] {
     let office = naskah::office::find_by_code(conn, "banggai")
         .expect("q")
         .expect("office");
-    let settings = naskah::letters::store::Settings {
-        public_url: "https://naskah.example.go.id".into(),
-        tte_issuer: "BSrE".into(),
-        templates: None,
-    };
+    let settings = crate::common::letter_settings();
     let letterhead = letters::letterhead_of(&office).expect("letterhead");
     [
         LetterKind::SuratRekomendasi,
@@ -189,11 +185,7 @@ fn finished_request(conn: &mut DbConn) -> naskah::ids::RequestId {
         chrono::Utc::now(),
     )
     .expect("filed");
-    let settings = naskah::letters::store::Settings {
-        public_url: "https://naskah.example.go.id".into(),
-        tte_issuer: "BSrE".into(),
-        templates: None,
-    };
+    let settings = crate::common::letter_settings();
     for letter in [recommendation, handover] {
         conn.batch_execute(&format!(
             "UPDATE letters SET request_id = {request} WHERE id = {letter}"

@@ -284,3 +284,13 @@ pub fn draw_on_first_page(pdf: &[u8], content: &[u8]) -> Vec<u8> {
     update.save_to(&mut out).expect("save");
     out
 }
+
+/// Letter settings for tests: the public address printed in QR codes and the issuer named
+/// in the footer.
+pub fn letter_settings() -> naskah::letters::store::Settings {
+    naskah::letters::store::Settings {
+        public_url: "https://naskah.example.go.id".into(),
+        tte_issuer: "BSrE".into(),
+        templates: None,
+    }
+}

@@ -162,11 +162,7 @@ on_both_backends! {
             ))
             .execute(&mut *conn)
             .expect("an admin");
-        let settings = naskah::letters::store::Settings {
-            public_url: "https://naskah.example.go.id".into(),
-            tte_issuer: "BSrE".into(),
-            templates: None,
-        };
+        let settings = crate::common::letter_settings();
         let context = std::sync::Arc::new(naskah::schedule::Context {
             db: pool.clone(),
             tte: naskah::tte::Settings::local(pki().dir.clone(), settings),

@@ -859,11 +859,7 @@ fn anyone_verifies_an_upload_against_the_archive() {
     let office = naskah::office::find_by_code(&mut conn, "banggai")
         .expect("q")
         .expect("office");
-    let settings = naskah::letters::store::Settings {
-        public_url: "https://naskah.example.go.id".into(),
-        tte_issuer: "BSrE".into(),
-        templates: None,
-    };
+    let settings = crate::common::letter_settings();
     let owner = naskah::letters::store::Owner {
         office: office.id,
         request: None,
