@@ -2,6 +2,7 @@
 //! runs through the office's SOP as a chain of official letters, each generated as a PDF,
 //! numbered by the secretariat, signed by the officials and archived. See ARCHITECTURE.md.
 
+pub mod accounts;
 pub mod archive;
 pub mod audit;
 pub mod calendar;

@@ -302,6 +302,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Int8,
+        token_sha256 -> Text,
+        person_id -> Int8,
+        csrf -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signin_failures (username) {
+        username -> Text,
+        failures -> Int4,
+        locked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(person_roles -> people (person_id));
 diesel::joinable!(person_roles -> offices (office_id));
 diesel::joinable!(sop_versions -> offices (office_id));
@@ -335,6 +355,7 @@ diesel::joinable!(report_runs -> letters (letter_id));
 diesel::joinable!(inbox -> people (person_id));
 diesel::joinable!(inbox -> letters (letter_id));
 diesel::joinable!(retention_schedule -> offices (office_id));
+diesel::joinable!(sessions -> people (person_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     offices,
@@ -359,4 +380,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_runs,
     inbox,
     retention_schedule,
+    sessions,
+    signin_failures,
 );

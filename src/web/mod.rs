@@ -9,6 +9,8 @@ pub mod error;
 mod health;
 mod hosting;
 mod numbers;
+mod pages;
+mod session;
 pub mod tsa;
 mod tte;
 mod verify;
@@ -54,6 +56,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(hosting::configure)
             .configure(tte::configure)
             .configure(verify::configure)
+            .configure(session::configure)
     })
     .listen(listener)?
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())

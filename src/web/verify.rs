@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::error::ApiError;
+use super::pages::page;
 use crate::verify::{self, ChangesAfter, Integrity, Kind, Report, Trust, Verdict, archive};
 
 /// The largest upload: official letters are well under a megabyte.
@@ -225,27 +226,6 @@ struct ReportPage {
 struct ErrorPage {
     title: &'static str,
     message: String,
-}
-
-/// A rendered page, with headers that keep it to itself: no scripts, no framing, no
-/// sniffing, no referrer.
-fn page(status: StatusCode, page: &impl Template) -> HttpResponse {
-    match page.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header((
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-                 frame-ancestors 'none'; base-uri 'none'",
-            ))
-            .insert_header(("X-Content-Type-Options", "nosniff"))
-            .insert_header(("Referrer-Policy", "no-referrer"))
-            .body(body),
-        Err(error) => {
-            tracing::error!(%error, "page not rendered");
-            HttpResponse::InternalServerError().finish()
-        }
-    }
 }
 
 fn error_page(error: &ApiError) -> HttpResponse {

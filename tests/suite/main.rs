@@ -14,6 +14,7 @@ mod numbering;
 mod reports;
 mod schedule;
 mod serve;
+mod session;
 mod signing;
 mod sop;
 mod tte;

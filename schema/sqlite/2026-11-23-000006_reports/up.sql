@@ -47,3 +47,21 @@ CREATE TRIGGER issued_numbers_never_deleted BEFORE DELETE ON issued_numbers
 BEGIN
     SELECT RAISE(ABORT, 'naskah: issued_numbers rows are voided, never deleted');
 END;
+
+-- Sign-in sessions: only the SHA-256 of the cookie's token is kept, with the session's CSRF
+-- token for its forms; and failed sign-ins per username, which slow the next attempts.
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    person_id BIGINT NOT NULL REFERENCES people (id),
+    csrf TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE signin_failures (
+    username TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    locked_until TIMESTAMP,
+    updated_at TIMESTAMP NOT NULL
+);

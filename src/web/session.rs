@@ -1,0 +1,200 @@
+//! Signing in and out in the browser. The sign-in form is protected against cross-site posts
+//! by a token in a SameSite=Strict cookie that the form repeats (there is no session yet);
+//! every form of a session repeats the session's own CSRF token. A wrong password and an
+//! unknown name are answered alike; after five failures in a row the account waits.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::ApiError;
+use super::pages::{SameSite, cookie, page, see_other, set_cookie};
+use crate::accounts::{self, SignIn};
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "naskah_sesi";
+/// The sign-in form's own token.
+const SIGNIN_COOKIE: &str = "naskah_masuk";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/masuk", web::get().to(signin_form))
+        .route("/masuk", web::post().to(signin))
+        .route("/keluar", web::post().to(signout))
+        .route("/beranda", web::get().to(home));
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SigninPage<'a> {
+    csrf: &'a str,
+    username: &'a str,
+    message: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    name: String,
+    username: String,
+    csrf: String,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    match openssl::rand::rand_bytes(&mut bytes) {
+        Ok(()) => crate::digest::hex(&bytes),
+        // Without randomness no form can be trusted: an empty token matches nothing.
+        Err(_) => String::new(),
+    }
+}
+
+/// The sign-in form, with a fresh token in its cookie and in the form.
+fn form(status: StatusCode, username: &str, message: Option<String>) -> HttpResponse {
+    let token = random_token();
+    let mut response = page(
+        status,
+        &SigninPage {
+            csrf: &token,
+            username,
+            message,
+        },
+    );
+    set_cookie(&mut response, SIGNIN_COOKIE, &token, 3600, SameSite::Strict);
+    response
+}
+
+async fn signin_form() -> HttpResponse {
+    form(StatusCode::OK, "", None)
+}
+
+#[derive(Deserialize)]
+struct SigninForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn signin(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Form<SigninForm>,
+) -> Result<HttpResponse, ApiError> {
+    let SigninForm {
+        username,
+        password,
+        csrf,
+    } = body.into_inner();
+    let expected = cookie(&request, SIGNIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !accounts::same_secret(&csrf, &expected) {
+        return Ok(form(
+            StatusCode::FORBIDDEN,
+            &username,
+            Some("Formulir kedaluwarsa atau tidak berasal dari naskah; silakan coba lagi.".into()),
+        ));
+    }
+    let name = username.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            accounts::sign_in(conn, &name, &password, crate::db::now())
+                .map_err(|e| ApiError::internal(e.to_string()))
+        })
+        .await?;
+    Ok(match outcome {
+        SignIn::In(session) => {
+            let mut response = see_other("/beranda");
+            set_cookie(
+                &mut response,
+                SESSION_COOKIE,
+                &session.token,
+                accounts::SESSION.num_seconds(),
+                SameSite::Lax,
+            );
+            set_cookie(&mut response, SIGNIN_COOKIE, "", 0, SameSite::Strict);
+            response
+        }
+        SignIn::Wrong => form(
+            StatusCode::UNAUTHORIZED,
+            &username,
+            Some("Nama pengguna atau kata sandi salah.".into()),
+        ),
+        SignIn::Waiting { until } => form(
+            StatusCode::TOO_MANY_REQUESTS,
+            &username,
+            Some(format!(
+                "Terlalu banyak percobaan masuk yang gagal. Silakan coba lagi setelah pukul {} UTC.",
+                until.format("%H:%M")
+            )),
+        ),
+    })
+}
+
+/// The session the request's cookie opens.
+async fn session_of(
+    state: &AppState,
+    request: &HttpRequest,
+) -> Result<Option<accounts::Session>, ApiError> {
+    let Some(token) = cookie(request, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    state
+        .db
+        .run(move |conn| {
+            accounts::session(conn, &token, crate::db::now()).map_err(crate::db::DbError::from)
+        })
+        .await
+        .map_err(ApiError::from)
+}
+
+async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let Some(session) = session_of(&state, &request).await? else {
+        return Ok(see_other("/masuk"));
+    };
+    let person = session.person;
+    let found = state
+        .db
+        .run(move |conn| crate::people::find(conn, person).map_err(crate::db::DbError::from))
+        .await?;
+    Ok(page(
+        StatusCode::OK,
+        &HomePage {
+            name: found.full_name,
+            username: found.username,
+            csrf: session.csrf,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct SignoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn signout(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Form<SignoutForm>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(session) = session_of(&state, &request).await? else {
+        return Ok(see_other("/masuk"));
+    };
+    if !accounts::same_secret(&body.csrf, &session.csrf) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "formulir tanpa token yang sah",
+        ));
+    }
+    let token = session.token;
+    state
+        .db
+        .run(move |conn| accounts::sign_out(conn, &token).map_err(crate::db::DbError::from))
+        .await?;
+    let mut response = see_other("/masuk");
+    set_cookie(&mut response, SESSION_COOKIE, "", 0, SameSite::Lax);
+    Ok(response)
+}

@@ -1,0 +1,159 @@
+//! Signing in as people rely on it: the session cookie is HttpOnly, Secure and SameSite; a
+//! form without its CSRF token is refused; what is typed into a field comes back inert; a
+//! session ends at sign-out; repeated failed sign-ins make the account wait.
+
+use crate::common::{Server, naskah, on_both_backends};
+
+const PASSWORD: &str = "rahasia-kadis-2026";
+
+struct Answer {
+    status: u16,
+    cookies: Vec<String>,
+    location: String,
+    body: String,
+}
+
+fn send(server: &Server, method: &str, path: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let url = format!("http://{}{path}", server.addr);
+    let response = match method {
+        "GET" => agent.get(&url).header("Cookie", cookie).call(),
+        _ => {
+            let body: String = form
+                .iter()
+                .map(|(k, v)| format!("{k}={}", encode(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            agent
+                .post(&url)
+                .header("Cookie", cookie)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(body.as_bytes())
+        }
+    };
+    let mut response = response.expect("response");
+    let header = |name: &str| -> Vec<String> {
+        response
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    };
+    let cookies = header("set-cookie");
+    let location = header("location").into_iter().next().unwrap_or_default();
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Answer {
+        status,
+        cookies,
+        location,
+        body,
+    }
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value of cookie `name` among `Set-Cookie` lines, and the line.
+fn set_cookie<'a>(answer: &'a Answer, name: &str) -> (String, &'a str) {
+    let line = answer
+        .cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", answer.cookies));
+    let value = line[name.len() + 1..]
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (value, line)
+}
+
+/// The hidden CSRF field of a page.
+fn csrf_of(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    body[at..at + 64].to_owned()
+}
+
+on_both_backends! {
+    fn signing_in_and_out_in_the_browser(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        naskah::db::migrate::run_pending(&mut conn).expect("migrate");
+        naskah::demo::create(&mut conn).expect("demo");
+        let kadis = naskah::people::find_by_username(&mut conn, "banggai.kadis").expect("q").expect("kadis");
+        naskah::accounts::set_password(&mut conn, kadis.id, PASSWORD, None).expect("password");
+        let stored: Option<String> = {
+            use diesel::prelude::*;
+            naskah::db::schema::people::table
+                .find(kadis.id)
+                .select(naskah::db::schema::people::password_hash)
+                .first(&mut *conn)
+                .expect("hash")
+        };
+        assert!(stored.as_deref().is_some_and(|h| h.starts_with("$argon2id$") && !h.contains(PASSWORD)));
+        drop(conn);
+        let mut command = naskah(db.dir.path());
+        command.env("NASKAH_DATABASE_URL", &db.url).args(["serve", "--bind", "127.0.0.1:0"]);
+        let server = Server::start(command);
+
+        let form = send(&server, "GET", "/masuk", "", &[]);
+        assert_eq!(form.status, 200);
+        let (token, line) = set_cookie(&form, "naskah_masuk");
+        assert!(line.contains("HttpOnly") && line.contains("Secure") && line.contains("SameSite=Strict"), "{line}");
+        assert_eq!(csrf_of(&form.body), token);
+        let signin_cookie = format!("naskah_masuk={token}");
+
+        // Without the form's token: refused.
+        let refused = send(&server, "POST", "/masuk", &signin_cookie, &[("username", "banggai.kadis"), ("password", PASSWORD)]);
+        assert_eq!(refused.status, 403);
+        assert!(refused.cookies.iter().all(|c| !c.starts_with("naskah_sesi=")));
+
+        // Markup typed into a field comes back inert.
+        let typed = send(&server, "POST", "/masuk", &signin_cookie, &[("username", "<script>alert(1)</script>"), ("password", "salah-sekali"), ("csrf", &token)]);
+        assert_eq!(typed.status, 401);
+        assert!(!typed.body.contains("<script>alert(1)") && typed.body.contains("alert(1)"), "{}", typed.body);
+
+        // Signed in: a session cookie with its flags.
+        let signed = send(&server, "POST", "/masuk", &signin_cookie, &[("username", "banggai.kadis"), ("password", PASSWORD), ("csrf", &token)]);
+        assert_eq!((signed.status, signed.location.as_str()), (303, "/beranda"));
+        let (session, line) = set_cookie(&signed, "naskah_sesi");
+        assert!(line.contains("HttpOnly") && line.contains("Secure") && line.contains("SameSite=Lax") && line.contains("Max-Age=43200"), "{line}");
+        let session_cookie = format!("naskah_sesi={session}");
+        let home = send(&server, "GET", "/beranda", &session_cookie, &[]);
+        assert_eq!(home.status, 200);
+        assert!(home.body.contains(&format!("Selamat datang, {}", kadis.full_name)), "{}", home.body);
+        let csrf = csrf_of(&home.body);
+
+        // Sign-out without the session's token is refused; with it, the session ends.
+        assert_eq!(send(&server, "POST", "/keluar", &session_cookie, &[]).status, 403);
+        assert_eq!(send(&server, "GET", "/beranda", &session_cookie, &[]).status, 200);
+        let out = send(&server, "POST", "/keluar", &session_cookie, &[("csrf", &csrf)]);
+        assert_eq!((out.status, out.location.as_str()), (303, "/masuk"));
+        assert!(set_cookie(&out, "naskah_sesi").1.contains("Max-Age=0"));
+        let after = send(&server, "GET", "/beranda", &session_cookie, &[]);
+        assert_eq!((after.status, after.location.as_str()), (303, "/masuk"));
+
+        // Five wrong passwords in a row: the sixth attempt waits, even with the right one.
+        for _ in 0..5 {
+            let wrong = send(&server, "POST", "/masuk", &signin_cookie, &[("username", "banggai.kadis"), ("password", "bukan-kata-sandinya"), ("csrf", &token)]);
+            assert_eq!(wrong.status, 401);
+        }
+        let waiting = send(&server, "POST", "/masuk", &signin_cookie, &[("username", "banggai.kadis"), ("password", PASSWORD), ("csrf", &token)]);
+        assert_eq!(waiting.status, 429, "{}", waiting.body);
+        assert!(waiting.body.contains("Terlalu banyak percobaan masuk"), "{}", waiting.body);
+        assert!(waiting.cookies.iter().all(|c| !c.starts_with("naskah_sesi=")));
+    }
+}
