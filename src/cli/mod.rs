@@ -98,6 +98,16 @@ enum Command {
         #[arg(long, value_name = "VAR")]
         passphrase_env: Option<String>,
     },
+    /// Set a person's password for signing in to the pages: read from an environment
+    /// variable, never from the command line.
+    Password {
+        /// The person's username.
+        #[arg(long, value_name = "USERNAME")]
+        user: String,
+        /// The environment variable holding the new password (at least 10 characters).
+        #[arg(long, value_name = "VAR")]
+        password_env: String,
+    },
     /// The hosting records of an office: applications, subdomains, IP addresses, servers,
     /// hosting accounts (never passwords), OPD and state, as the workflow recorded them.
     Hosting {
@@ -537,6 +547,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 &signer,
                 passphrase_env.as_deref(),
             )
+        }
+        Command::Password { user, password_env } => {
+            let password = std::env::var(&password_env).map_err(|_| {
+                Failure::Usage(format!("--password-env: {password_env} is not set"))
+            })?;
+            let config = Config::load(&overrides)?;
+            let (db, _) = open_migrated(&config)?;
+            let mut conn = db.get()?;
+            let person = crate::people::find_by_username(&mut conn, &user)?
+                .ok_or_else(|| Failure::Usage(format!("no person with username '{user}'")))?;
+            crate::accounts::set_password(&mut conn, person.id, &password, None)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            println!("password of {user} set");
+            Ok(())
         }
         Command::Hosting { office, json } => {
             let config = Config::load(&overrides)?;

@@ -94,7 +94,19 @@ on_both_backends! {
         naskah::db::migrate::run_pending(&mut conn).expect("migrate");
         naskah::demo::create(&mut conn).expect("demo");
         let kadis = naskah::people::find_by_username(&mut conn, "banggai.kadis").expect("q").expect("kadis");
-        naskah::accounts::set_password(&mut conn, kadis.id, PASSWORD, None).expect("password");
+        // Set as an administrator would: from the environment, never a flag.
+        let set = |password: &str| {
+            naskah(db.dir.path())
+                .env("NASKAH_DATABASE_URL", &db.url)
+                .env("NEW_PASSWORD", password)
+                .args(["password", "--user", "banggai.kadis", "--password-env", "NEW_PASSWORD"])
+                .output()
+                .expect("naskah password")
+        };
+        let short = set("pendek");
+        assert_eq!(short.status.code(), Some(2), "{short:?}");
+        assert!(String::from_utf8_lossy(&short.stderr).contains("minimal 10 karakter"));
+        assert!(set(PASSWORD).status.success());
         let stored: Option<String> = {
             use diesel::prelude::*;
             naskah::db::schema::people::table
