@@ -10,6 +10,7 @@ mod health;
 mod hosting;
 mod numbers;
 mod pages;
+mod requests;
 mod session;
 pub mod tsa;
 mod tte;
@@ -57,6 +58,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(tte::configure)
             .configure(verify::configure)
             .configure(session::configure)
+            .configure(requests::configure)
     })
     .listen(listener)?
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())

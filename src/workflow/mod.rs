@@ -16,7 +16,9 @@ pub use sla::{StepRecord, history};
 
 use crate::audit::{self, Event};
 use crate::calendar;
-use crate::db::schema::{letters, request_items, request_steps, requests, sop_versions};
+use crate::db::schema::{
+    letters, person_roles, request_items, request_steps, requests, sop_versions,
+};
 use crate::db::{DbConn, write_transaction};
 use crate::digest::sha256_hex;
 use crate::ids::{LetterId, OfficeId, PersonId, RequestId, SopVersionId};
@@ -674,4 +676,51 @@ pub fn advance(
             decision: decision.map(str::to_owned),
         })
     })
+}
+
+/// The most requests one listing returns.
+pub const MAX_LISTED: i64 = 500;
+
+/// The requests `person` may see, newest first, at most `limit` (up to [`MAX_LISTED`]) with
+/// ids below `before`: in each office where they hold a role, all of its requests, except
+/// where their roles there are only the SOP's applicant roles: then their own.
+pub fn visible_requests(
+    conn: &mut DbConn,
+    person: PersonId,
+    limit: i64,
+    before: Option<RequestId>,
+) -> Result<Vec<Request>> {
+    let offices: Vec<OfficeId> = person_roles::table
+        .filter(person_roles::person_id.eq(person))
+        .select(person_roles::office_id)
+        .distinct()
+        .load(conn)?;
+    let mut whole = Vec::new();
+    let mut own = Vec::new();
+    for office in offices {
+        let roles = crate::people::roles_in(conn, person, office)?;
+        let (_, sop) = current_sop(conn, office)?;
+        let applicant_only = roles
+            .iter()
+            .all(|role| sop.roles.iter().any(|r| r.applicant && r.id == *role));
+        if applicant_only {
+            own.push(office);
+        } else {
+            whole.push(office);
+        }
+    }
+    let mut query = requests::table
+        .filter(
+            requests::office_id.eq_any(whole).or(requests::office_id
+                .eq_any(own)
+                .and(requests::applicant_id.eq(person))),
+        )
+        .order(requests::id.desc())
+        .limit(limit.clamp(1, MAX_LISTED))
+        .select(Request::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(requests::id.lt(before));
+    }
+    Ok(query.load(conn)?)
 }

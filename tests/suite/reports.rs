@@ -253,3 +253,113 @@ on_both_backends! {
         assert_eq!(get(None).0, 401);
     }
 }
+
+on_both_backends! {
+    fn each_caller_lists_the_requests_they_may_see_and_their_own_inbox(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        let office = setup(&mut conn);
+        let (_, sop) = naskah::workflow::current_sop(&mut conn, office.id).expect("sop");
+        let applicant_role = sop.roles.iter().find(|r| r.applicant).expect("applicant").id.clone();
+        let person = |conn: &mut DbConn, username: &str| {
+            naskah::people::find_by_username(conn, username).expect("q").expect("person").id
+        };
+        let first_applicant = person(&mut conn, &format!("banggai.{applicant_role}"));
+        // A second applicant, with one request of their own.
+        let second = naskah::people::insert(
+            &mut conn,
+            &naskah::people::NewPerson {
+                username: "banggai.pemohon2",
+                full_name: "Pemohon Kedua",
+                nip: None,
+                nik: None,
+                email: None,
+                rank: None,
+                position: None,
+                organization: Some("Dinas Sosial"),
+                password_hash: None,
+                active: true,
+                created_at: naskah::db::now(),
+            },
+        )
+        .expect("person");
+        naskah::people::grant_role(&mut conn, second, office.id, &applicant_role).expect("role");
+        naskah::workflow::file_request(
+            &mut conn,
+            office.id,
+            second,
+            &naskah::workflow::NewRequest {
+                organization: "Dinas Sosial",
+                application_name: "SIKS",
+                subdomain: Some("siks"),
+                application_type: Some("aplikasi web"),
+            },
+            chrono::Utc::now(),
+        )
+        .expect("filed");
+        let kadis = person(&mut conn, "banggai.kadis");
+        let stranger = person(&mut conn, "sumbar.kadis");
+        // A report delivered to the head of office.
+        let signer = person(&mut conn, "banggai.kabid_egov");
+        let made = naskah::reports::make::make(
+            &mut conn,
+            &naskah::tte::Settings::local(pki().dir.clone(), crate::common::letter_settings()),
+            &naskah::reports::make::Order {
+                office: &office,
+                kind: naskah::reports::make::ReportKind::Annual,
+                period: &Period::year(YEAR).expect("year"),
+                made_by: "test",
+                instance: "test",
+            },
+            &naskah::reports::make::Signer {
+                person: signer,
+                passphrase: &crate::signing::passphrase("banggai.kabid_egov"),
+            },
+        )
+        .expect("report");
+        assert_eq!(made.head, kadis);
+        let token = |conn: &mut DbConn, who| naskah::tokens::create(conn, who, "test").expect("token");
+        let tokens = [
+            ("kadis", token(&mut conn, kadis)),
+            ("first", token(&mut conn, first_applicant)),
+            ("second", token(&mut conn, second)),
+            ("stranger", token(&mut conn, stranger)),
+        ];
+        drop(conn);
+        let mut command = naskah(db.dir.path());
+        command.env("NASKAH_DATABASE_URL", &db.url).args(["serve", "--bind", "127.0.0.1:0"]);
+        let server = crate::common::Server::start(command);
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let get = |path: &str, token: Option<&str>| -> (u16, serde_json::Value) {
+            let mut request = agent.get(&format!("http://{}{path}", server.addr));
+            if let Some(token) = token {
+                request = request.header("Authorization", &format!("Bearer {token}"));
+            }
+            let mut response = request.call().expect("response");
+            let status = response.status().as_u16();
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        };
+        let count = |token: &str| get("/api/v1/requests?limit=500", Some(token)).1.as_array().map_or(0, Vec::len);
+        assert_eq!(count(&tokens[0].1), 301, "the head of office sees the office's");
+        assert_eq!(count(&tokens[1].1), 300, "an applicant sees their own");
+        assert_eq!(count(&tokens[2].1), 1, "an applicant sees their own");
+        assert_eq!(count(&tokens[3].1), 0, "another office's head sees none");
+        assert_eq!(get("/api/v1/requests", None).0, 401);
+        // Pages, newest first.
+        let (_, first_page) = get("/api/v1/requests?limit=100", Some(&tokens[0].1));
+        let ids: Vec<i64> = first_page.as_array().expect("list").iter().map(|r| r["id"].as_i64().expect("id")).collect();
+        assert_eq!(ids.len(), 100);
+        assert!(ids.windows(2).all(|w| w[0] > w[1]));
+        let (_, next) = get(&format!("/api/v1/requests?limit=100&before={}", ids[99]), Some(&tokens[0].1));
+        assert!(next.as_array().expect("list").iter().all(|r| r["id"].as_i64() < Some(ids[99])));
+        assert_eq!(get("/api/v1/inbox", None).0, 401);
+        let (_, inbox) = get("/api/v1/inbox", Some(&tokens[0].1));
+        let items = inbox.as_array().expect("inbox");
+        assert_eq!(items.len(), 1, "{inbox}");
+        assert_eq!(items[0]["kind"], "report.annual");
+        assert_eq!(items[0]["letter"], made.letter.0);
+        assert!(items[0]["subject"].as_str().is_some_and(|s| s.contains(&made.number)));
+        assert_eq!(get("/api/v1/inbox", Some(&tokens[1].1)).1, serde_json::json!([]));
+    }
+}

@@ -1,0 +1,96 @@
+//! What a person sees of the work: the requests they may see, and their inbox (reports
+//! delivered to them, the audit check's alarms). Both need a caller; an anonymous call is 401.
+
+use actix_web::{HttpResponse, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::db::schema::inbox;
+use crate::ids::{LetterId, RequestId};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/requests", web::get().to(list))
+        .route("/api/v1/inbox", web::get().to(own_inbox));
+}
+
+#[derive(Deserialize)]
+struct Page {
+    /// At most this many (default 100, at most 500).
+    limit: Option<i64>,
+    /// Those with ids below this one: the next page.
+    before: Option<i64>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<Page>,
+) -> Result<HttpResponse, ApiError> {
+    let Page { limit, before } = page.into_inner();
+    let found = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            crate::workflow::visible_requests(
+                conn,
+                caller.person,
+                limit.unwrap_or(100),
+                before.map(RequestId),
+            )
+            .map_err(|e| ApiError::internal(e.to_string()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+#[derive(Serialize)]
+struct Item {
+    id: i64,
+    kind: String,
+    subject: String,
+    letter: Option<LetterId>,
+    created_at: chrono::NaiveDateTime,
+    read_at: Option<chrono::NaiveDateTime>,
+}
+
+async fn own_inbox(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let items = state
+        .db
+        .run(move |conn| {
+            inbox::table
+                .filter(inbox::person_id.eq(caller.person))
+                .order(inbox::id.desc())
+                .limit(200)
+                .select((
+                    inbox::id,
+                    inbox::kind,
+                    inbox::subject,
+                    inbox::letter_id,
+                    inbox::created_at,
+                    inbox::read_at,
+                ))
+                .load::<(
+                    i64,
+                    String,
+                    String,
+                    Option<LetterId>,
+                    chrono::NaiveDateTime,
+                    Option<chrono::NaiveDateTime>,
+                )>(conn)
+                .map_err(crate::db::DbError::from)
+        })
+        .await?
+        .into_iter()
+        .map(|(id, kind, subject, letter, created_at, read_at)| Item {
+            id,
+            kind,
+            subject,
+            letter,
+            created_at,
+            read_at,
+        })
+        .collect::<Vec<_>>();
+    Ok(HttpResponse::Ok().json(items))
+}
