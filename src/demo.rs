@@ -512,6 +512,34 @@ fn ensure_person(
     Ok(id)
 }
 
+/// The demo password of a demo account: printed on the demo's front page, so never for a
+/// real one.
+pub fn password_of(username: &str) -> String {
+    format!("demo-{username}")
+}
+
+/// Gives every demo account that has no password its demo password (`naskah serve --demo`;
+/// hashing takes a moment per account, so the demo data itself does not). Returns how many
+/// were set.
+pub fn set_passwords(conn: &mut DbConn) -> Result<usize, DemoError> {
+    use crate::db::schema::people as table;
+    use diesel::prelude::*;
+    let mut set = 0;
+    for member in members()? {
+        let found: Option<(crate::ids::PersonId, Option<String>)> = table::table
+            .filter(table::username.eq(&member.username))
+            .select((table::id, table::password_hash))
+            .first(conn)
+            .optional()?;
+        if let Some((id, None)) = found {
+            crate::accounts::set_password(conn, id, &password_of(&member.username), None)
+                .map_err(|e| DemoError::Data(e.to_string()))?;
+            set += 1;
+        }
+    }
+    Ok(set)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

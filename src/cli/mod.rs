@@ -1213,6 +1213,8 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
     }
     if with_demo {
         demo_pki(config)?;
+        let set = demo::set_passwords(&mut *db.get()?)?;
+        tracing::info!(accounts = set, "demo passwords set where missing");
     }
     actix_web::rt::System::new().block_on(async {
         let letters = letter_settings(config);
@@ -1244,6 +1246,7 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
             letters,
             tte,
             roots: std::sync::Arc::new(roots),
+            demo: with_demo,
         };
         let (server, addr) = web::start(listener, state)
             .map_err(|e| Failure::Work(format!("cannot start the web server: {e}")))?;

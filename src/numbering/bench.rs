@@ -239,6 +239,7 @@ pub fn run(
                 tte: crate::tte::Settings::local(PathBuf::new(), settings.clone()),
                 roots: Default::default(),
                 letters: settings,
+                demo: false,
             };
             match crate::web::start(listener, state) {
                 Ok((server, addr)) => {

@@ -39,6 +39,8 @@ pub struct AppState {
     pub tte: crate::tte::Settings,
     /// The roots verification trusts.
     pub roots: std::sync::Arc<crate::verify::Roots>,
+    /// A demo installation: the front page lists the demo accounts and their passwords.
+    pub demo: bool,
 }
 
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything

@@ -19,7 +19,8 @@ pub const SESSION_COOKIE: &str = "naskah_sesi";
 const SIGNIN_COOKIE: &str = "naskah_masuk";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/masuk", web::get().to(signin_form))
+    cfg.route("/", web::get().to(front))
+        .route("/masuk", web::get().to(signin_form))
         .route("/masuk", web::post().to(signin))
         .route("/keluar", web::post().to(signout))
         .route("/beranda", web::get().to(home));
@@ -31,6 +32,55 @@ struct SigninPage<'a> {
     csrf: &'a str,
     username: &'a str,
     message: Option<String>,
+}
+
+struct DemoAccount {
+    label: String,
+    username: String,
+    password: String,
+}
+
+struct DemoOffice {
+    name: String,
+    accounts: Vec<DemoAccount>,
+}
+
+#[derive(Template)]
+#[template(path = "front.html")]
+struct FrontPage {
+    offices: Vec<DemoOffice>,
+}
+
+/// The front page; in the demo, with every demo account and its password.
+async fn front(state: web::Data<AppState>) -> HttpResponse {
+    let mut offices: Vec<DemoOffice> = Vec::new();
+    if state.demo
+        && let Ok(members) = crate::demo::members()
+    {
+        for member in members {
+            let account = DemoAccount {
+                label: format!(
+                    "{} ({})",
+                    member.full_name,
+                    member
+                        .position
+                        .clone()
+                        .or(member.organization.map(str::to_owned))
+                        .unwrap_or_else(|| member.roles.join(", "))
+                ),
+                password: crate::demo::password_of(&member.username),
+                username: member.username,
+            };
+            match offices.last_mut() {
+                Some(office) if office.name == member.office => office.accounts.push(account),
+                _ => offices.push(DemoOffice {
+                    name: member.office.to_owned(),
+                    accounts: vec![account],
+                }),
+            }
+        }
+    }
+    page(StatusCode::OK, &FrontPage { offices })
 }
 
 #[derive(Template)]

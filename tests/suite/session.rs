@@ -169,3 +169,55 @@ on_both_backends! {
         assert!(waiting.cookies.iter().all(|c| !c.starts_with("naskah_sesi=")));
     }
 }
+
+#[test]
+fn the_demo_front_page_lists_accounts_that_sign_in() {
+    let db = crate::common::TestDb::new(crate::common::Backend::Sqlite);
+    let mut command = naskah(db.dir.path());
+    command
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .env("NASKAH_PKI_DIR", &crate::signing::pki().dir)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let front = send(&server, "GET", "/", "", &[]);
+    assert_eq!(front.status, 200);
+    for member in naskah::demo::members().expect("members") {
+        let password = naskah::demo::password_of(&member.username);
+        assert!(
+            front.body.contains(&member.username) && front.body.contains(&password),
+            "{}",
+            member.username
+        );
+    }
+    // A listed account signs in with its listed password.
+    let form = send(&server, "GET", "/masuk", "", &[]);
+    let (token, _) = set_cookie(&form, "naskah_masuk");
+    let signed = send(
+        &server,
+        "POST",
+        "/masuk",
+        &format!("naskah_masuk={token}"),
+        &[
+            ("username", "sumbar.helpdesk"),
+            ("password", &naskah::demo::password_of("sumbar.helpdesk")),
+            ("csrf", &token),
+        ],
+    );
+    assert_eq!((signed.status, signed.location.as_str()), (303, "/beranda"));
+    let (_, log) = server.terminate();
+    assert!(!log.contains("demo-sumbar"), "no password in the log");
+
+    // Not a demo: no accounts, no passwords.
+    let mut command = naskah(db.dir.path());
+    command
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let front = send(&server, "GET", "/", "", &[]);
+    assert_eq!(front.status, 200);
+    assert!(
+        !front.body.contains("demo-") && front.body.contains("/masuk"),
+        "{}",
+        front.body
+    );
+}
