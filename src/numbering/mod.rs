@@ -624,15 +624,16 @@ pub fn reserve(
     actor: PersonId,
     at: NaiveDateTime,
 ) -> Result<Vec<IssuedNumber>> {
-    if reason.trim().is_empty() {
-        return Err(NumberingError::ReasonRequired);
-    }
-    if !(1..=500).contains(&count) {
-        return Err(NumberingError::ReservationSize);
-    }
     write_transaction(conn, |conn| {
         let register = self::register(conn, register)?;
+        // Who asks first: a caller who may not reserve learns nothing of the rules.
         Secretary::check(conn, actor, register.office_id)?;
+        if reason.trim().is_empty() {
+            return Err(NumberingError::ReasonRequired);
+        }
+        if !(1..=500).contains(&count) {
+            return Err(NumberingError::ReservationSize);
+        }
         let pattern = register.parsed()?;
         let values = values_for(&register, None);
         let year = date.year();

@@ -616,6 +616,17 @@ pub fn request_totp(
         return Err(TteError::NotFound(letter));
     }
     let official = crate::people::find(conn, person)?;
+    // Only an official may sign (a signer of the letter) or paraf it (another official): a
+    // code is asked for nobody else.
+    if official
+        .nip
+        .as_deref()
+        .map(digits)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        return Err(TteError::ParafNotAllowed);
+    }
     let remote = settings
         .remote
         .as_ref()

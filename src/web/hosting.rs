@@ -21,11 +21,8 @@ async fn list(
         .db
         .run(move |conn| -> Result<_, ApiError> {
             let (office, roles) = office_roles(conn, caller.person, &office)?;
-            let (_, sop) =
-                crate::workflow::current_sop(conn, office).map_err(ApiError::internal)?;
-            let applicant_only = roles
-                .iter()
-                .all(|role| sop.roles.iter().any(|r| r.applicant && r.id == *role));
+            let applicant_only = crate::workflow::applicant_only(conn, office, &roles)
+                .map_err(ApiError::internal)?;
             let applicant = applicant_only.then_some(caller.person);
             Ok(crate::hosting::records(conn, office, applicant)?)
         })

@@ -301,7 +301,15 @@ async fn list(
     let listing = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let (office, _) = office_roles(conn, caller.person, &office)?;
+            let (office, roles) = office_roles(conn, caller.person, &office)?;
+            // The register holds every OPD's letters: staff read it, an applicant does not.
+            if crate::workflow::applicant_only(conn, office, &roles).map_err(ApiError::internal)? {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "buku register hanya untuk petugas kantor",
+                ));
+            }
             let register = numbering::register_by_code(conn, office, &register)?;
             if format == "pdf" {
                 // A printed book is of a stated period.

@@ -678,6 +678,15 @@ pub fn advance(
     })
 }
 
+/// Whether `roles` (a person's roles at `office`) are only the applicant roles of the office's
+/// SOP: such a person sees their own requests and nothing else of the office's work.
+pub fn applicant_only(conn: &mut DbConn, office: OfficeId, roles: &[String]) -> Result<bool> {
+    let (_, sop) = current_sop(conn, office)?;
+    Ok(roles
+        .iter()
+        .all(|role| sop.roles.iter().any(|r| r.applicant && r.id == *role)))
+}
+
 /// The most requests one listing returns.
 pub const MAX_LISTED: i64 = 500;
 
@@ -699,11 +708,7 @@ pub fn visible_requests(
     let mut own = Vec::new();
     for office in offices {
         let roles = crate::people::roles_in(conn, person, office)?;
-        let (_, sop) = current_sop(conn, office)?;
-        let applicant_only = roles
-            .iter()
-            .all(|role| sop.roles.iter().any(|r| r.applicant && r.id == *role));
-        if applicant_only {
+        if applicant_only(conn, office, &roles)? {
             own.push(office);
         } else {
             whole.push(office);

@@ -4,6 +4,7 @@
 // A test that cannot go on should stop with the reason; `expect` is how it says so.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod access;
 mod archive;
 mod classification;
 mod cli;

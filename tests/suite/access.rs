@@ -1,0 +1,314 @@
+//! Every API route against every kind of caller: what a role must not use answers 403, an
+//! office the caller has no role in answers 404 (its objects are not theirs to learn of), an
+//! anonymous call 401; what a role may use gets past those (its answer is then about the
+//! request itself). One table, read row by row.
+
+use crate::common::{Server, letter_settings, naskah};
+
+/// Who calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Applicant,
+    Secretary,
+    Head,
+    Auditor,
+    Outsider,
+}
+
+/// What a caller gets: let through, or refused with this status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gets {
+    Through,
+    Refused(u16),
+}
+
+use Gets::{Refused, Through};
+use Who::*;
+
+const CALLERS: [Who; 6] = [Anonymous, Applicant, Secretary, Head, Auditor, Outsider];
+
+#[test]
+fn every_route_refuses_whom_it_must() {
+    let db = crate::common::TestDb::new(crate::common::Backend::Sqlite);
+    let pool = db.open();
+    let mut conn = pool.get().expect("connection");
+    naskah::db::migrate::run_pending(&mut conn).expect("migrate");
+    naskah::demo::create(&mut conn).expect("demo");
+    let office = naskah::office::find_by_code(&mut conn, "banggai")
+        .expect("q")
+        .expect("office");
+    let person = |conn: &mut naskah::db::DbConn, username: &str| {
+        naskah::people::find_by_username(conn, username)
+            .expect("q")
+            .expect("person")
+            .id
+    };
+    let (_, sop) = naskah::workflow::current_sop(&mut conn, office.id).expect("sop");
+    let applicant_role = sop
+        .roles
+        .iter()
+        .find(|r| r.applicant)
+        .expect("applicant")
+        .id
+        .clone();
+    let auditor = naskah::people::insert(
+        &mut conn,
+        &naskah::people::NewPerson {
+            username: "banggai.auditor",
+            full_name: "Auditor Uji",
+            nip: None,
+            nik: None,
+            email: None,
+            rank: None,
+            position: Some("Auditor"),
+            organization: None,
+            password_hash: None,
+            active: true,
+            created_at: naskah::db::now(),
+        },
+    )
+    .expect("auditor");
+    naskah::people::grant_role(&mut conn, auditor, office.id, "auditor").expect("role");
+    let callers = [
+        (
+            Applicant,
+            person(&mut conn, &format!("banggai.{applicant_role}")),
+        ),
+        (Secretary, person(&mut conn, "banggai.sekretariat")),
+        (Head, person(&mut conn, "banggai.kadis")),
+        (Auditor, auditor),
+        (Outsider, person(&mut conn, "sumbar.kadis")),
+    ];
+    let tokens: Vec<(Who, String)> = callers
+        .iter()
+        .map(|(who, id)| {
+            (
+                *who,
+                naskah::tokens::create(&mut conn, *id, "test").expect("token"),
+            )
+        })
+        .collect();
+    // A draft letter, and a numbered one with its number.
+    let settings = letter_settings();
+    let letterhead = naskah::letters::letterhead_of(&office).expect("letterhead");
+    let draft = |conn: &mut naskah::db::DbConn| {
+        let kind = naskah::letters::LetterKind::SuratRekomendasi;
+        naskah::letters::store::create(
+            conn,
+            naskah::letters::store::Owner {
+                office: office.id,
+                request: None,
+                actor: None,
+            },
+            &letterhead,
+            kind,
+            &naskah::letters::sample(kind),
+            &settings,
+            naskah::db::now(),
+        )
+        .expect("letter")
+    };
+    let (a, b) = (draft(&mut conn), draft(&mut conn));
+    let register =
+        naskah::numbering::register_by_code(&mut conn, office.id, "keluar").expect("register");
+    let secretary = person(&mut conn, "banggai.sekretariat");
+    let issued = naskah::numbering::issue(
+        &mut conn,
+        register.id,
+        b,
+        chrono::Utc::now().date_naive(),
+        secretary,
+        naskah::db::now(),
+    )
+    .expect("number");
+    drop(conn);
+
+    let mut command = naskah(db.dir.path());
+    command
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let call = |method: &str, path: &str, body: &str, token: Option<&str>| -> (u16, String) {
+        let url = format!("http://{}{path}", server.addr);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let response = match method {
+            "GET" => {
+                let mut r = agent.get(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            "DELETE" => {
+                let mut r = agent.delete(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            _ => {
+                let mut r = if method == "PUT" {
+                    agent.put(&url)
+                } else {
+                    agent.post(&url)
+                };
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.header("Content-Type", "application/json")
+                    .send(body.as_bytes())
+            }
+        };
+        let mut response = response.expect("response");
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+
+    // (method, path, body, [anonymous, applicant, secretary, head, auditor, outsider]).
+    let secretariat_only = [
+        Refused(401),
+        Refused(403),
+        Through,
+        Refused(403),
+        Refused(403),
+        Refused(404),
+    ];
+    let office_roles = [
+        Refused(401),
+        Through,
+        Through,
+        Through,
+        Through,
+        Refused(404),
+    ];
+    let staff_only = [
+        Refused(401),
+        Refused(403),
+        Through,
+        Through,
+        Through,
+        Refused(404),
+    ];
+    let signers_only = [
+        Refused(401),
+        Refused(403),
+        Refused(403),
+        Through,
+        Refused(403),
+        Refused(404),
+    ];
+    // A code for BSrE's signing goes to an official: a signer, or another who parafs.
+    let officials_only = [
+        Refused(401),
+        Refused(403),
+        Through,
+        Through,
+        Refused(403),
+        Refused(404),
+    ];
+    let anyone_signed_in = [Refused(401), Through, Through, Through, Through, Through];
+    let number = issued.id;
+    let rows: Vec<(&str, String, &str, [Gets; 6])> = vec![
+        (
+            "POST",
+            format!("/api/v1/letters/{a}/number"),
+            r#"{"register":"keluar","date":"2000-01-01"}"#,
+            secretariat_only,
+        ),
+        (
+            "POST",
+            format!("/api/v1/letters/{a}/number/insert"),
+            r#"{"register":"keluar","date":"2000-01-01","reason":"uji"}"#,
+            secretariat_only,
+        ),
+        (
+            "POST",
+            "/api/v1/offices/banggai/registers/keluar/reservations".into(),
+            r#"{"count":0,"reason":"uji"}"#,
+            secretariat_only,
+        ),
+        (
+            "GET",
+            "/api/v1/offices/banggai/registers/keluar/numbers".into(),
+            "",
+            staff_only,
+        ),
+        (
+            "POST",
+            format!("/api/v1/numbers/{number}/use"),
+            r#"{"used_for":"uji"}"#,
+            secretariat_only,
+        ),
+        (
+            "POST",
+            format!("/api/v1/letters/{b}/sign"),
+            r#"{"passphrase":"bukan-ini","mode":"signature"}"#,
+            signers_only,
+        ),
+        (
+            "POST",
+            format!("/api/v1/letters/{b}/sign/totp"),
+            "{}",
+            officials_only,
+        ),
+        (
+            "GET",
+            "/api/v1/offices/banggai/classification".into(),
+            "",
+            office_roles,
+        ),
+        (
+            "PUT",
+            "/api/v1/offices/banggai/classification/500.12.99".into(),
+            r#"{"title":"Uji"}"#,
+            secretariat_only,
+        ),
+        (
+            "DELETE",
+            "/api/v1/offices/banggai/classification/500.12.99".into(),
+            "",
+            secretariat_only,
+        ),
+        (
+            "GET",
+            "/api/v1/offices/banggai/hosting".into(),
+            "",
+            office_roles,
+        ),
+        ("GET", "/api/v1/requests".into(), "", anyone_signed_in),
+        ("GET", "/api/v1/inbox".into(), "", anyone_signed_in),
+        (
+            "POST",
+            format!("/api/v1/numbers/{number}/void"),
+            r#"{"reason":"uji"}"#,
+            secretariat_only,
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, expected) in &rows {
+        for (who, gets) in CALLERS.iter().zip(expected) {
+            let token = tokens
+                .iter()
+                .find(|(w, _)| w == who)
+                .map(|(_, t)| t.as_str());
+            let (status, text) = call(method, path, body, token);
+            let ok = match gets {
+                Through => ![401, 403, 404].contains(&status) && status < 500,
+                Refused(code) => status == *code,
+            };
+            if !ok {
+                wrong.push(format!(
+                    "{method} {path} as {who:?}: {status} (wanted {gets:?}) {text}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
