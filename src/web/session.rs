@@ -83,13 +83,32 @@ async fn front(state: web::Data<AppState>) -> HttpResponse {
     page(StatusCode::OK, &FrontPage { offices })
 }
 
+struct InboxLine {
+    subject: String,
+    at: String,
+    letter: Option<i64>,
+}
+
+struct RequestLine {
+    application: String,
+    opd: String,
+    state: &'static str,
+    step: Option<String>,
+    filed: String,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     name: String,
     username: String,
     csrf: String,
+    inbox: Vec<InboxLine>,
+    requests: Vec<RequestLine>,
 }
+
+/// What the home page lists: the newest 20 of the inbox and of the requests one may see.
+const ON_HOME: i64 = 20;
 
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -204,16 +223,54 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
         return Ok(see_other("/masuk"));
     };
     let person = session.person;
-    let found = state
+    let (found, inbox, requests) = state
         .db
-        .run(move |conn| crate::people::find(conn, person).map_err(crate::db::DbError::from))
+        .run(move |conn| -> Result<_, ApiError> {
+            use crate::db::schema::inbox;
+            use diesel::prelude::*;
+            let found = crate::people::find(conn, person)?;
+            let inbox: Vec<(String, chrono::NaiveDateTime, Option<crate::ids::LetterId>)> =
+                inbox::table
+                    .filter(inbox::person_id.eq(person))
+                    .order(inbox::id.desc())
+                    .limit(ON_HOME)
+                    .select((inbox::subject, inbox::created_at, inbox::letter_id))
+                    .load(conn)?;
+            let requests = crate::workflow::visible_requests(conn, person, ON_HOME, None)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok((found, inbox, requests))
+        })
         .await?;
+    let when = |t: chrono::NaiveDateTime| t.format("%d-%m-%Y %H:%M UTC").to_string();
     Ok(page(
         StatusCode::OK,
         &HomePage {
             name: found.full_name,
             username: found.username,
             csrf: session.csrf,
+            inbox: inbox
+                .into_iter()
+                .map(|(subject, at, letter)| InboxLine {
+                    subject,
+                    at: when(at),
+                    letter: letter.map(|l| l.0),
+                })
+                .collect(),
+            requests: requests
+                .into_iter()
+                .map(|r| RequestLine {
+                    state: match r.status.as_str() {
+                        "finished" => "selesai",
+                        "rejected" => "ditolak",
+                        "withdrawn" => "ditarik",
+                        _ => "dalam proses",
+                    },
+                    application: r.application_name,
+                    opd: r.applicant_organization,
+                    step: r.current_step,
+                    filed: when(r.filed_at),
+                })
+                .collect(),
         },
     ))
 }

@@ -116,6 +116,39 @@ on_both_backends! {
                 .expect("hash")
         };
         assert!(stored.as_deref().is_some_and(|h| h.starts_with("$argon2id$") && !h.contains(PASSWORD)));
+        // Something for the home page: a request (its name typed with markup) and a message.
+        {
+            use diesel::prelude::*;
+            let office = naskah::office::find_by_code(&mut conn, "banggai").expect("q").expect("office");
+            let (_, sop) = naskah::workflow::current_sop(&mut conn, office.id).expect("sop");
+            let role = sop.roles.iter().find(|r| r.applicant).expect("applicant").id.clone();
+            let applicant = naskah::people::find_by_username(&mut conn, &format!("banggai.{role}"))
+                .expect("q")
+                .expect("applicant")
+                .id;
+            naskah::workflow::file_request(
+                &mut conn,
+                office.id,
+                applicant,
+                &naskah::workflow::NewRequest {
+                    organization: "Dinas Kesehatan",
+                    application_name: "<b>SIMPUS</b>",
+                    subdomain: Some("simpus"),
+                    application_type: Some("aplikasi web"),
+                },
+                chrono::Utc::now(),
+            )
+            .expect("filed");
+            diesel::insert_into(naskah::db::schema::inbox::table)
+                .values((
+                    naskah::db::schema::inbox::person_id.eq(kadis.id),
+                    naskah::db::schema::inbox::kind.eq("report.sla"),
+                    naskah::db::schema::inbox::subject.eq("Laporan SLA Layanan Hosting Periode uji"),
+                    naskah::db::schema::inbox::created_at.eq(naskah::db::now()),
+                ))
+                .execute(&mut *conn)
+                .expect("inbox");
+        }
         drop(conn);
         let mut command = naskah(db.dir.path());
         command.env("NASKAH_DATABASE_URL", &db.url).args(["serve", "--bind", "127.0.0.1:0"]);
@@ -147,6 +180,12 @@ on_both_backends! {
         let home = send(&server, "GET", "/beranda", &session_cookie, &[]);
         assert_eq!(home.status, 200);
         assert!(home.body.contains(&format!("Selamat datang, {}", kadis.full_name)), "{}", home.body);
+        assert!(home.body.contains("Laporan SLA Layanan Hosting Periode uji"), "{}", home.body);
+        assert!(
+            home.body.contains("SIMPUS") && !home.body.contains("<b>SIMPUS</b>") && home.body.contains("langkah 1"),
+            "{}",
+            home.body
+        );
         let csrf = csrf_of(&home.body);
 
         // Sign-out without the session's token is refused; with it, the session ends.
