@@ -3,7 +3,7 @@
 //! anonymous call 401; what a role may use gets past those (its answer is then about the
 //! request itself). One table, read row by row.
 
-use crate::common::{Server, letter_settings, naskah};
+use crate::common::{Server, naskah};
 
 /// Who calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,24 +90,8 @@ fn every_route_refuses_whom_it_must() {
         })
         .collect();
     // A draft letter, and a numbered one with its number.
-    let settings = letter_settings();
-    let letterhead = naskah::letters::letterhead_of(&office).expect("letterhead");
     let draft = |conn: &mut naskah::db::DbConn| {
-        let kind = naskah::letters::LetterKind::SuratRekomendasi;
-        naskah::letters::store::create(
-            conn,
-            naskah::letters::store::Owner {
-                office: office.id,
-                request: None,
-                actor: None,
-            },
-            &letterhead,
-            kind,
-            &naskah::letters::sample(kind),
-            &settings,
-            naskah::db::now(),
-        )
-        .expect("letter")
+        crate::common::banggai_draft(conn, naskah::letters::LetterKind::SuratRekomendasi, None)
     };
     let (a, b) = (draft(&mut conn), draft(&mut conn));
     let register =

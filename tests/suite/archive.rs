@@ -18,35 +18,15 @@ use crate::signing::{assert_valid, number_and_sign_as_kadis, pki};
 fn two_letters(conn: &mut DbConn) -> [naskah::ids::LetterId; 2] {
     naskah::db::migrate::run_pending(conn).expect("migrate");
     naskah::demo::create(conn).expect("demo");
-    let office = naskah::office::find_by_code(conn, "banggai")
-        .expect("q")
-        .expect("office");
-    let settings = crate::common::letter_settings();
-    let letterhead = letters::letterhead_of(&office).expect("letterhead");
     [
         LetterKind::SuratRekomendasi,
         LetterKind::SuratTanggapanPersetujuan,
     ]
     .map(|kind| {
-        naskah::letters::store::create(
-            conn,
-            naskah::letters::store::Owner {
-                office: office.id,
-                request: None,
-                actor: None,
-            },
-            &letterhead,
-            kind,
-            &{
-                // Filed under 500.12 (Komunikasi dan Informatika), which the demo's list holds.
-                let mut data = letters::sample(kind);
-                data["kka"] = "500.12".into();
-                data
-            },
-            &settings,
-            naskah::db::now(),
-        )
-        .expect("letter")
+        // Filed under 500.12 (Komunikasi dan Informatika), which the demo's list holds.
+        let mut data = letters::sample(kind);
+        data["kka"] = "500.12".into();
+        crate::common::banggai_draft(conn, kind, Some(data))
     })
 }
 

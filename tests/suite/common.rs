@@ -294,3 +294,30 @@ pub fn letter_settings() -> naskah::letters::store::Settings {
         templates: None,
     }
 }
+
+/// A draft letter of `kind` at the demo's Banggai office, from `data` (the kind's sample when
+/// `None`), generated and stored as naskah stores one.
+pub fn banggai_draft(
+    conn: &mut naskah::db::DbConn,
+    kind: naskah::letters::LetterKind,
+    data: Option<serde_json::Value>,
+) -> naskah::ids::LetterId {
+    let office = naskah::office::find_by_code(conn, "banggai")
+        .expect("query")
+        .expect("the demo's Banggai office");
+    let letterhead = naskah::letters::letterhead_of(&office).expect("letterhead");
+    naskah::letters::store::create(
+        conn,
+        naskah::letters::store::Owner {
+            office: office.id,
+            request: None,
+            actor: None,
+        },
+        &letterhead,
+        kind,
+        &data.unwrap_or_else(|| naskah::letters::sample(kind)),
+        &letter_settings(),
+        naskah::db::now(),
+    )
+    .expect("letter")
+}

@@ -856,27 +856,9 @@ fn anyone_verifies_an_upload_against_the_archive() {
     naskah::db::migrate::run_pending(&mut conn).expect("migrate");
     naskah::demo::create(&mut conn).expect("demo");
     // A letter of the archive, numbered and signed in the workflow.
-    let office = naskah::office::find_by_code(&mut conn, "banggai")
-        .expect("q")
-        .expect("office");
     let settings = crate::common::letter_settings();
-    let owner = naskah::letters::store::Owner {
-        office: office.id,
-        request: None,
-        actor: None,
-    };
-    let letterhead = letters::letterhead_of(&office).expect("letterhead");
     let kind = LetterKind::SuratRekomendasi;
-    let archived_letter = naskah::letters::store::create(
-        &mut conn,
-        owner,
-        &letterhead,
-        kind,
-        &letters::sample(kind),
-        &settings,
-        naskah::db::now(),
-    )
-    .expect("letter");
+    let archived_letter = crate::common::banggai_draft(&mut conn, kind, None);
     let number = crate::signing::number_and_sign_as_kadis(&mut conn, archived_letter, &settings);
     let revisions =
         naskah::letters::store::revisions(&mut conn, archived_letter).expect("revisions");
