@@ -774,6 +774,61 @@ pub fn void(
     })
 }
 
+/// Voids `letter` as a person of its office's secretariat: with its number, when it has one
+/// (the number stays in the register, void); a draft on its own. Letters are voided, never
+/// removed.
+pub fn void_letter(
+    conn: &mut DbConn,
+    letter: LetterId,
+    reason: &str,
+    actor: PersonId,
+    at: NaiveDateTime,
+) -> Result<()> {
+    write_transaction(conn, |conn| {
+        let (office, status): (OfficeId, String) = letters::table
+            .find(letter)
+            .select((letters::office_id, letters::status))
+            .first(conn)
+            .optional()?
+            .ok_or(NumberingError::LetterNotFound(letter))?;
+        Secretary::check(conn, actor, office)?;
+        if reason.trim().is_empty() {
+            return Err(NumberingError::ReasonRequired);
+        }
+        if status == "void" {
+            return Err(NumberingError::LetterVoid(letter));
+        }
+        let number: Option<i64> = issued_numbers::table
+            .filter(issued_numbers::letter_id.eq(letter))
+            .filter(issued_numbers::status.ne("void"))
+            .select(issued_numbers::id)
+            .first(conn)
+            .optional()?;
+        if let Some(number) = number {
+            void(conn, number, reason, actor, at)?;
+            return Ok(());
+        }
+        diesel::update(letters::table.find(letter))
+            .set((
+                letters::status.eq("void"),
+                letters::voided_at.eq(at),
+                letters::void_reason.eq(reason.trim()),
+            ))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(actor),
+                office: Some(office),
+                action: "letter.voided",
+                subject: format!("letter:{letter}"),
+                detail: serde_json::json!({ "reason": reason.trim() }),
+            },
+        )?;
+        Ok(())
+    })
+}
+
 /// The first and last days a log period may name: the range both databases store and compare
 /// as dates (chrono's own extremes are beyond PostgreSQL's and sort wrongly as SQLite text).
 pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1, 1, 1) {

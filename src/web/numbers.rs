@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(list),
         )
         .route("/api/v1/numbers/{id}/void", web::post().to(void))
+        .route("/api/v1/letters/{id}/void", web::post().to(void_letter))
         .route("/api/v1/numbers/{id}/use", web::post().to(use_reserved));
 }
 
@@ -197,6 +198,47 @@ async fn number_letter(
         },
     )
     .await
+}
+
+#[derive(Deserialize)]
+struct VoidLetterBody {
+    reason: String,
+}
+
+async fn void_letter(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<VoidLetterBody>,
+) -> Result<HttpResponse, ApiError> {
+    let letter = LetterId(path.into_inner());
+    let reason = body.into_inner().reason;
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            // A letter of an office the caller holds no role in is not theirs to learn of.
+            let office: Option<crate::ids::OfficeId> = {
+                use diesel::prelude::*;
+                crate::db::schema::letters::table
+                    .find(letter)
+                    .select(crate::db::schema::letters::office_id)
+                    .first(conn)
+                    .optional()?
+            };
+            let office = office.ok_or_else(|| ApiError::not_found("surat"))?;
+            if crate::people::roles_in(conn, caller.person, office)?.is_empty() {
+                return Err(ApiError::not_found("surat"));
+            }
+            Ok(numbering::void_letter(
+                conn,
+                letter,
+                &reason,
+                caller.person,
+                crate::db::now(),
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Deserialize)]

@@ -270,6 +270,12 @@ fn every_route_refuses_whom_it_must() {
         ("GET", "/api/v1/inbox".into(), "", anyone_signed_in),
         (
             "POST",
+            format!("/api/v1/letters/{a}/void"),
+            r#"{"reason":"uji"}"#,
+            secretariat_only,
+        ),
+        (
+            "POST",
             format!("/api/v1/numbers/{number}/void"),
             r#"{"reason":"uji"}"#,
             secretariat_only,

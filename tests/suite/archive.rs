@@ -278,3 +278,54 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    fn a_draft_is_voided_not_removed(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        let [draft, _] = two_letters(&mut conn);
+        let secretary = naskah::people::find_by_username(&mut conn, "banggai.sekretariat")
+            .expect("q")
+            .expect("secretary")
+            .id;
+        let kadis = naskah::people::find_by_username(&mut conn, "banggai.kadis")
+            .expect("q")
+            .expect("kadis")
+            .id;
+        let now = naskah::db::now();
+        assert!(matches!(
+            naskah::numbering::void_letter(&mut conn, draft, "salah ketik", kadis, now),
+            Err(naskah::numbering::NumberingError::NotSecretariat)
+        ));
+        assert!(matches!(
+            naskah::numbering::void_letter(&mut conn, draft, "  ", secretary, now),
+            Err(naskah::numbering::NumberingError::ReasonRequired)
+        ));
+        naskah::numbering::void_letter(&mut conn, draft, "salah ketik", secretary, now).expect("voided");
+        let (status, reason): (String, Option<String>) = naskah::db::schema::letters::table
+            .find(draft)
+            .select((naskah::db::schema::letters::status, naskah::db::schema::letters::void_reason))
+            .first(&mut *conn)
+            .expect("letter");
+        assert_eq!((status.as_str(), reason.as_deref()), ("void", Some("salah ketik")));
+        // Voided once; numbered never; and its revisions are all still there.
+        assert!(matches!(
+            naskah::numbering::void_letter(&mut conn, draft, "lagi", secretary, now),
+            Err(naskah::numbering::NumberingError::LetterVoid(_))
+        ));
+        let office = naskah::office::find_by_code(&mut conn, "banggai").expect("q").expect("office");
+        let register = naskah::numbering::register_by_code(&mut conn, office.id, "keluar").expect("register");
+        assert!(matches!(
+            naskah::numbering::issue(&mut conn, register.id, draft, chrono::Utc::now().date_naive(), secretary, now),
+            Err(naskah::numbering::NumberingError::LetterVoid(_))
+        ));
+        let (flaws, checked) = naskah::archive::integrity::check(&mut conn).expect("check");
+        assert!(flaws.is_empty() && checked.revisions == 2, "{flaws:?}");
+        let logged: i64 = naskah::db::schema::audit_log::table
+            .filter(naskah::db::schema::audit_log::action.eq("letter.voided"))
+            .count()
+            .get_result(&mut *conn)
+            .expect("audit");
+        assert_eq!(logged, 1);
+    }
+}
