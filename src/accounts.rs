@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use crate::audit::{self, Event};
 use crate::db::schema::{people, sessions, signin_failures};
 use crate::db::{DbConn, write_transaction};
-use crate::digest::{hex, sha256_hex};
+use crate::digest::sha256_hex;
 use crate::ids::PersonId;
 
 /// How long a session lasts.
@@ -31,9 +31,7 @@ pub enum AccountError {
 }
 
 fn random_hex(bytes: usize) -> Result<String, AccountError> {
-    let mut buffer = vec![0u8; bytes];
-    openssl::rand::rand_bytes(&mut buffer).map_err(|e| AccountError::Hash(e.to_string()))?;
-    Ok(hex(&buffer))
+    crate::digest::random_hex(bytes).map_err(|e| AccountError::Hash(e.to_string()))
 }
 
 /// The Argon2id hash of `password` (PHC string: algorithm, parameters, salt, hash).

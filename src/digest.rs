@@ -17,6 +17,13 @@ pub fn hex(bytes: &[u8]) -> String {
     text
 }
 
+/// `bytes` random bytes from OpenSSL's generator, as lowercase hex: tokens, ids, salts.
+pub fn random_hex(bytes: usize) -> Result<String, openssl::error::ErrorStack> {
+    let mut buffer = vec![0u8; bytes];
+    openssl::rand::rand_bytes(&mut buffer)?;
+    Ok(hex(&buffer))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::audit::{self, Event};
 use crate::db::schema::{api_tokens, people};
 use crate::db::{DbConn, write_transaction};
-use crate::digest::{hex, sha256_hex};
+use crate::digest::sha256_hex;
 use crate::ids::PersonId;
 
 /// The prefix that makes a naskah token recognisable in logs and secret scanners.
@@ -23,9 +23,8 @@ pub enum TokenError {
 
 /// Makes a token for `person`; returns it. It cannot be read back later.
 pub fn create(conn: &mut DbConn, person: PersonId, name: &str) -> Result<String, TokenError> {
-    let mut secret = [0u8; 32];
-    openssl::rand::rand_bytes(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
-    let token = format!("{PREFIX}{}", hex(&secret));
+    let secret = crate::digest::random_hex(32).map_err(|e| TokenError::Random(e.to_string()))?;
+    let token = format!("{PREFIX}{secret}");
     write_transaction(conn, |conn| {
         let id: i64 = diesel::insert_into(api_tokens::table)
             .values((

@@ -139,6 +139,7 @@ pub fn check(input: impl Read + Seek, roots: &Roots) -> Result<Checked, CheckErr
     }
 
     // Each revision's bytes, and the signed ones verified in batches.
+    let shared_roots = Arc::new(roots.clone());
     let mut signed: Vec<(String, Arc<Vec<u8>>)> = Vec::new();
     for letter in &manifest.letters {
         for revision in &letter.revisions {
@@ -179,17 +180,21 @@ pub fn check(input: impl Read + Seek, roots: &Roots) -> Result<Checked, CheckErr
             ) {
                 signed.push((revision.file.clone(), Arc::new(bytes)));
                 if signed.len() == BATCH {
-                    verify_batch(&mut signed, roots, &mut checked);
+                    verify_batch(&mut signed, &shared_roots, &mut checked);
                 }
             }
         }
     }
-    verify_batch(&mut signed, roots, &mut checked);
+    verify_batch(&mut signed, &shared_roots, &mut checked);
     Ok(checked)
 }
 
 /// Verifies the signed revisions gathered so far, and lets them go.
-fn verify_batch(signed: &mut Vec<(String, Arc<Vec<u8>>)>, roots: &Roots, checked: &mut Checked) {
+fn verify_batch(
+    signed: &mut Vec<(String, Arc<Vec<u8>>)>,
+    roots: &Arc<Roots>,
+    checked: &mut Checked,
+) {
     if signed.is_empty() {
         return;
     }
@@ -199,7 +204,7 @@ fn verify_batch(signed: &mut Vec<(String, Arc<Vec<u8>>)>, roots: &Roots, checked
     let reports = verify::pool::verify_many(
         files.len(),
         Box::new(move |i| Ok(files[i].clone())),
-        Arc::new(roots.clone()),
+        roots.clone(),
         workers,
         verify::TIME_LIMIT,
     );

@@ -1062,12 +1062,7 @@ fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 fn open_migrated(config: &Config) -> Result<(Db, Vec<String>), Failure> {
     telemetry::init(&config.log_filter, config.log_format);
     config.prepare_directories()?;
-    let db = Db::open(&config.database, config.db_pool_size).map_err(|error| match error {
-        DbError::Connect { .. } => {
-            Failure::Config(ConfigError::new(&config.database_origin, error.to_string()))
-        }
-        other => Failure::from(other),
-    })?;
+    let db = open_db(config, config.db_pool_size)?;
     let applied = migrate::run_pending(&mut *db.get()?)?;
     tracing::info!(
         backend = config.database.backend(),
@@ -1075,6 +1070,17 @@ fn open_migrated(config: &Config) -> Result<(Db, Vec<String>), Failure> {
         "database schema up to date"
     );
     Ok((db, applied))
+}
+
+/// The configured database with `pool_size` connections; one that cannot be reached is a
+/// configuration error naming the setting its URL came from.
+pub(crate) fn open_db(config: &Config, pool_size: u32) -> Result<Db, Failure> {
+    Db::open(&config.database, pool_size).map_err(|error| match error {
+        DbError::Connect { .. } => {
+            Failure::Config(ConfigError::new(&config.database_origin, error.to_string()))
+        }
+        other => Failure::from(other),
+    })
 }
 
 /// The demo PKI under the configured PKI directory, made when missing.

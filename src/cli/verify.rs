@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Failure;
-use crate::config::{Config, ConfigError, Overrides};
+use crate::config::{Config, Overrides};
 use crate::db::{Db, DbError};
 use crate::verify::archive::{self, Archived};
 use crate::verify::{self, Report, Roots, Verdict, VerifyError};
@@ -116,13 +116,7 @@ fn open_archive(args: &VerifyArgs, config_file: Option<PathBuf>) -> Result<Optio
         config_file,
         bind: None,
     })?;
-    let db = Db::open(&config.database, 1).map_err(|error| match error {
-        DbError::Connect { .. } => {
-            Failure::Config(ConfigError::new(&config.database_origin, error.to_string()))
-        }
-        other => Failure::from(other),
-    })?;
-    Ok(Some(db))
+    Ok(Some(super::open_db(&config, 1)?))
 }
 
 /// What the archive knows of the file at `path`.

@@ -13,7 +13,7 @@ use super::{Electronic, Info, LetterKind, Letterhead, RenderError};
 use crate::audit::{self, Event};
 use crate::db::schema::{letter_revisions, letters};
 use crate::db::{DbConn, write_transaction};
-use crate::digest::{hex, sha256_hex};
+use crate::digest::sha256_hex;
 use crate::ids::{LetterId, OfficeId, PersonId, RequestId};
 
 /// What every generated letter needs from the installation.
@@ -91,9 +91,8 @@ pub fn create(
     settings: &Settings,
     at: chrono::NaiveDateTime,
 ) -> Result<LetterId, LetterError> {
-    let mut random = [0u8; 16];
-    openssl::rand::rand_bytes(&mut random).map_err(|e| LetterError::Random(e.to_string()))?;
-    let public_id = hex(&random);
+    let public_id =
+        crate::digest::random_hex(16).map_err(|e| LetterError::Random(e.to_string()))?;
     let (template, file) = super::template(kind, settings.templates.as_deref())?;
     let electronic = Electronic {
         verification_url: format!("{}/verifikasi/{public_id}", settings.public_url),

@@ -752,13 +752,7 @@ pub fn void(
             ))
             .execute(conn)?;
         if let Some(letter) = number.letter_id {
-            diesel::update(letters::table.find(letter))
-                .set((
-                    letters::status.eq("void"),
-                    letters::voided_at.eq(at),
-                    letters::void_reason.eq(reason.trim()),
-                ))
-                .execute(conn)?;
+            mark_letter_void(conn, letter, reason, at)?;
         }
         audit::append(
             conn,
@@ -772,6 +766,22 @@ pub fn void(
         )?;
         number_row(conn, id)
     })
+}
+
+/// Sets `letter` void, with why and when; inside the voiding transaction.
+fn mark_letter_void(
+    conn: &mut DbConn,
+    letter: LetterId,
+    reason: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(letters::table.find(letter))
+        .set((
+            letters::status.eq("void"),
+            letters::voided_at.eq(at),
+            letters::void_reason.eq(reason.trim()),
+        ))
+        .execute(conn)
 }
 
 /// Voids `letter` as a person of its office's secretariat: with its number, when it has one
@@ -808,13 +818,7 @@ pub fn void_letter(
             void(conn, number, reason, actor, at)?;
             return Ok(());
         }
-        diesel::update(letters::table.find(letter))
-            .set((
-                letters::status.eq("void"),
-                letters::voided_at.eq(at),
-                letters::void_reason.eq(reason.trim()),
-            ))
-            .execute(conn)?;
+        mark_letter_void(conn, letter, reason, at)?;
         audit::append(
             conn,
             Event {

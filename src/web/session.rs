@@ -111,12 +111,8 @@ struct HomePage {
 const ON_HOME: i64 = 20;
 
 fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    match openssl::rand::rand_bytes(&mut bytes) {
-        Ok(()) => crate::digest::hex(&bytes),
-        // Without randomness no form can be trusted: an empty token matches nothing.
-        Err(_) => String::new(),
-    }
+    // Without randomness no form can be trusted: an empty token matches nothing.
+    crate::digest::random_hex(32).unwrap_or_default()
 }
 
 /// The sign-in form, with a fresh token in its cookie and in the form.
