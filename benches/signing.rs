@@ -13,39 +13,20 @@
 // A benchmark that cannot set up should stop with the reason.
 #![allow(clippy::expect_used)]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use naskah::letters::{self, Electronic, Info, LetterKind};
 use naskah::signing::{self, Level, Options, SigningKey, pki};
 
 const SIGNER: &str = "banggai.kadis";
 
 fn letter() -> Vec<u8> {
-    let kind = LetterKind::SuratTanggapanPersetujuan;
-    let (template, file) = letters::template(kind, None).expect("the built-in template");
-    let letterhead = naskah::demo::letterhead("banggai").expect("a demo office");
-    let electronic = Electronic {
-        verification_url: "https://naskah.example.go.id/verifikasi/0123456789abcdef".into(),
-        issuer: "Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara".into(),
-    };
-    let info = Info {
-        title: kind.name().into(),
-        author: letterhead.name.clone(),
-        created: chrono::Utc::now().naive_utc(),
-        document_id: "0123456789abcdef".into(),
-    };
-    let rendered = letters::render(
-        &template,
-        &file,
-        &letters::sample(kind),
-        &letterhead,
-        &electronic,
-        &info,
+    common::one_page_letter(
+        "Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara",
     )
-    .expect("render");
-    assert_eq!(rendered.pages, 1, "the benchmark letter is one page");
-    rendered.pdf
 }
 
 /// Signs for `seconds`; returns (signatures, elapsed).

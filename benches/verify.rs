@@ -10,11 +10,13 @@
 // A benchmark that cannot set up should stop with the reason.
 #![allow(clippy::expect_used)]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use naskah::letters::{self, LetterKind};
 use naskah::signing::{self, Level, Options, Rect, SigningKey, pki};
 
 const PYHANKO: &str = r#"
@@ -35,29 +37,7 @@ print(valid)
 "#;
 
 fn letter() -> Vec<u8> {
-    let kind = LetterKind::SuratTanggapanPersetujuan;
-    let (template, file) = letters::template(kind, None).expect("template");
-    let letterhead = naskah::demo::letterhead("banggai").expect("office");
-    let electronic = letters::Electronic {
-        verification_url: "https://naskah.example.go.id/verifikasi/0123456789abcdef".into(),
-        issuer: "BSrE".into(),
-    };
-    let info = letters::Info {
-        title: kind.name().into(),
-        author: letterhead.name.clone(),
-        created: chrono::Utc::now().naive_utc(),
-        document_id: "0123456789abcdef".into(),
-    };
-    letters::render(
-        &template,
-        &file,
-        &letters::sample(kind),
-        &letterhead,
-        &electronic,
-        &info,
-    )
-    .expect("render")
-    .pdf
+    common::one_page_letter("BSrE")
 }
 
 fn rate(count: usize, started: Instant) -> f64 {

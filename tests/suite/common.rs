@@ -321,3 +321,15 @@ pub fn banggai_draft(
     )
     .expect("letter")
 }
+
+/// `pdf` with a byte of its first stream's content changed: inside a signed range.
+pub fn flip_content_byte(pdf: &[u8]) -> Vec<u8> {
+    let mut flipped = pdf.to_vec();
+    let at = flipped
+        .windows(6)
+        .position(|w| w == b"stream")
+        .expect("a stream")
+        + 10;
+    flipped[at] ^= 0x01;
+    flipped
+}

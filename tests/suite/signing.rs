@@ -137,20 +137,25 @@ fn root() -> String {
         .into_owned()
 }
 
-/// pyHanko's one line per signature, and whether it exited 0.
-pub fn pyhanko_validate(path: &str) -> (bool, String) {
-    let output = tool(
+/// `pyhanko sign validate` of `path` against the root in the PEM file `root`, offline.
+pub fn pyhanko_output(root: &str, path: &str) -> std::process::Output {
+    tool(
         "pyhanko",
         &[
             "sign",
             "validate",
             "--trust",
-            &root(),
+            root,
             "--trust-replace",
             "--no-revocation-check",
             path,
         ],
-    );
+    )
+}
+
+/// pyHanko's one line per signature, and whether it exited 0.
+pub fn pyhanko_validate(path: &str) -> (bool, String) {
+    let output = pyhanko_output(&root(), path);
     let mut said = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
         // Why, for the failure message: pyHanko explains on standard error.
@@ -470,13 +475,7 @@ fn tampering_is_caught_by_both_validators() {
         &options(true, Some(KADIS_BLOCK)),
     );
     // One byte inside the first signed range: the letter's own content.
-    let mut flipped = signed.clone();
-    let at = flipped
-        .windows(6)
-        .position(|w| w == b"stream")
-        .expect("a stream")
-        + 10;
-    flipped[at] ^= 0x01;
+    let flipped = crate::common::flip_content_byte(&signed);
     let path = write(dir.path(), "flipped.pdf", &flipped);
     let (ok, lines) = pyhanko_validate(&path);
     assert!(!ok && lines.contains(":INVALID"), "{lines}");

@@ -934,18 +934,7 @@ fn the_demo_signs_at_b_lt_with_its_own_time_stamp_authority() {
         .join(naskah::signing::pki::ROOT_CERT)
         .to_string_lossy()
         .into_owned();
-    let output = crate::common::tool(
-        "pyhanko",
-        &[
-            "sign",
-            "validate",
-            "--trust",
-            &root,
-            "--trust-replace",
-            "--no-revocation-check",
-            &path,
-        ],
-    );
+    let output = crate::signing::pyhanko_output(&root, &path);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && text.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),

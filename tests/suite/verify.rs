@@ -106,18 +106,7 @@ fn pyhanko_findings(path: &str) -> Vec<(String, String, Option<ChangesAfter>)> {
         .join(signing::pki::ROOT_CERT)
         .to_string_lossy()
         .into_owned();
-    let output = tool(
-        "pyhanko",
-        &[
-            "sign",
-            "validate",
-            "--trust",
-            &root,
-            "--trust-replace",
-            "--no-revocation-check",
-            path,
-        ],
-    );
+    let output = crate::signing::pyhanko_output(&root, path);
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| {
@@ -148,18 +137,6 @@ fn write(dir: &Path, name: &str, pdf: &[u8]) -> String {
     let path = dir.join(format!("{name}.pdf"));
     std::fs::write(&path, pdf).expect("write");
     path.to_string_lossy().into_owned()
-}
-
-/// A byte of the letter's own content changed, inside the signed range.
-fn flip(pdf: &[u8]) -> Vec<u8> {
-    let mut flipped = pdf.to_vec();
-    let at = flipped
-        .windows(6)
-        .position(|w| w == b"stream")
-        .expect("a stream")
-        + 10;
-    flipped[at] ^= 0x01;
-    flipped
 }
 
 /// New content drawn on page 1 by a later revision (an incremental saving attack).
@@ -505,7 +482,7 @@ fn findings_agree_with_pyhanko_on_a_corpus_and_attacks_are_never_valid() {
         let leaked: &'static str = Box::leak(format!("{name}+flipped").into_boxed_str());
         cases.push(Case {
             name: leaked,
-            pdf: flip(base),
+            pdf: crate::common::flip_content_byte(base),
             verdict: Verdict::Invalid,
         });
         let leaked: &'static str = Box::leak(format!("{name}+drawn").into_boxed_str());
