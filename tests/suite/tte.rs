@@ -17,6 +17,22 @@ use serde_json::Value;
 use crate::common::{Server, TestDb, naskah, on_both_backends};
 use crate::signing::{Tsa, assert_valid, p12, passphrase, pki, pyhanko_validate};
 
+/// A refusal as the API words it: the status, the error code, and words of the message.
+fn assert_refused(code: u16, error: &serde_json::Value, status: u16, kind: &str, words: &str) {
+    assert_eq!(
+        (code, error["error"]["code"].as_str()),
+        (status, Some(kind)),
+        "{error}"
+    );
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(words),
+        "{error}"
+    );
+}
+
 fn settings() -> store::Settings {
     store::Settings {
         public_url: "https://naskah.example.go.id".into(),
@@ -646,18 +662,7 @@ fn bsre_signs_through_its_api_and_its_refusals_leave_the_letter_unsigned() {
         &passphrase("banggai.kabid_egov"),
         "signature",
     );
-    assert_eq!(
-        (code, error["error"]["code"].as_str()),
-        (409, Some("certificate_unusable")),
-        "{error}"
-    );
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("kedaluwarsa"),
-        "{error}"
-    );
+    assert_refused(code, &error, 409, "certificate_unusable", "kedaluwarsa");
     let (_, stderr) = v1.terminate();
     assert!(
         !stderr.contains(FAKE_PASSWORD) && !stderr.contains(&passphrase("banggai.kadis")),
@@ -733,17 +738,12 @@ fn bsre_signs_through_its_api_and_its_refusals_leave_the_letter_unsigned() {
         &passphrase("banggai.kadis"),
         "signature",
     );
-    assert_eq!(
-        (code, error["error"]["code"].as_str()),
-        (502, Some("service_unavailable")),
-        "{error}"
-    );
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("tidak dapat dihubungi"),
-        "{error}"
+    assert_refused(
+        code,
+        &error,
+        502,
+        "service_unavailable",
+        "tidak dapat dihubungi",
     );
     drop(down);
 
