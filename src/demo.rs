@@ -204,9 +204,6 @@ pub const REPORT_SIGNERS: [(&str, &str); 5] = [
     ("tarakan", "tarakan.bidang_aplikasi"),
 ];
 
-/// Roles naskah gives the head of office whatever the SOP calls them.
-const HEAD_ROLES: [&str; 2] = ["kepala_dinas", "kepala_dkisp"];
-
 /// Why the demo data could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -294,7 +291,7 @@ pub fn members() -> Result<Vec<Member>, DemoError> {
         };
         let mut others = Vec::new();
         for role in &sop.roles {
-            if HEAD_ROLES.contains(&role.id.as_str()) {
+            if people::HEAD_ROLES.contains(&role.id.as_str()) {
                 head.roles.push(role.id.clone());
                 continue;
             }

@@ -162,6 +162,24 @@ pub fn roles_in(conn: &mut DbConn, person: PersonId, office: OfficeId) -> QueryR
         .load(conn)
 }
 
+/// The roles of an office's head, as the seed SOPs name them.
+pub const HEAD_ROLES: [&str; 2] = ["kepala_dinas", "kepala_dkisp"];
+
+/// The first holder of any of `roles` in `office` (the lowest id: stable from call to call).
+pub fn holder(
+    conn: &mut DbConn,
+    office: OfficeId,
+    roles: &[&str],
+) -> QueryResult<Option<PersonId>> {
+    person_roles::table
+        .filter(person_roles::office_id.eq(office))
+        .filter(person_roles::role.eq_any(roles))
+        .order(person_roles::person_id)
+        .select(person_roles::person_id)
+        .first(conn)
+        .optional()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

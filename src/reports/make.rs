@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::{Period, annual, sla};
-use crate::db::schema::{inbox, person_roles, report_runs};
+use crate::db::schema::{inbox, report_runs};
 use crate::db::{DbConn, write_transaction};
 use crate::ids::{LetterId, OfficeId, PersonId};
 use crate::letters::LetterKind;
@@ -50,9 +50,6 @@ impl std::str::FromStr for ReportKind {
         }
     }
 }
-
-/// Roles naskah takes for the head of office, whatever the SOP calls them.
-pub const HEAD_ROLES: [&str; 2] = ["kepala_dinas", "kepala_dkisp"];
 
 /// Who signs the report, with what.
 pub struct Signer<'a> {
@@ -99,16 +96,6 @@ failed!(
 );
 
 /// The first person holding one of `roles` at `office`.
-fn holder(conn: &mut DbConn, office: OfficeId, roles: &[&str]) -> QueryResult<Option<PersonId>> {
-    person_roles::table
-        .filter(person_roles::office_id.eq(office))
-        .filter(person_roles::role.eq_any(roles))
-        .order(person_roles::person_id)
-        .select(person_roles::person_id)
-        .first(conn)
-        .optional()
-}
-
 /// Claims the period: false when it is already claimed (on PostgreSQL, after waiting for a
 /// claim in flight to commit or roll back).
 fn claim(
@@ -168,8 +155,9 @@ pub fn make(
                 period: period.key.clone(),
             });
         }
-        let head = holder(conn, office.id, &HEAD_ROLES)?.ok_or(ReportError::Missing("head"))?;
-        let secretary = holder(conn, office.id, &[crate::numbering::SECRETARIAT])?
+        let head = crate::people::holder(conn, office.id, &crate::people::HEAD_ROLES)?
+            .ok_or(ReportError::Missing("head"))?;
+        let secretary = crate::people::holder(conn, office.id, &[crate::numbering::SECRETARIAT])?
             .ok_or(ReportError::Missing("secretariat"))?;
         let head_person = crate::people::find(conn, head)?;
         let official = crate::people::find(conn, signer.person)?;

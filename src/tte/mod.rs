@@ -431,7 +431,10 @@ pub fn sign_letter_with(
 
     let complete_after = done.iter().filter(|f| f.starts_with("TTE-")).count()
         + usize::from(mode == Mode::Signature);
-    let complete = !nips.is_empty() && complete_after >= nips.len();
+    // A party without a NIP holds no certificate: they sign the printed copy, and the letter
+    // is complete when every official has signed.
+    let officials = nips.iter().filter(|nip| !nip.is_empty()).count();
+    let complete = officials > 0 && complete_after >= officials;
     let level = match signer {
         "bsre" => "BSrE".to_owned(),
         _ => settings.level.to_string(),

@@ -5,6 +5,7 @@
 
 mod auth;
 mod classification;
+mod desk;
 pub mod error;
 mod health;
 mod hosting;
@@ -15,6 +16,7 @@ mod session;
 pub mod tsa;
 mod tte;
 mod verify;
+mod work;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -61,6 +63,8 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(verify::configure)
             .configure(session::configure)
             .configure(requests::configure)
+            .configure(work::configure)
+            .configure(desk::configure)
     })
     .listen(listener)?
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())

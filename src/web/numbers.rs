@@ -146,11 +146,11 @@ struct NumberBody {
 /// into its PDF: what both numbering routes do around their own way of taking a number.
 async fn number_in_register<F>(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: PersonId,
     letter: LetterId,
     register: String,
     number: F,
-) -> Result<HttpResponse, ApiError>
+) -> Result<numbering::IssuedNumber, ApiError>
 where
     F: FnOnce(
             &mut DbConn,
@@ -161,19 +161,42 @@ where
         + 'static,
 {
     let settings = state.letters.clone();
-    let issued = state
+    state
         .db
         .run(move |conn| -> Result<_, ApiError> {
-            let place = letter_place(conn, caller.person, letter)?;
+            let place = letter_place(conn, caller, letter)?;
             let register = numbering::register_by_code(conn, place.office, &register)?;
             let issued = number(conn, &place, &register)?;
             if place.has_pdf {
-                renew_pdf(conn, letter, caller.person, &settings);
+                renew_pdf(conn, letter, caller, &settings);
             }
             Ok(issued)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(issued))
+        .await
+}
+
+/// Numbers `letter` in the register `register` of its office as `person` (the secretariat),
+/// dated `date` or today in the office's time zone.
+pub async fn number(
+    state: web::Data<AppState>,
+    person: PersonId,
+    letter: LetterId,
+    register: String,
+    date: Option<NaiveDate>,
+) -> Result<numbering::IssuedNumber, ApiError> {
+    number_in_register(
+        state,
+        person,
+        letter,
+        register,
+        move |conn, place, register| {
+            let secretary = numbering::Secretary::from_roles(person, place.office, &place.roles)?;
+            let date =
+                date.unwrap_or_else(|| numbering::local_date(chrono::Utc::now(), place.zone));
+            numbering::issue_as(conn, &secretary, register, letter, date, crate::db::now())
+        },
+    )
+    .await
 }
 
 async fn number_letter(
@@ -184,20 +207,8 @@ async fn number_letter(
 ) -> Result<HttpResponse, ApiError> {
     let letter = LetterId(path.into_inner());
     let NumberBody { register, date } = body.into_inner();
-    number_in_register(
-        state,
-        caller,
-        letter,
-        register,
-        move |conn, place, register| {
-            let secretary =
-                numbering::Secretary::from_roles(caller.person, place.office, &place.roles)?;
-            let date =
-                date.unwrap_or_else(|| numbering::local_date(chrono::Utc::now(), place.zone));
-            numbering::issue_as(conn, &secretary, register, letter, date, crate::db::now())
-        },
-    )
-    .await
+    let issued = number(state, caller.person, letter, register, date).await?;
+    Ok(HttpResponse::Created().json(issued))
 }
 
 #[derive(Deserialize)]
@@ -260,18 +271,25 @@ async fn insert_letter(
         date,
         reason,
     } = body.into_inner();
-    number_in_register(state, caller, letter, register, move |conn, _, register| {
-        numbering::insert(
-            conn,
-            register.id,
-            letter,
-            date,
-            &reason,
-            caller.person,
-            crate::db::now(),
-        )
-    })
-    .await
+    let issued = number_in_register(
+        state,
+        caller.person,
+        letter,
+        register,
+        move |conn, _, register| {
+            numbering::insert(
+                conn,
+                register.id,
+                letter,
+                date,
+                &reason,
+                caller.person,
+                crate::db::now(),
+            )
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(issued))
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,16 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
+/// A refusal or failure, as a page with a way back.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: String,
+    pub back: &'a str,
+    pub back_label: &'a str,
+}
+
 /// `page` rendered with status `status`.
 pub fn page(status: StatusCode, page: &impl Template) -> HttpResponse {
     match page.render() {
@@ -76,4 +86,77 @@ pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
         .finish()
+}
+
+/// A multipart form as read: its text fields and its files (field name, file name, bytes).
+/// A file input left empty is not listed.
+#[derive(Default)]
+pub struct Parts {
+    pub texts: Vec<(String, String)>,
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl Parts {
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn file(&self, name: &str) -> Option<&(String, String, Vec<u8>)> {
+        self.files.iter().find(|(key, _, _)| key == name)
+    }
+}
+
+/// Reads a multipart form of at most `limit` bytes in all (413 beyond), and text fields of at
+/// most 64 KiB each.
+pub async fn read_parts(
+    mut form: actix_multipart::Multipart,
+    limit: usize,
+) -> Result<Parts, super::error::ApiError> {
+    use super::error::ApiError;
+    use futures_util::StreamExt;
+    let broken = |e: actix_multipart::MultipartError| {
+        ApiError::bad_request(format!("unggahan tidak terbaca: {e}"))
+    };
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("berkas lebih dari {} MB", limit >> 20),
+        )
+    };
+    let mut parts = Parts::default();
+    let mut total = 0usize;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(broken)?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(broken)?;
+            total += chunk.len();
+            if total > limit {
+                return Err(too_large());
+            }
+            if file_name.is_none() && bytes.len() + chunk.len() > 64 * 1024 {
+                return Err(ApiError::bad_request(format!(
+                    "isian {name} terlalu panjang"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match file_name {
+            Some(file_name) if file_name.is_empty() && bytes.is_empty() => {}
+            Some(file_name) => parts.files.push((name, file_name, bytes)),
+            None => parts
+                .texts
+                .push((name, String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+    Ok(parts)
 }

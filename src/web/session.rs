@@ -90,6 +90,7 @@ struct InboxLine {
 }
 
 struct RequestLine {
+    id: i64,
     application: String,
     opd: String,
     state: &'static str,
@@ -105,6 +106,17 @@ struct HomePage {
     csrf: String,
     inbox: Vec<InboxLine>,
     requests: Vec<RequestLine>,
+    waiting: Vec<WaitingLine>,
+    files: bool,
+}
+
+struct WaitingLine {
+    request: i64,
+    application: String,
+    organization: String,
+    task: String,
+    deadline: String,
+    late: bool,
 }
 
 /// What the home page lists: the newest 20 of the inbox and of the requests one may see.
@@ -219,7 +231,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
         return Ok(see_other("/masuk"));
     };
     let person = session.person;
-    let (found, inbox, requests) = state
+    let (found, inbox, requests, waiting, files) = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             use crate::db::schema::inbox;
@@ -232,9 +244,10 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                     .limit(ON_HOME)
                     .select((inbox::subject, inbox::created_at, inbox::letter_id))
                     .load(conn)?;
-            let requests = crate::workflow::visible_requests(conn, person, ON_HOME, None)
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-            Ok((found, inbox, requests))
+            let requests = crate::workflow::visible_requests(conn, person, ON_HOME, None)?;
+            let waiting = crate::workflow::desk::waiting(conn, person, chrono::Utc::now())?;
+            let files = crate::workflow::files_anywhere(conn, person)?;
+            Ok((found, inbox, requests, waiting, files))
         })
         .await?;
     let when = |t: chrono::NaiveDateTime| t.format("%d-%m-%Y %H:%M UTC").to_string();
@@ -255,6 +268,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
             requests: requests
                 .into_iter()
                 .map(|r| RequestLine {
+                    id: r.id.0,
                     state: match r.status.as_str() {
                         "finished" => "selesai",
                         "rejected" => "ditolak",
@@ -267,6 +281,21 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                     filed: when(r.filed_at),
                 })
                 .collect(),
+            waiting: waiting
+                .into_iter()
+                .map(|w| WaitingLine {
+                    request: w.request.0,
+                    application: w.application,
+                    organization: w.organization,
+                    task: w.task,
+                    deadline: w
+                        .deadline
+                        .map(|d| d.format("%d-%m-%Y %H:%M").to_string())
+                        .unwrap_or_else(|| "tanpa batas waktu".into()),
+                    late: w.late,
+                })
+                .collect(),
+            files,
         },
     ))
 }

@@ -13,7 +13,7 @@ use crate::ids::LetterId;
 use crate::tte::{self, Credential, Mode, TteError, bsre::BsreError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/letters/{id}/sign", web::post().to(sign))
+    cfg.route("/api/v1/letters/{id}/sign", web::post().to(sign_api))
         .route("/api/v1/letters/{id}/sign/totp", web::post().to(totp));
 }
 
@@ -59,7 +59,7 @@ fn default_mode() -> Mode {
     Mode::Signature
 }
 
-async fn sign(
+async fn sign_api(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<i64>,
@@ -80,21 +80,32 @@ async fn sign(
             ));
         }
     };
+    let signed = sign(state, caller.person, letter, credential, mode).await?;
+    Ok(HttpResponse::Created().json(signed))
+}
+
+/// Signs (or initials) `letter` as `person` with `credential`.
+pub async fn sign(
+    state: web::Data<AppState>,
+    person: crate::ids::PersonId,
+    letter: LetterId,
+    credential: Credential,
+    mode: Mode,
+) -> Result<tte::Signed, ApiError> {
     let settings = state.tte.clone();
-    let signed = state
+    state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             Ok(tte::sign_letter_with(
                 conn,
                 &settings,
                 letter,
-                caller.person,
+                person,
                 &credential,
                 mode,
             )?)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(signed))
+        .await
 }
 
 /// Has BSrE e-mail the caller a one-time code for signing the letter.

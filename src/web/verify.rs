@@ -13,7 +13,6 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::AppState;
@@ -221,13 +220,6 @@ struct ReportPage {
     max_mb: usize,
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    title: &'static str,
-    message: String,
-}
-
 fn error_page(error: &ApiError) -> HttpResponse {
     let title = match error.status {
         StatusCode::PAYLOAD_TOO_LARGE => "Berkas terlalu besar",
@@ -240,7 +232,15 @@ fn error_page(error: &ApiError) -> HttpResponse {
     } else {
         error.message.clone()
     };
-    page(error.status, &ErrorPage { title, message })
+    page(
+        error.status,
+        &super::pages::ErrorPage {
+            title,
+            message,
+            back: "/verifikasi",
+            back_label: "Kembali ke verifikasi",
+        },
+    )
 }
 
 async fn form_page() -> HttpResponse {
@@ -282,29 +282,12 @@ async fn letter_page(state: web::Data<AppState>, path: web::Path<String>) -> Htt
 }
 
 /// The PDF of an upload form: the field `berkas`, at most [`MAX_UPLOAD`] bytes.
-async fn uploaded_file(mut form: actix_multipart::Multipart) -> Result<Vec<u8>, ApiError> {
-    let broken = |e: actix_multipart::MultipartError| {
-        ApiError::bad_request(format!("unggahan tidak terbaca: {e}"))
-    };
-    let mut pdf = None;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(broken)?;
-        let wanted = field.name() == Some("berkas") && pdf.is_none();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(broken)?;
-            if bytes.len() + chunk.len() > MAX_UPLOAD {
-                return Err(too_large());
-            }
-            if wanted {
-                bytes.extend_from_slice(&chunk);
-            }
-        }
-        if wanted {
-            pdf = Some(bytes);
-        }
+async fn uploaded_file(form: actix_multipart::Multipart) -> Result<Vec<u8>, ApiError> {
+    let mut parts = super::pages::read_parts(form, MAX_UPLOAD).await?;
+    match parts.files.iter().position(|(name, _, _)| name == "berkas") {
+        Some(at) => Ok(parts.files.swap_remove(at).2),
+        None => Err(ApiError::bad_request("tidak ada berkas yang diunggah")),
     }
-    pdf.ok_or_else(|| ApiError::bad_request("tidak ada berkas yang diunggah"))
 }
 
 async fn upload_page(state: web::Data<AppState>, form: actix_multipart::Multipart) -> HttpResponse {

@@ -6,6 +6,8 @@
 //! exists. Each move is recorded in `request_steps` (with its SLA clock) and in the audit log,
 //! in the same transaction; a refused move changes nothing.
 
+pub mod compose;
+pub mod desk;
 mod sla;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -728,4 +730,21 @@ pub fn visible_requests(
         query = query.filter(requests::id.lt(before));
     }
     Ok(query.load(conn)?)
+}
+
+/// Whether `person` may file a request anywhere: they hold an applicant role of some office's
+/// SOP.
+pub fn files_anywhere(conn: &mut DbConn, person: PersonId) -> Result<bool> {
+    let held: Vec<(OfficeId, String)> = person_roles::table
+        .filter(person_roles::person_id.eq(person))
+        .select((person_roles::office_id, person_roles::role))
+        .load(conn)?;
+    for (office, role) in held {
+        if let Ok((_, sop)) = current_sop(conn, office)
+            && sop.role(&role).is_some_and(|r| r.applicant)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -6,6 +6,7 @@
 
 mod access;
 mod archive;
+mod browser;
 mod classification;
 mod cli;
 mod common;

@@ -1,0 +1,847 @@
+//! The work pages: file a request, see a request (its steps as a timeline against their
+//! standards, its records and letter chain) and act on it — complete a step or decide, upload an
+//! attachment, enter a record, write a letter from its draft, number it, sign it. Every page
+//! needs a session; every form repeats the session's CSRF token. The pages call the same
+//! operations as the API (`work.rs`), so they check the same roles and offices.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::AppState;
+use super::error::ApiError;
+use super::pages::{ErrorPage, cookie, page, read_parts, see_other};
+use super::session::SESSION_COOKIE;
+use super::work;
+use crate::ids::{LetterId, PersonId, RequestId};
+use crate::sop::Attachment;
+use crate::workflow::{ItemRef, desk};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/permohonan/baru", web::get().to(new_form))
+        .route("/permohonan", web::post().to(file))
+        .route("/permohonan/{id}", web::get().to(show))
+        .route("/permohonan/{id}/langkah", web::post().to(complete))
+        .route("/permohonan/{id}/berkas", web::post().to(add_item))
+        .route("/permohonan/{id}/surat", web::get().to(letter_form))
+        .route("/permohonan/{id}/surat", web::post().to(make_letter))
+        .route("/surat/{id}/nomor", web::post().to(number))
+        .route("/surat/{id}/tandatangan", web::post().to(sign))
+        .route("/surat/{id}/pdf", web::get().to(pdf));
+}
+
+/// The signed-in person of a page request; without a session, the page sends them to sign in.
+pub struct Viewer {
+    pub person: PersonId,
+    pub csrf: String,
+}
+
+impl Viewer {
+    /// Refuses a form that does not repeat the session's token.
+    fn check(&self, given: &str) -> Result<(), PageError> {
+        if crate::accounts::same_secret(given, &self.csrf) {
+            Ok(())
+        } else {
+            Err(PageError::from(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "Formulir kedaluwarsa atau tidak berasal dari naskah; muat ulang halaman dan \
+                 coba lagi.",
+            )))
+        }
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Viewer, PageError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = cookie(request, SESSION_COOKIE);
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(PageError::SignIn);
+            };
+            let session = state
+                .db
+                .run(move |conn| {
+                    crate::accounts::session(conn, &token, crate::db::now())
+                        .map_err(crate::db::DbError::from)
+                })
+                .await
+                .map_err(ApiError::from)?;
+            session
+                .map(|s| Viewer {
+                    person: s.person,
+                    csrf: s.csrf,
+                })
+                .ok_or(PageError::SignIn)
+        })
+    }
+}
+
+/// Why a page was not shown or a form not taken: no session (to the sign-in page), or a
+/// refusal shown as a page with a way back.
+#[derive(Debug)]
+pub enum PageError {
+    SignIn,
+    Refused { error: ApiError, back: String },
+}
+
+impl PageError {
+    fn back_to(self, back: String) -> PageError {
+        match self {
+            PageError::Refused { error, .. } => PageError::Refused { error, back },
+            other => other,
+        }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError::Refused {
+            error,
+            back: "/beranda".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::SignIn => f.write_str("sign-in required"),
+            PageError::Refused { error, .. } => error.fmt(f),
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignIn => StatusCode::SEE_OTHER,
+            PageError::Refused { error, .. } => error.status,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PageError::SignIn => see_other("/masuk"),
+            PageError::Refused { error, back } => {
+                let title = match error.status {
+                    StatusCode::NOT_FOUND => "Tidak ditemukan",
+                    StatusCode::FORBIDDEN => "Tidak diizinkan",
+                    StatusCode::PAYLOAD_TOO_LARGE => "Berkas terlalu besar",
+                    status if status.is_server_error() => "Terjadi kesalahan",
+                    _ => "Tidak dapat diproses",
+                };
+                page(
+                    error.status,
+                    &ErrorPage {
+                        title,
+                        message: error.message.clone(),
+                        back,
+                        back_label: "Kembali",
+                    },
+                )
+            }
+        }
+    }
+}
+
+type PageResult = Result<HttpResponse, PageError>;
+
+fn request_page(id: RequestId) -> String {
+    format!("/permohonan/{}", id.0)
+}
+
+fn when(t: chrono::NaiveDateTime) -> String {
+    t.format("%d-%m-%Y %H:%M").to_string()
+}
+
+// Filing.
+
+struct OfficeChoice {
+    code: String,
+    name: String,
+    attachments: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "request_new.html")]
+struct NewPage {
+    csrf: String,
+    organization: String,
+    offices: Vec<OfficeChoice>,
+    max_mb: usize,
+}
+
+/// The offices where `person` may file (holds an applicant role), with what the first step of
+/// each one's SOP asks to attach.
+fn filing_offices(
+    conn: &mut crate::db::DbConn,
+    person: PersonId,
+) -> Result<Vec<OfficeChoice>, ApiError> {
+    let mut out = Vec::new();
+    for office in crate::office::list(conn)? {
+        let roles = crate::people::roles_in(conn, person, office.id)?;
+        if roles.is_empty() {
+            continue;
+        }
+        let Ok((_, sop)) = crate::workflow::current_sop(conn, office.id) else {
+            continue;
+        };
+        if !roles
+            .iter()
+            .any(|r| sop.role(r).is_some_and(|role| role.applicant))
+        {
+            continue;
+        }
+        let attachments = sop
+            .first_step()
+            .map(|step| {
+                step.requires
+                    .iter()
+                    .filter_map(|item| match item {
+                        crate::sop::Item::Attachment { id } => {
+                            Some((id.id().to_owned(), id.name().to_owned()))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(OfficeChoice {
+            code: office.code,
+            name: format!("{} ({})", office.name, office.city),
+            attachments,
+        });
+    }
+    Ok(out)
+}
+
+async fn new_form(state: web::Data<AppState>, viewer: Viewer) -> PageResult {
+    let person = viewer.person;
+    let (offices, organization) = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let offices = filing_offices(conn, person)?;
+            let organization = crate::people::find(conn, person)?
+                .organization
+                .unwrap_or_default();
+            Ok((offices, organization))
+        })
+        .await?;
+    if offices.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Anda tidak terdaftar sebagai pemohon di kantor mana pun.",
+        )
+        .into());
+    }
+    Ok(page(
+        StatusCode::OK,
+        &NewPage {
+            csrf: viewer.csrf,
+            organization,
+            offices,
+            max_mb: work::MAX_ATTACHMENT >> 20,
+        },
+    ))
+}
+
+/// The whole filing form: a few text fields and the first step's attachments.
+const MAX_FILING: usize = 8 * work::MAX_ATTACHMENT;
+
+async fn file(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: actix_multipart::Multipart,
+) -> PageResult {
+    let parts = read_parts(form, MAX_FILING).await?;
+    viewer.check(parts.text("csrf").unwrap_or_default())?;
+    let text = |name: &str| parts.text(name).map(str::to_owned);
+    let filing = work::Filing {
+        organization: text("organization"),
+        application_name: text("application_name").unwrap_or_default(),
+        subdomain: text("subdomain"),
+        application_type: text("application_type"),
+    };
+    let mut attachments = Vec::new();
+    for (field, file_name, bytes) in &parts.files {
+        let Some(id) = field.strip_prefix("lampiran_") else {
+            continue;
+        };
+        let attachment = id
+            .parse::<Attachment>()
+            .map_err(|_| ApiError::bad_request(format!("'{id}' bukan jenis lampiran")))?;
+        attachments.push((attachment, file_name.clone(), bytes.clone()));
+    }
+    let office = text("office").unwrap_or_default();
+    let id = work::file(&state, viewer.person, office, filing, attachments)
+        .await
+        .map_err(|e| PageError::from(e).back_to("/permohonan/baru".into()))?;
+    Ok(see_other(&request_page(id)))
+}
+
+// A request.
+
+struct StepLine {
+    no: String,
+    description: String,
+    standard: String,
+    entered: String,
+    deadline: String,
+    completed: String,
+    taken: String,
+    decision: String,
+    late: bool,
+    open: bool,
+}
+
+struct RecordLine {
+    name: String,
+    value: String,
+    step: String,
+    at: String,
+}
+
+struct LetterLine {
+    id: i64,
+    name: String,
+    hal: String,
+    status: &'static str,
+    number: String,
+    signers: String,
+    draft: bool,
+    viewer_signs: bool,
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct RequestPage {
+    csrf: String,
+    id: i64,
+    application: String,
+    organization: String,
+    subdomain: String,
+    application_type: String,
+    office: String,
+    sop_title: String,
+    state: &'static str,
+    filed: String,
+    steps: Vec<StepLine>,
+    current: Option<desk::Current>,
+    current_deadline: String,
+    records: Vec<RecordLine>,
+    letters: Vec<LetterLine>,
+    may_number: bool,
+    max_mb: usize,
+}
+
+fn state_label(status: &str) -> &'static str {
+    match status {
+        "finished" => "selesai",
+        "rejected" => "ditolak",
+        "withdrawn" => "ditarik",
+        _ => "dalam proses",
+    }
+}
+
+fn letter_state(status: &str) -> &'static str {
+    match status {
+        "draft" => "konsep",
+        "numbered" => "bernomor",
+        "signed" => "ditandatangani",
+        "void" => "dibatalkan",
+        _ => "-",
+    }
+}
+
+async fn show(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>) -> PageResult {
+    let id = RequestId(path.into_inner());
+    let found = work::overview(&state, viewer.person, id).await?;
+    let day = chrono::Duration::hours(8);
+    let steps = found
+        .timeline
+        .iter()
+        .map(|s| StepLine {
+            no: s.step_no.clone(),
+            description: s.description.clone(),
+            standard: s.standard.clone(),
+            entered: when(s.entered_at),
+            deadline: s.deadline.map(when).unwrap_or_else(|| "-".into()),
+            completed: s.completed_at.map(when).unwrap_or_default(),
+            taken: crate::reports::duration_text(chrono::Duration::minutes(s.working_minutes), day),
+            decision: s.decision.clone().unwrap_or_default(),
+            late: s.late,
+            open: s.completed_at.is_none(),
+        })
+        .collect();
+    let records = found
+        .records
+        .iter()
+        .map(|r| RecordLine {
+            name: r.name.clone(),
+            value: r.value.clone(),
+            step: r.step_no.clone().unwrap_or_default(),
+            at: when(r.created_at),
+        })
+        .collect();
+    let letters = found
+        .letters
+        .iter()
+        .map(|l| LetterLine {
+            id: l.id.0,
+            name: l.name.clone(),
+            hal: l.hal.clone(),
+            status: letter_state(&l.status),
+            number: l.number.clone().unwrap_or_default(),
+            signers: l
+                .signers
+                .iter()
+                .map(|(name, done)| format!("{name} ({})", if *done { "sudah" } else { "belum" }))
+                .collect::<Vec<_>>()
+                .join(", "),
+            draft: l.status == "draft" && !l.incoming,
+            viewer_signs: l.viewer_signs,
+        })
+        .collect();
+    let req = &found.request;
+    Ok(page(
+        StatusCode::OK,
+        &RequestPage {
+            csrf: viewer.csrf,
+            id: req.id.0,
+            application: req.application_name.clone(),
+            organization: req.applicant_organization.clone(),
+            subdomain: req.subdomain.clone().unwrap_or_else(|| "-".into()),
+            application_type: req.application_type.clone().unwrap_or_else(|| "-".into()),
+            office: found.office_name.clone(),
+            sop_title: found.sop_title.clone(),
+            state: state_label(&req.status),
+            filed: format!("{} {}", when(found.filed_local), found.zone),
+            steps,
+            current_deadline: found
+                .current
+                .as_ref()
+                .and_then(|c| c.deadline)
+                .map(when)
+                .unwrap_or_else(|| "tanpa batas waktu".into()),
+            current: found.current,
+            records,
+            letters,
+            may_number: found.may_number,
+            max_mb: work::MAX_ATTACHMENT >> 20,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct StepForm {
+    #[serde(default)]
+    csrf: String,
+    step: String,
+    decision: Option<String>,
+    note: Option<String>,
+}
+
+async fn complete(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<StepForm>,
+) -> PageResult {
+    let id = RequestId(path.into_inner());
+    let back = request_page(id);
+    let StepForm {
+        csrf,
+        step,
+        decision,
+        note,
+    } = form.into_inner();
+    viewer.check(&csrf)?;
+    work::complete(&state, viewer.person, id, step, decision, note)
+        .await
+        .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    Ok(see_other(&back))
+}
+
+async fn add_item(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: actix_multipart::Multipart,
+) -> PageResult {
+    let id = RequestId(path.into_inner());
+    let back = request_page(id);
+    let refused = |e: ApiError| PageError::from(e).back_to(back.clone());
+    let parts = read_parts(form, work::MAX_ATTACHMENT + 64 * 1024)
+        .await
+        .map_err(refused)?;
+    viewer.check(parts.text("csrf").unwrap_or_default())?;
+    let item = work::item_ref(parts.text("item").unwrap_or_default()).map_err(refused)?;
+    let (value, file) = match item {
+        ItemRef::Attachment(_) => match parts.file("berkas") {
+            Some((_, name, bytes)) => (name.clone(), Some(bytes.clone())),
+            None => (String::new(), None),
+        },
+        ItemRef::Artefact(_) => (parts.text("value").unwrap_or_default().to_owned(), None),
+    };
+    work::add(&state, viewer.person, id, item, value, file)
+        .await
+        .map_err(refused)?;
+    Ok(see_other(&back))
+}
+
+// Letters.
+
+/// A field of a draft as its form shows it.
+struct FieldInput {
+    key: String,
+    label: String,
+    value: String,
+    /// Several lines: a list (one item a line) or a table (cells split by " | ").
+    lines: bool,
+    hint: String,
+}
+
+#[derive(Template)]
+#[template(path = "letter_form.html")]
+struct LetterPage {
+    csrf: String,
+    id: i64,
+    kind: String,
+    kind_name: String,
+    fields: Vec<FieldInput>,
+    signers: String,
+}
+
+/// What a draft's field is called on the form.
+fn label(key: &str) -> String {
+    LABELS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or_else(|| key.replace('_', " "), |(_, l)| (*l).to_owned())
+}
+
+/// The fields of drafts by their form labels, in the order the form lists them.
+const LABELS: [(&str, &str); 26] = [
+    ("hal", "Hal"),
+    ("sifat", "Sifat"),
+    ("lampiran", "Lampiran"),
+    ("addressee", "Kepada (Yth.)"),
+    ("addressee_place", "Di (tempat)"),
+    ("tembusan", "Tembusan"),
+    ("instructions", "Instruksi disposisi"),
+    ("note", "Catatan"),
+    ("letter_from", "Surat dari"),
+    ("letter_number", "Nomor surat"),
+    ("letter_date", "Tanggal surat"),
+    ("conclusion", "Kesimpulan"),
+    ("results", "Hasil uji"),
+    ("requirements", "Kebutuhan teknis"),
+    ("configuration", "Konfigurasi"),
+    ("items", "Yang diserahterimakan"),
+    ("reasons", "Alasan"),
+    ("missing_documents", "Dokumen yang belum lengkap"),
+    ("service", "Layanan"),
+    ("application_purpose", "Tujuan aplikasi"),
+    ("attachments", "Lampiran yang disertakan"),
+    ("sender", "Dari"),
+    ("test_date", "Tanggal uji"),
+    ("request_number", "Nomor surat permohonan"),
+    ("request_date", "Tanggal surat permohonan"),
+    ("request_subject", "Hal surat permohonan"),
+];
+
+/// Fields the person does not edit on the form: set by naskah (date, number), taken from the
+/// request, or describing people (the signers).
+const FIXED: [&str; 7] = [
+    "date",
+    "number",
+    "signers",
+    "applicant_letterhead",
+    "applicant_organization",
+    "application_name",
+    "subdomain",
+];
+
+/// The columns of a table field, as its first row has them.
+fn columns(rows: &[Value]) -> Vec<String> {
+    rows.first()
+        .and_then(Value::as_object)
+        .map(|row| row.keys().filter(|k| *k != "no").cloned().collect())
+        .unwrap_or_default()
+}
+
+fn inputs(draft: &Value) -> Vec<FieldInput> {
+    let Some(map) = draft.as_object() else {
+        return Vec::new();
+    };
+    // In the order the labels are listed (the letter's head first), then any others.
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by_key(|key| {
+        LABELS
+            .iter()
+            .position(|(k, _)| k == key)
+            .unwrap_or(LABELS.len())
+    });
+    let mut out = Vec::new();
+    for key in keys {
+        let value = &map[key];
+        if FIXED.contains(&key.as_str()) {
+            continue;
+        }
+        let (text, lines, hint) = match value {
+            Value::String(s) => (s.clone(), s.len() > 90, String::new()),
+            Value::Array(items) if items.iter().all(Value::is_string) => (
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                true,
+                "satu butir per baris".to_owned(),
+            ),
+            Value::Array(rows) => {
+                let columns = columns(rows);
+                let text = rows
+                    .iter()
+                    .map(|row| {
+                        columns
+                            .iter()
+                            .map(|c| match row.get(c) {
+                                Some(Value::String(s)) => s.clone(),
+                                Some(other) => other.to_string(),
+                                None => String::new(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (
+                    text,
+                    true,
+                    format!("satu baris per butir: {}", columns.join(" | ")),
+                )
+            }
+            _ => continue,
+        };
+        out.push(FieldInput {
+            label: label(key),
+            key: key.clone(),
+            value: text,
+            lines,
+            hint,
+        });
+    }
+    out
+}
+
+/// The changes a submitted form makes to `draft`: each edited field in the draft's own shape.
+fn changes(draft: &Value, form: &[(String, String)]) -> Value {
+    let mut out = serde_json::Map::new();
+    let Some(map) = draft.as_object() else {
+        return Value::Object(out);
+    };
+    for (key, value) in map {
+        if FIXED.contains(&key.as_str()) {
+            continue;
+        }
+        let Some((_, given)) = form.iter().find(|(k, _)| *k == format!("f_{key}")) else {
+            continue;
+        };
+        let lines = || {
+            given
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+        };
+        let changed = match value {
+            Value::String(_) => Value::String(given.trim().to_owned()),
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                Value::Array(lines().map(Value::String).collect())
+            }
+            Value::Array(rows) => {
+                let columns = columns(rows);
+                Value::Array(
+                    lines()
+                        .enumerate()
+                        .map(|(i, line)| {
+                            let mut row = serde_json::Map::new();
+                            row.insert("no".into(), (i + 1).into());
+                            let mut cells = line.split('|').map(str::trim);
+                            for column in &columns {
+                                row.insert(
+                                    column.clone(),
+                                    cells.next().unwrap_or("-").to_owned().into(),
+                                );
+                            }
+                            Value::Object(row)
+                        })
+                        .collect(),
+                )
+            }
+            _ => continue,
+        };
+        out.insert(key.clone(), changed);
+    }
+    Value::Object(out)
+}
+
+#[derive(Deserialize)]
+struct KindQuery {
+    jenis: String,
+}
+
+async fn letter_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    query: web::Query<KindQuery>,
+) -> PageResult {
+    let id = RequestId(path.into_inner());
+    let refused = |e: ApiError| PageError::from(e).back_to(request_page(id));
+    let kind = work::letter_kind(&query.jenis).map_err(refused)?;
+    let draft = work::draft(&state, viewer.person, id, kind)
+        .await
+        .map_err(refused)?;
+    let signers = draft
+        .get("signers")
+        .and_then(Value::as_array)
+        .map(|blocks| {
+            blocks
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{} — {}",
+                        b.get("name").and_then(Value::as_str).unwrap_or("-"),
+                        b.get("position").and_then(Value::as_str).unwrap_or("-")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default();
+    Ok(page(
+        StatusCode::OK,
+        &LetterPage {
+            csrf: viewer.csrf,
+            id: id.0,
+            kind: kind.id().to_owned(),
+            kind_name: kind.name().to_owned(),
+            fields: inputs(&draft),
+            signers,
+        },
+    ))
+}
+
+async fn make_letter(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let id = RequestId(path.into_inner());
+    let back = request_page(id);
+    let refused = |e: ApiError| PageError::from(e).back_to(back.clone());
+    let form = form.into_inner();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    viewer.check(field("csrf"))?;
+    let kind = work::letter_kind(field("jenis")).map_err(refused)?;
+    let draft = work::draft(&state, viewer.person, id, kind)
+        .await
+        .map_err(refused)?;
+    work::make_letter(&state, viewer.person, id, kind, changes(&draft, &form))
+        .await
+        .map_err(refused)?;
+    Ok(see_other(&back))
+}
+
+/// Where to go back to after acting on `letter`: its request's page, or home.
+async fn letter_back(state: &AppState, letter: LetterId) -> String {
+    state
+        .db
+        .run(move |conn| desk::request_of(conn, letter).map_err(ApiError::from))
+        .await
+        .ok()
+        .flatten()
+        .map_or_else(|| "/beranda".to_owned(), request_page)
+}
+
+#[derive(Deserialize)]
+struct NumberForm {
+    #[serde(default)]
+    csrf: String,
+    register: Option<String>,
+}
+
+async fn number(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<NumberForm>,
+) -> PageResult {
+    let letter = LetterId(path.into_inner());
+    let back = letter_back(&state, letter).await;
+    let NumberForm { csrf, register } = form.into_inner();
+    viewer.check(&csrf)?;
+    super::numbers::number(
+        state.clone(),
+        viewer.person,
+        letter,
+        register.unwrap_or_else(|| "keluar".to_owned()),
+        None,
+    )
+    .await
+    .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    Ok(see_other(&back))
+}
+
+#[derive(Deserialize)]
+struct SignForm {
+    #[serde(default)]
+    csrf: String,
+    passphrase: String,
+}
+
+async fn sign(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<SignForm>,
+) -> PageResult {
+    let letter = LetterId(path.into_inner());
+    let back = letter_back(&state, letter).await;
+    let SignForm { csrf, passphrase } = form.into_inner();
+    viewer.check(&csrf)?;
+    super::tte::sign(
+        state.clone(),
+        viewer.person,
+        letter,
+        crate::tte::Credential::Passphrase(passphrase),
+        crate::tte::Mode::Signature,
+    )
+    .await
+    .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    Ok(see_other(&back))
+}
+
+async fn pdf(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>) -> PageResult {
+    let (name, pdf) = work::pdf(&state, viewer.person, LetterId(path.into_inner())).await?;
+    Ok(work::pdf_response(&name, pdf))
+}
