@@ -31,6 +31,9 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # certutil; openssl to read certificates.
 command -v certutil >/dev/null || missing+=(libnss3-tools)
 command -v openssl >/dev/null || missing+=(openssl)
+# The browser the web pages are tested in: Debian's Chromium, driven through its ChromeDriver.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # A QR decoder independent of naskah, to read back the codes printed on letters.

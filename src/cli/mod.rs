@@ -1226,7 +1226,6 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         let letters = letter_settings(config);
         // A configured time-stamp authority, or in the demo the demo PKI's own on loopback.
         let mut tsa_url = config.tsa_url.clone();
-        let mut tsa_server = None;
         if tsa_url.is_none() && with_demo {
             let authority = signing::demo_authority(&config.pki_dir)?;
             let tsa_listener = TcpListener::bind("127.0.0.1:0")
@@ -1235,9 +1234,19 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
                 .map_err(|e| Failure::Work(format!("the demo time-stamp authority: {e}")))?;
             tracing::info!(%addr, "demo time-stamp authority");
             tsa_url = Some(format!("http://{addr}/"));
-            tsa_server = Some(server);
+            actix_web::rt::spawn(server);
         }
         let tte = tte_settings(config, tsa_url.as_deref(), letters.clone());
+        if with_demo {
+            // In the background: the service answers while the demo's requests are made.
+            let (db, letters, tte) = (db.clone(), letters.clone(), tte.clone());
+            std::thread::spawn(
+                move || match demo::make_finished_requests(&db, &letters, &tte) {
+                    Ok(made) => tracing::info!(made, "demo finished requests ready"),
+                    Err(error) => tracing::error!(%error, "demo finished requests not made"),
+                },
+            );
+        }
         let roots = trust_roots(config)?;
         let scheduler = crate::schedule::start(std::sync::Arc::new(crate::schedule::Context {
             db: db.clone(),
@@ -1256,9 +1265,6 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         };
         let (server, addr) = web::start(listener, state)
             .map_err(|e| Failure::Work(format!("cannot start the web server: {e}")))?;
-        if let Some(tsa) = tsa_server {
-            actix_web::rt::spawn(tsa);
-        }
         // The one line on standard output: tests and scripts read the port from it.
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "naskah listening on http://{addr}");

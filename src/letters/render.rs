@@ -60,16 +60,18 @@ pub fn layout(
     letterhead: &Letterhead,
     electronic: &Electronic,
 ) -> Result<Layout, FieldError> {
-    let is_electronic = template.blocks.iter().any(|b| {
-        matches!(
-            b,
-            Block::Signature {
-                style: SignatureStyle::Electronic,
-                ..
-            } | Block::Signatures { .. }
-        )
-    });
     let data = &with_defaults(data, letterhead);
+    let is_electronic = template.blocks.iter().any(|b| match b {
+        Block::Signature {
+            style: SignatureStyle::Electronic,
+            party,
+            ..
+        } => signs_electronically(data, *party),
+        Block::Signatures { left, right, .. } => {
+            signs_electronically(data, *left) || signs_electronically(data, *right)
+        }
+        _ => false,
+    });
     let footer = is_electronic.then(|| footer_words(electronic));
     let footer_height = footer
         .as_ref()
@@ -463,15 +465,14 @@ fn render_block(
         } => {
             let signer = Signer::from_data(data, *party, *position)?;
             let block = signer_lines(&signer, RIGHT - SIGNATURE_X, None);
-            let mark = match style {
-                SignatureStyle::Electronic => Mark::Qr(&electronic.verification_url),
-                SignatureStyle::Manual => Mark::Space,
-            };
+            let mark = signer.mark(*style, electronic);
             out.y += 6.0;
             out.ensure(block.height(&mark));
             let top = out.y;
             block.draw(out, SIGNATURE_X, RIGHT - SIGNATURE_X, &mark);
-            out.place_signer(*party, SIGNATURE_X, RIGHT - SIGNATURE_X, top);
+            if matches!(mark, Mark::Qr(_)) {
+                out.place_signer(*party, SIGNATURE_X, RIGHT - SIGNATURE_X, top);
+            }
             out.y += LINE;
             "signature"
         }
@@ -483,26 +484,29 @@ fn render_block(
             position,
         } => {
             let half = WIDTH / 2.0 - 10.0;
-            let left_block = signer_lines(
-                &Signer::from_data(data, *left, *position)?,
-                half,
-                Some(left_label),
-            );
-            let right_block = signer_lines(
-                &Signer::from_data(data, *right, *position)?,
-                half,
-                Some(right_label),
-            );
-            let mark = Mark::Qr(&electronic.verification_url);
+            let left_signer = Signer::from_data(data, *left, *position)?;
+            let right_signer = Signer::from_data(data, *right, *position)?;
+            let left_block = signer_lines(&left_signer, half, Some(left_label));
+            let right_block = signer_lines(&right_signer, half, Some(right_label));
+            let left_mark = left_signer.mark(SignatureStyle::Electronic, electronic);
+            let right_mark = right_signer.mark(SignatureStyle::Electronic, electronic);
             out.y += 6.0;
-            out.ensure(left_block.height(&mark).max(right_block.height(&mark)));
+            out.ensure(
+                left_block
+                    .height(&left_mark)
+                    .max(right_block.height(&right_mark)),
+            );
             let top = out.y;
-            left_block.draw(out, LEFT, half, &mark);
-            out.place_signer(*left, LEFT, half, top);
+            left_block.draw(out, LEFT, half, &left_mark);
+            if matches!(left_mark, Mark::Qr(_)) {
+                out.place_signer(*left, LEFT, half, top);
+            }
             let left_bottom = out.y;
             out.y = top;
-            right_block.draw(out, RIGHT - half, half, &mark);
-            out.place_signer(*right, RIGHT - half, half, top);
+            right_block.draw(out, RIGHT - half, half, &right_mark);
+            if matches!(right_mark, Mark::Qr(_)) {
+                out.place_signer(*right, RIGHT - half, half, top);
+            }
             out.y = out.y.max(left_bottom) + LINE;
             "signatures"
         }
@@ -815,6 +819,23 @@ impl Signer {
     }
 }
 
+impl Signer {
+    /// What stands between jabatan and name: the QR code of an electronic signature, or, for a
+    /// manual block or a signer without a NIP (who holds no certificate and signs the printed
+    /// copy), space for ink.
+    fn mark<'a>(&self, style: SignatureStyle, electronic: &'a Electronic) -> Mark<'a> {
+        match (style, &self.nip) {
+            (SignatureStyle::Electronic, Some(_)) => Mark::Qr(&electronic.verification_url),
+            _ => Mark::Space,
+        }
+    }
+}
+
+/// Whether signer `index` of `data` can sign electronically: their block has a NIP.
+fn signs_electronically(data: &Value, index: usize) -> bool {
+    optional(data, &format!("signers.{index}.nip")).is_some()
+}
+
 enum Mark<'a> {
     Qr(&'a str),
     Space,
@@ -993,8 +1014,12 @@ fn draw_letterhead(out: &mut Layout, head: &Letterhead) {
     };
     centred(out, &head.government.to_uppercase(), Style::Bold, 14.0);
     centred(out, &head.name.to_uppercase(), Style::Bold, 15.0);
+    // An address may be left empty (an applicant's whose street naskah does not know).
     let mut address = head.address.clone();
-    address.push_str(&format!(", {}", head.city));
+    if !address.trim().is_empty() {
+        address.push_str(", ");
+    }
+    address.push_str(&head.city);
     if let Some(code) = &head.postal_code {
         address.push_str(&format!(" {code}"));
     }

@@ -406,7 +406,14 @@ async fn show(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>) 
             signers: l
                 .signers
                 .iter()
-                .map(|(name, done)| format!("{name} ({})", if *done { "sudah" } else { "belum" }))
+                .map(|(name, done)| {
+                    let state = match done {
+                        Some(true) => "sudah",
+                        Some(false) => "belum",
+                        None => "tanda tangan di atas kertas",
+                    };
+                    format!("{name} ({state})")
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             draft: l.status == "draft" && !l.incoming,

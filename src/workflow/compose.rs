@@ -162,6 +162,18 @@ pub fn draft(
     };
     if let (Value::Object(fields), Value::Object(own)) = (&mut fields, own) {
         fields.extend(own);
+        // Letters that do not answer the applicant's letter by its number and date.
+        if matches!(
+            kind,
+            LetterKind::SuratPermohonan
+                | LetterKind::LembarDisposisi
+                | LetterKind::LaporanHasilHosting
+                | LetterKind::BeritaAcaraSerahTerima
+        ) {
+            for key in ["request_number", "request_date", "request_subject"] {
+                fields.remove(key);
+            }
+        }
     }
     Ok(fields)
 }
@@ -301,12 +313,13 @@ fn attachments(conn: &mut DbConn, request: RequestId) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The applicant's own letterhead: their agency, in the office's region.
+/// The applicant's own letterhead: their agency, in the office's region (naskah does not
+/// know the agency's street address; the city stands alone).
 fn applicant_letterhead(office: &Office, organization: &str) -> Value {
     json!({
         "government": office.government,
         "name": organization.to_uppercase(),
-        "address": office.city,
+        "address": "",
         "city": office.city,
     })
 }

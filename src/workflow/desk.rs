@@ -87,8 +87,9 @@ pub struct ChainLetter {
     pub hal: String,
     pub number: Option<String>,
     pub public_id: String,
-    /// Each signature block: name, whether signed.
-    pub signers: Vec<(String, bool)>,
+    /// Each signature block: name, and whether signed — none for a party without a NIP, who
+    /// holds no certificate and signs the printed copy.
+    pub signers: Vec<(String, Option<bool>)>,
     /// The viewer is a signer who has not signed yet and the letter is numbered.
     pub viewer_signs: bool,
     /// The applicant's own letter: numbered by the applicant's agency, not by this office.
@@ -313,7 +314,9 @@ fn chain(
                 let nip = block.get("nip").and_then(Value::as_str).map(digits);
                 if !done
                     && status == "numbered"
-                    && nip.is_some_and(|n| !n.is_empty() && Some(n) == viewer_nip.map(digits))
+                    && nip
+                        .as_ref()
+                        .is_some_and(|n| !n.is_empty() && Some(n.clone()) == viewer_nip.map(digits))
                 {
                     viewer_signs = true;
                 }
@@ -322,7 +325,8 @@ fn chain(
                     .and_then(Value::as_str)
                     .unwrap_or("-")
                     .to_owned();
-                (name, done)
+                let electronic = nip.as_ref().is_some_and(|n| !n.is_empty());
+                (name, electronic.then_some(done))
             })
             .collect();
         let number = crate::numbering::number_of(conn, id)

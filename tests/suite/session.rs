@@ -260,3 +260,83 @@ fn the_demo_front_page_lists_accounts_that_sign_in() {
         front.body
     );
 }
+
+/// `serve --demo` makes one finished request per office in the background: every step taken,
+/// every letter of the Dinas numbered and signed (pdfsig agrees), the applicant's own letter
+/// left to them, and the audit log intact.
+#[test]
+fn the_demo_has_a_finished_request_per_office_with_its_chain_signed() {
+    use diesel::prelude::*;
+    use naskah::db::schema::{letters, offices, requests};
+    let db = crate::common::TestDb::new(crate::common::Backend::Sqlite);
+    let mut command = naskah(db.dir.path());
+    command
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .env("NASKAH_PKI_DIR", &crate::signing::pki().dir)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let pool = db.open();
+    let mut conn = pool.get().expect("connection");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let finished = loop {
+        let finished: Vec<(i64, String)> = requests::table
+            .inner_join(offices::table)
+            .filter(requests::status.eq("finished"))
+            .select((requests::id, offices::code))
+            .order(offices::code)
+            .load::<(naskah::ids::RequestId, String)>(&mut conn)
+            .expect("requests")
+            .into_iter()
+            .map(|(id, code)| (id.0, code))
+            .collect();
+        // The last office's letters are signed after its last step: wait for them too.
+        let unsigned: i64 = letters::table
+            .filter(letters::status.ne("signed"))
+            .filter(letters::kind.ne("surat_permohonan"))
+            .count()
+            .get_result(&mut conn)
+            .expect("letters");
+        if finished.len() == 5 && unsigned == 0 {
+            break finished;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "finished so far: {finished:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let codes: Vec<&str> = finished.iter().map(|(_, c)| c.as_str()).collect();
+    assert_eq!(codes, ["banggai", "bolmut", "malut", "sumbar", "tarakan"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (request, code) in &finished {
+        let chain: Vec<(naskah::ids::LetterId, String, String)> = letters::table
+            .filter(letters::request_id.eq(request))
+            .select((letters::id, letters::kind, letters::status))
+            .load(&mut conn)
+            .expect("chain");
+        assert!(chain.len() >= 3, "{code}: {chain:?}");
+        for (id, kind, status) in &chain {
+            if kind == "surat_permohonan" {
+                assert_eq!(
+                    status, "draft",
+                    "{code}: the applicant's letter stays theirs"
+                );
+                continue;
+            }
+            assert_eq!(status, "signed", "{code} {kind}");
+            let (_, _, pdf) = naskah::letters::store::latest_revision(&mut conn, *id)
+                .expect("revision")
+                .expect("a PDF");
+            let path = dir.path().join(format!("{code}-{kind}.pdf"));
+            std::fs::write(&path, &pdf).expect("write");
+            let out = crate::common::tool("pdfsig", &[&path.display().to_string()]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("Signature Validation: Signature is Valid."),
+                "{code} {kind}: {text}"
+            );
+        }
+    }
+    assert_eq!(naskah::audit::verify(&mut conn).expect("verify"), vec![]);
+    drop(server);
+}

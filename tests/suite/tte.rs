@@ -83,7 +83,10 @@ fn numbered_letter(conn: &mut DbConn, kind: LetterKind, signers: &[&str]) -> Let
 fn number(conn: &mut DbConn, office: OfficeId, letter: LetterId) {
     let secretary = person(conn, "banggai.sekretariat").id;
     let register = naskah::numbering::register_by_code(conn, office, "keluar").expect("register");
-    let date = chrono::Utc::now().date_naive();
+    // Today where the office is: a number dated the UTC day could come before one the demo's
+    // own requests took on the office's (later) day, which the register refuses.
+    let zone = naskah::office::find(conn, office).expect("office").zone();
+    let date = naskah::numbering::local_date(chrono::Utc::now(), zone);
     naskah::numbering::issue(
         conn,
         register.id,

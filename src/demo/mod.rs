@@ -4,7 +4,11 @@
 //!
 //! Creating the demo data twice changes nothing the second time.
 
+mod finished;
+
 use serde::Serialize;
+
+pub use finished::make as make_finished_requests;
 
 use crate::audit::{self, Event};
 use crate::db::{DbConn, write_transaction};
@@ -55,7 +59,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "LESMANA P. KOLAB, S.Kom",
         head_nip: "19810721 200312 1 004",
         head_position: "Kepala Dinas Komunikasi, Informatika, Statistik dan Persandian",
-        sop: include_str!("../sops/banggai-hosting.xml"),
+        sop: include_str!("../../sops/banggai-hosting.xml"),
         applicant_organization: "Dinas Kesehatan Kabupaten Banggai",
         register: (
             "{kka}/{seq}/{unit}",
@@ -78,7 +82,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "Drs. JASMAN, MM",
         head_nip: "19680101 198809 1 001",
         head_position: "Kepala Dinas Komunikasi, Informatika dan Statistik",
-        sop: include_str!("../sops/sumbar-hosting.xml"),
+        sop: include_str!("../../sops/sumbar-hosting.xml"),
         applicant_organization: "Dinas Pendidikan Provinsi Sumatera Barat",
         register: (
             "{kka}/{seq}/{unit}-{year}",
@@ -101,7 +105,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "KEPALA DINAS (DEMO), S.Kom., M.T.",
         head_nip: "19750312 200003 1 002",
         head_position: "Kepala Dinas Komunikasi, Informatika dan Persandian",
-        sop: include_str!("../sops/malut-hosting.xml"),
+        sop: include_str!("../../sops/malut-hosting.xml"),
         applicant_organization: "Badan Pendapatan Daerah Provinsi Maluku Utara",
         register: (
             "{kka}/{seq}{sub}/{unit}/{month:roman}/{year}",
@@ -124,7 +128,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "Aang Wardiman, AK.CA",
         head_nip: "19641024 198603 1 002",
         head_position: "Kepala Dinas Komunikasi Informatika dan Persandian",
-        sop: include_str!("../sops/bolmut-hosting.xml"),
+        sop: include_str!("../../sops/bolmut-hosting.xml"),
         applicant_organization: "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bolaang Mongondow Utara",
         register: (
             "{sifat_code}/{kka}/{seq}/{unit}/{month:roman}/{year}",
@@ -148,7 +152,7 @@ const OFFICES: [DemoOffice; 5] = [
         head_name: "HENDRA ARFANDI, AP., M.Si",
         head_nip: "19750516 199501 1 001",
         head_position: "Kepala Dinas Komunikasi, Informatika, Statistik dan Persandian",
-        sop: include_str!("../sops/tarakan-hosting.xml"),
+        sop: include_str!("../../sops/tarakan-hosting.xml"),
         applicant_organization: "Badan Perencanaan Pembangunan Daerah Kota Tarakan",
         register: (
             "{kka}/{seq}/{series}/{unit}/{year}",
