@@ -49,7 +49,9 @@ impl From<WorkflowError> for ApiError {
         use WorkflowError as E;
         let (status, code) = match &error {
             E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            E::WrongRole { .. } | E::NotApplicant { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            E::WrongRole { .. } | E::NotApplicant { .. } | E::Forbidden(_) => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
             E::Closed(_) | E::OutOfOrder { .. } | E::NoSop => (StatusCode::CONFLICT, "conflict"),
             E::Missing { .. }
             | E::DecisionRequired { .. }

@@ -62,6 +62,9 @@ pub enum WorkflowError {
     NotADecision { step: String },
     #[error("{0}")]
     Invalid(String),
+    /// The person may not do this at all (not a matter of what they sent).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Letter(#[from] letter_store::LetterError),
     #[error(transparent)]
@@ -244,7 +247,7 @@ pub fn file_request(
         let applicant_role = sop.roles.iter().find(|r| r.applicant);
         let held = people::roles_in(conn, applicant, office)?;
         if !applicant_role.is_some_and(|role| held.contains(&role.id)) {
-            return Err(WorkflowError::Invalid(format!(
+            return Err(WorkflowError::Forbidden(format!(
                 "hanya {} yang terdaftar di kantor ini yang dapat mengajukan permohonan",
                 applicant_role.map_or("pemohon", |r| r.name.as_str())
             )));
@@ -338,12 +341,12 @@ pub fn add_item(
             .any(|held| sop.role(held).is_some_and(|r| !r.applicant));
         match item {
             ItemRef::Attachment(_) if !is_applicant => {
-                return Err(WorkflowError::Invalid(
+                return Err(WorkflowError::Forbidden(
                     "lampiran permohonan hanya dapat diunggah oleh pemohon".into(),
                 ));
             }
             ItemRef::Artefact(_) if !staff => {
-                return Err(WorkflowError::Invalid(
+                return Err(WorkflowError::Forbidden(
                     "catatan pelaksanaan hanya dapat diisi oleh petugas kantor ini".into(),
                 ));
             }

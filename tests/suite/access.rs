@@ -106,6 +106,21 @@ fn every_route_refuses_whom_it_must() {
         naskah::db::now(),
     )
     .expect("number");
+    // A request at its first step, the applicant's.
+    let applicant = person(&mut conn, &format!("banggai.{applicant_role}"));
+    let request = naskah::workflow::file_request(
+        &mut conn,
+        office.id,
+        applicant,
+        &naskah::workflow::NewRequest {
+            organization: "Dinas Kesehatan",
+            application_name: "SIMPUS",
+            subdomain: Some("simpus"),
+            application_type: None,
+        },
+        chrono::Utc::now(),
+    )
+    .expect("request");
     drop(conn);
 
     let mut command = naskah(db.dir.path());
@@ -198,6 +213,15 @@ fn every_route_refuses_whom_it_must() {
         Refused(404),
     ];
     let anyone_signed_in = [Refused(401), Through, Through, Through, Through, Through];
+    let applicants_only = [
+        Refused(401),
+        Through,
+        Refused(403),
+        Refused(403),
+        Refused(403),
+        Refused(404),
+    ];
+    let request = request.0;
     let number = issued.id;
     let rows: Vec<(&str, String, &str, [Gets; 6])> = vec![
         (
@@ -280,6 +304,63 @@ fn every_route_refuses_whom_it_must() {
             r#"{"reason":"uji"}"#,
             secretariat_only,
         ),
+        (
+            "POST",
+            "/api/v1/offices/banggai/requests".into(),
+            r#"{"application_name":"Uji"}"#,
+            applicants_only,
+        ),
+        (
+            "GET",
+            format!("/api/v1/requests/{request}"),
+            "",
+            office_roles,
+        ),
+        (
+            "POST",
+            format!("/api/v1/requests/{request}/steps/1"),
+            "{}",
+            applicants_only,
+        ),
+        (
+            "POST",
+            format!("/api/v1/requests/{request}/records"),
+            r#"{"item":"subdomain","value":"simpus.banggaikab.go.id"}"#,
+            officials_only,
+        ),
+        (
+            "POST",
+            format!("/api/v1/requests/{request}/attachments/manual_book"),
+            "%PDF-1.7\n",
+            applicants_only,
+        ),
+        (
+            "GET",
+            format!("/api/v1/requests/{request}/letters/draft/surat_permohonan"),
+            "",
+            office_roles,
+        ),
+        (
+            "POST",
+            format!("/api/v1/requests/{request}/letters"),
+            r#"{"kind":"surat_permohonan"}"#,
+            applicants_only,
+        ),
+        // A letter of no request: the office's staff's, not an applicant's to learn of.
+        (
+            "GET",
+            format!("/api/v1/letters/{a}/pdf"),
+            "",
+            [
+                Refused(401),
+                Refused(404),
+                Through,
+                Through,
+                Through,
+                Refused(404),
+            ],
+        ),
+        ("GET", "/api/v1/waiting".into(), "", anyone_signed_in),
     ];
     let mut wrong = Vec::new();
     for (method, path, body, expected) in &rows {

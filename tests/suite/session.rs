@@ -56,6 +56,39 @@ fn send(server: &Server, method: &str, path: &str, cookie: &str, form: &[(&str, 
     }
 }
 
+/// Any request with `headers` and `body`; returns the status and the answer's text.
+fn raw(
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("http://{}{path}", server.addr);
+    let response = if method == "GET" {
+        let mut request = agent.get(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.call()
+    } else {
+        let mut request = agent.post(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send(body)
+    };
+    let mut response = response.expect("response");
+    (
+        response.status().as_u16(),
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
 fn encode(value: &str) -> String {
     value
         .bytes()
@@ -117,6 +150,7 @@ on_both_backends! {
         };
         assert!(stored.as_deref().is_some_and(|h| h.starts_with("$argon2id$") && !h.contains(PASSWORD)));
         // Something for the home page: a request (its name typed with markup) and a message.
+        let applicant_token;
         {
             use diesel::prelude::*;
             let office = naskah::office::find_by_code(&mut conn, "banggai").expect("q").expect("office");
@@ -126,6 +160,7 @@ on_both_backends! {
                 .expect("q")
                 .expect("applicant")
                 .id;
+            applicant_token = naskah::tokens::create(&mut conn, applicant, "uji").expect("token");
             naskah::workflow::file_request(
                 &mut conn,
                 office.id,
@@ -187,6 +222,26 @@ on_both_backends! {
             home.body
         );
         let csrf = csrf_of(&home.body);
+
+        // The API answers the session too; what changes something needs the session's token
+        // in X-CSRF-Token, and a page's form needs it in the form.
+        let (status, listed) = raw(&server, "GET", "/api/v1/requests", &[("Cookie", &session_cookie)], b"");
+        assert_eq!(status, 200);
+        assert!(listed.contains("<b>SIMPUS</b>"), "{listed}");
+        let record = br#"{"item":"subdomain","value":"simpus.banggaikab.go.id"}"#;
+        let json = ("Content-Type", "application/json");
+        let (status, body) = raw(&server, "POST", "/api/v1/requests/1/records", &[("Cookie", &session_cookie), json], record);
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("\"csrf\""), "{body}");
+        let (status, body) = raw(&server, "POST", "/api/v1/requests/1/records", &[("Cookie", &session_cookie), json, ("X-CSRF-Token", &csrf)], record);
+        assert_eq!(status, 204, "{body}");
+        assert_eq!(send(&server, "POST", "/permohonan/1/langkah", &session_cookie, &[("step", "1")]).status, 403);
+        // Attachments: a PDF, at most 20 MB.
+        let bearer = format!("Bearer {applicant_token}");
+        let upload = |bytes: &[u8]| raw(&server, "POST", "/api/v1/requests/1/attachments/manual_book", &[("Authorization", &bearer)], bytes);
+        assert_eq!(upload(b"<html>bukan PDF</html>").0, 422);
+        assert_eq!(upload(&vec![b'%'; 21 << 20]).0, 413);
+        assert_eq!(upload(b"%PDF-1.7\n%%EOF\n").0, 204);
 
         // Sign-out without the session's token is refused; with it, the session ends.
         assert_eq!(send(&server, "POST", "/keluar", &session_cookie, &[]).status, 403);
