@@ -52,6 +52,15 @@ if ! python3 -m pip show -q pyhanko-cli 2>/dev/null || ! command -v pyhanko >/de
 fi
 command -v pyhanko >/dev/null || die "pyhanko installed but not on PATH"
 
+# schemathesis, which sends generated calls to every operation of the OpenAPI document.
+SCHEMATHESIS="schemathesis==4.32.5"
+if ! command -v schemathesis >/dev/null; then
+  say "installing schemathesis (pip)"
+  python3 -m pip install -q --disable-pip-version-check $SCHEMATHESIS
+  if command -v pyenv >/dev/null; then pyenv rehash; fi
+fi
+command -v schemathesis >/dev/null || die "schemathesis installed but not on PATH"
+
 # PostgreSQL answering on 127.0.0.1:5432. When this script has to install or start it, it lets
 # local TCP connections in without a password: this is a test machine's server.
 PG_URL=${NASKAH_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}

@@ -65,11 +65,20 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(requests::configure)
             .configure(work::configure)
             .configure(desk::configure)
+            .route("/api/v1/openapi.json", web::get().to(openapi))
     })
     .listen(listener)?
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .run();
     Ok((server, local))
+}
+
+/// The API's OpenAPI document (`openapi.json`, kept beside the routes; a test checks that it
+/// names every `/api/v1` route and no other).
+async fn openapi() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("openapi.json"))
 }
 
 /// Logs one line per request: method, path, status and time taken. Query strings are left out:

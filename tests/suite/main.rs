@@ -13,6 +13,7 @@ mod common;
 mod database;
 mod letters;
 mod numbering;
+mod openapi;
 mod reports;
 mod schedule;
 mod serve;
