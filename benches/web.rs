@@ -129,6 +129,11 @@ fn run(label: &str, url: &str, dir: &std::path::Path, seconds: u64, connections:
         .expect("listening")
         .to_owned();
     let cookie = sign_in(&base);
+    if std::env::var_os("WEB_BENCH_HOLD").is_some() {
+        // For profiling: the server stays up with the data for ten minutes.
+        println!("{label}: {base} {cookie} request {request}");
+        std::thread::sleep(Duration::from_secs(600));
+    }
 
     let mut rows = Vec::new();
     for (name, path) in [

@@ -341,17 +341,10 @@ fn sign(conn: &mut DbConn, letter: LetterId, tte: &crate::tte::Settings) -> Resu
         .select(letters::fields)
         .first(conn)?;
     let fields: serde_json::Value = serde_json::from_str(&fields).unwrap_or_default();
-    let nips: Vec<String> = fields["signers"]
-        .as_array()
-        .map(|blocks| {
-            blocks
-                .iter()
-                .filter_map(|b| b["nip"].as_str())
-                .map(|n| n.chars().filter(char::is_ascii_digit).collect())
-                .collect()
-        })
-        .unwrap_or_default();
-    for nip in nips {
+    for nip in crate::tte::signer_nips(&fields)
+        .into_iter()
+        .filter(|nip| !nip.is_empty())
+    {
         let (person, username): (PersonId, String) = people::table
             .filter(people::nip.eq(&nip))
             .select((people::id, people::username))

@@ -136,7 +136,7 @@ fn digits(text: &str) -> String {
 }
 
 /// The NIPs of the letter's signers, in block order (digits only; empty when a block has none).
-fn signer_nips(fields: &Value) -> Vec<String> {
+pub fn signer_nips(fields: &Value) -> Vec<String> {
     fields
         .get("signers")
         .and_then(Value::as_array)

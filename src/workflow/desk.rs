@@ -402,14 +402,8 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
             String,
             String,
             Option<String>,
-            Option<NaiveDateTime>,
         );
         let open: Vec<Row> = requests::table
-            .inner_join(
-                request_steps::table.on(request_steps::request_id
-                    .eq(requests::id)
-                    .and(request_steps::completed_at.is_null())),
-            )
             .filter(requests::office_id.eq(office))
             .filter(requests::status.eq("open"))
             .select((
@@ -419,11 +413,40 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
                 requests::application_name,
                 requests::applicant_organization,
                 requests::current_step,
-                request_steps::deadline_at,
             ))
             .load(conn)?;
+        // The open steps' deadlines, read on their own: joined to the requests, both
+        // databases walked every open step of every office (3 ms at 10,000 requests).
+        let deadlines: HashMap<RequestId, Option<NaiveDateTime>> = request_steps::table
+            .filter(request_steps::completed_at.is_null())
+            .filter(request_steps::request_id.eq_any(open.iter().map(|r| r.0)))
+            .select((request_steps::request_id, request_steps::deadline_at))
+            .load::<(RequestId, Option<NaiveDateTime>)>(conn)?
+            .into_iter()
+            .collect();
         let offset = crate::office::find(conn, office)?.zone().offset();
-        for (id, version, applicant, application, organization, step_no, deadline) in open {
+        // The letters of the office's open requests still to be numbered or signed, in one
+        // read rather than one a request: the home page's hot path.
+        type Pending = (Option<RequestId>, LetterId, String, String, String);
+        let pending: Vec<Pending> = if secretary || nip.is_some() {
+            letters::table
+                .inner_join(requests::table)
+                .filter(requests::office_id.eq(office))
+                .filter(requests::status.eq("open"))
+                .filter(letters::status.eq_any(["draft", "numbered"]))
+                .select((
+                    letters::request_id,
+                    letters::id,
+                    letters::kind,
+                    letters::status,
+                    letters::fields,
+                ))
+                .load(conn)?
+        } else {
+            Vec::new()
+        };
+        for (id, version, applicant, application, organization, step_no) in open {
+            let deadline = deadlines.get(&id).copied().flatten();
             let Some(step_no) = step_no else { continue };
             if let std::collections::hash_map::Entry::Vacant(slot) = sops.entry(version) {
                 slot.insert(sop_version(conn, version)?);
@@ -464,14 +487,11 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
             if wanted.is_empty() || !(secretary || nip.is_some()) {
                 continue;
             }
-            let kinds: Vec<&str> = wanted.iter().map(|k| k.id()).collect();
-            let found: Vec<(LetterId, String, String, String)> = letters::table
-                .filter(letters::request_id.eq(id))
-                .filter(letters::kind.eq_any(kinds))
-                .filter(letters::status.eq_any(["draft", "numbered"]))
-                .select((letters::id, letters::kind, letters::status, letters::fields))
-                .load(conn)?;
-            for (letter, kind, status, fields) in found {
+            let found = pending.iter().filter(|(request, _, kind, _, _)| {
+                *request == Some(id) && wanted.iter().any(|w| w.id() == kind)
+            });
+            for (_, letter, kind, status, fields) in found {
+                let letter = *letter;
                 let name = kind
                     .parse::<LetterKind>()
                     .map_or(kind.clone(), |k| k.name().to_owned());
@@ -479,7 +499,7 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
                     out.push(item(format!("Beri nomor: {name}"), Some(letter)));
                 } else if status == "numbered"
                     && let Some(nip) = &nip
-                    && awaits(conn, letter, &fields, nip)?
+                    && awaits(conn, letter, fields, nip)?
                 {
                     out.push(item(format!("Tanda tangani: {name}"), Some(letter)));
                 }

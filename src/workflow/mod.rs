@@ -195,18 +195,37 @@ pub fn install_sop(
     })
 }
 
-/// The SOP stored as `version`.
+/// The SOP stored as `version`. A stored version never changes, so each definition is parsed
+/// once per process and kept by its SHA-256 (not by its id: one process may open several
+/// databases).
 pub fn sop_version(conn: &mut DbConn, version: SopVersionId) -> Result<Sop> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static PARSED: OnceLock<Mutex<HashMap<String, Sop>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| Mutex::new(HashMap::new()));
+    let sha256: String = sop_versions::table
+        .find(version)
+        .select(sop_versions::sha256)
+        .first(conn)?;
+    if let Some(sop) = parsed.lock().ok().and_then(|p| p.get(&sha256).cloned()) {
+        return Ok(sop);
+    }
     let text: String = sop_versions::table
         .find(version)
         .select(sop_versions::definition)
         .first(conn)?;
-    Sop::from_xml(&text).map_err(|problems| {
+    let sop = Sop::from_xml(&text).map_err(|problems| {
         WorkflowError::InvalidSop(format!(
             "stored version {version}: {} problem(s)",
             problems.len()
         ))
-    })
+    })?;
+    if sha256_hex(text.as_bytes()) == sha256
+        && let Ok(mut parsed) = parsed.lock()
+    {
+        parsed.insert(sha256, sop.clone());
+    }
+    Ok(sop)
 }
 
 /// The office's SOP in force: the newest version.
@@ -719,16 +738,24 @@ pub fn visible_requests(
             whole.push(office);
         }
     }
-    let mut query = requests::table
-        .filter(
+    // Each side only when it has offices: an OR with an empty side keeps both databases from
+    // reading through the office's index, and they walk the whole table by id instead.
+    let mut query = requests::table.into_boxed();
+    query = match (whole.is_empty(), own.is_empty()) {
+        (false, true) => query.filter(requests::office_id.eq_any(whole)),
+        (true, false) => query
+            .filter(requests::office_id.eq_any(own))
+            .filter(requests::applicant_id.eq(person)),
+        _ => query.filter(
             requests::office_id.eq_any(whole).or(requests::office_id
                 .eq_any(own)
                 .and(requests::applicant_id.eq(person))),
-        )
+        ),
+    };
+    let mut query = query
         .order(requests::id.desc())
         .limit(limit.clamp(1, MAX_LISTED))
-        .select(Request::as_select())
-        .into_boxed();
+        .select(Request::as_select());
     if let Some(before) = before {
         query = query.filter(requests::id.lt(before));
     }

@@ -321,14 +321,30 @@ impl Session<'_> {
 }
 
 /// The username that holds `role` at `office` in the demo data.
-fn holder(session: &Session<'_>, office: &str, role: &str) -> String {
-    let members = naskah::demo::members().expect("members");
-    let _ = session;
-    members
+fn holder(office: &str, role: &str) -> String {
+    naskah::demo::members()
+        .expect("members")
         .into_iter()
         .find(|m| m.office == office && m.roles.iter().any(|r| r == role))
         .map(|m| m.username)
         .unwrap_or_else(|| panic!("nobody holds {role} at {office}"))
+}
+
+/// The office's seed SOP and the username of its demo applicant.
+fn seed(office: &str) -> (naskah::sop::Sop, String) {
+    let text = std::fs::read_to_string(
+        crate::common::crate_root().join(format!("sops/{office}-hosting.xml")),
+    )
+    .expect("the seed SOP");
+    let sop = naskah::sop::Sop::from_xml(&text).expect("SOP");
+    let role = &sop
+        .roles
+        .iter()
+        .find(|r| r.applicant)
+        .expect("applicant")
+        .id;
+    let applicant = holder(office, role);
+    (sop, applicant)
 }
 
 /// The letter of `kind` of `request` in the database, if made (void ones aside).
@@ -346,17 +362,9 @@ fn letter_of(session: &Session<'_>, request: i64, kind: &str) -> Option<(i64, St
 /// The usernames of a letter's signers who have a NIP (those who sign in naskah).
 fn signers(session: &Session<'_>, fields: &str) -> Vec<String> {
     let fields: Value = serde_json::from_str(fields).expect("fields");
-    let nips: Vec<String> = fields["signers"]
-        .as_array()
-        .map(|blocks| {
-            blocks
-                .iter()
-                .filter_map(|b| b["nip"].as_str())
-                .map(|n| n.chars().filter(char::is_ascii_digit).collect())
-                .collect()
-        })
-        .unwrap_or_default();
-    nips.iter()
+    naskah::tte::signer_nips(&fields)
+        .iter()
+        .filter(|nip| !nip.is_empty())
         .map(|nip| {
             people::table
                 .filter(people::nip.eq(nip))
@@ -369,21 +377,8 @@ fn signers(session: &Session<'_>, fields: &str) -> Vec<String> {
 
 /// Takes `request` of `office` through its SOP in the browser, deciding `decisions` in order.
 fn drive(session: &mut Session<'_>, office: &str, request: i64, decisions: &[&str]) {
-    let sop_text = std::fs::read_to_string(
-        crate::common::crate_root().join(format!("sops/{office}-hosting.xml")),
-    )
-    .expect("the seed SOP");
-    let sop = naskah::sop::Sop::from_xml(&sop_text).expect("SOP");
-    let applicant = holder(
-        session,
-        office,
-        &sop.roles
-            .iter()
-            .find(|r| r.applicant)
-            .expect("applicant")
-            .id,
-    );
-    let secretary = holder(session, office, naskah::numbering::SECRETARIAT);
+    let (sop, applicant) = seed(office);
+    let secretary = holder(office, naskah::numbering::SECRETARIAT);
     let mut decisions = decisions.iter();
     let mut made: Vec<String> = Vec::new();
     for round in 0.. {
@@ -401,7 +396,7 @@ fn drive(session: &mut Session<'_>, office: &str, request: i64, decisions: &[&st
             .find(|a| sop.role(a).is_some_and(|r| r.applicant))
         {
             Some(_) => applicant.clone(),
-            None => holder(session, office, &step.actors[0]),
+            None => holder(office, &step.actors[0]),
         };
         let decision = matches!(step.route, Route::Decision { .. })
             .then(|| *decisions.next().expect("a decision"));
@@ -544,20 +539,7 @@ fn drive(session: &mut Session<'_>, office: &str, request: i64, decisions: &[&st
 
 /// Files a request at `office` in the browser as its applicant; returns its id.
 fn file(session: &mut Session<'_>, office: &str, application: &str) -> i64 {
-    let sop_text = std::fs::read_to_string(
-        crate::common::crate_root().join(format!("sops/{office}-hosting.xml")),
-    )
-    .expect("the seed SOP");
-    let sop = naskah::sop::Sop::from_xml(&sop_text).expect("SOP");
-    let applicant = holder(
-        session,
-        office,
-        &sop.roles
-            .iter()
-            .find(|r| r.applicant)
-            .expect("applicant")
-            .id,
-    );
+    let (_, applicant) = seed(office);
     session.sign_in(&applicant);
     session.driver.submit("a[href='/permohonan/baru']");
     session.driver.type_into("#application_name", application);
