@@ -86,7 +86,8 @@ fn the_openapi_document_names_every_route_and_schemathesis_finds_no_server_error
     let url = format!("http://{}/api/v1/openapi.json", server.addr);
     for auth in [Some(format!("Authorization: Bearer {token}")), None] {
         let mut run = Command::new("schemathesis");
-        run.args([
+        // Its cache goes to the test's directory, not the checkout.
+        run.current_dir(db.dir.path()).args([
             "run",
             &url,
             "--checks",
