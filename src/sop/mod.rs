@@ -300,6 +300,21 @@ pub struct Step {
     pub position: Position,
 }
 
+impl Step {
+    /// Everything the step may need or make: its requirements, its outputs and, at a decision,
+    /// every branch's outputs (a document may repeat across them).
+    pub fn every_item(&self) -> impl Iterator<Item = &Item> {
+        let branches: &[Branch] = match &self.route {
+            Route::Decision { branches, .. } => branches,
+            Route::Next { .. } => &[],
+        };
+        self.requires
+            .iter()
+            .chain(&self.outputs)
+            .chain(branches.iter().flat_map(|b| b.outputs.iter()))
+    }
+}
+
 impl Sop {
     /// Reads and checks a definition; every problem found, in document order, or the SOP.
     pub fn from_xml(text: &str) -> Result<Sop, Vec<Problem>> {

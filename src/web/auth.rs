@@ -62,11 +62,7 @@ impl FromRequest for Caller {
             let Some(cookie) = session else {
                 return Err(ApiError::unauthenticated());
             };
-            let session = state
-                .db
-                .run(move |conn| {
-                    crate::accounts::session(conn, &cookie, crate::db::now()).map_err(DbError::from)
-                })
+            let session = super::session::open(&state, cookie)
                 .await?
                 .ok_or_else(ApiError::unauthenticated)?;
             if writes

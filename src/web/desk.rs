@@ -68,15 +68,8 @@ impl FromRequest for Viewer {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(PageError::SignIn);
             };
-            let session = state
-                .db
-                .run(move |conn| {
-                    crate::accounts::session(conn, &token, crate::db::now())
-                        .map_err(crate::db::DbError::from)
-                })
-                .await
-                .map_err(ApiError::from)?;
-            session
+            super::session::open(&state, token)
+                .await?
                 .map(|s| Viewer {
                     person: s.person,
                     csrf: s.csrf,

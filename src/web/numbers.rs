@@ -131,7 +131,7 @@ fn renew_pdf(
 }
 
 /// Today in the office's time zone.
-fn today(conn: &mut DbConn, office: OfficeId) -> Result<NaiveDate, ApiError> {
+pub(super) fn today(conn: &mut DbConn, office: OfficeId) -> Result<NaiveDate, ApiError> {
     let zone = crate::office::find(conn, office)?.zone();
     Ok(numbering::local_date(chrono::Utc::now(), zone))
 }

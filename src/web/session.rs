@@ -214,9 +214,15 @@ async fn session_of(
     state: &AppState,
     request: &HttpRequest,
 ) -> Result<Option<accounts::Session>, ApiError> {
-    let Some(token) = cookie(request, SESSION_COOKIE) else {
-        return Ok(None);
-    };
+    match cookie(request, SESSION_COOKIE) {
+        Some(token) => open(state, token).await,
+        None => Ok(None),
+    }
+}
+
+/// The live session whose cookie holds `token`, if any: what pages and API calls made with a
+/// session cookie both read.
+pub async fn open(state: &AppState, token: String) -> Result<Option<accounts::Session>, ApiError> {
     state
         .db
         .run(move |conn| {

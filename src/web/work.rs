@@ -169,13 +169,10 @@ pub async fn overview(
 /// Refuses `person` unless they may see `request` (as its overview decides).
 fn visible(conn: &mut DbConn, request: RequestId, person: PersonId) -> Result<(), ApiError> {
     let req = workflow::find(conn, request)?;
-    let roles = crate::people::roles_in(conn, person, req.office_id)?;
-    if roles.is_empty()
-        || (workflow::applicant_only(conn, req.office_id, &roles)? && req.applicant_id != person)
-    {
-        return Err(ApiError::not_found("permohonan"));
+    match desk::roles_if_visible(conn, &req, person)? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found("permohonan")),
     }
-    Ok(())
 }
 
 /// Completes `step` of `request` as `person`.
@@ -259,8 +256,7 @@ pub fn letter_kind(id: &str) -> Result<LetterKind, ApiError> {
 
 /// The office's local date now, as letters write it.
 fn today(conn: &mut DbConn, office: OfficeId) -> Result<String, ApiError> {
-    let zone = crate::office::find(conn, office)?.zone();
-    Ok(crate::numbering::local_date(chrono::Utc::now(), zone)
+    Ok(super::numbers::today(conn, office)?
         .format("%Y-%m-%d")
         .to_string())
 }

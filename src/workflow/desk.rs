@@ -104,12 +104,9 @@ pub fn overview(
     now: DateTime<Utc>,
 ) -> Result<Overview> {
     let req = find(conn, request)?;
-    let roles = crate::people::roles_in(conn, viewer, req.office_id)?;
-    if roles.is_empty()
-        || (applicant_only(conn, req.office_id, &roles)? && req.applicant_id != viewer)
-    {
+    let Some(roles) = roles_if_visible(conn, &req, viewer)? else {
         return Err(WorkflowError::NotFound(request));
-    }
+    };
     let sop = sop_version(conn, req.sop_version_id)?;
     let office = crate::office::find(conn, req.office_id)?;
     let offset = office.zone().offset();
@@ -144,6 +141,19 @@ pub fn overview(
     })
 }
 
+/// The viewer's roles in the request's office when they may see the request: staff of its
+/// office see all of its requests, an applicant their own. None: not theirs to see.
+pub fn roles_if_visible(
+    conn: &mut DbConn,
+    req: &Request,
+    viewer: PersonId,
+) -> Result<Option<Vec<String>>> {
+    let roles = crate::people::roles_in(conn, viewer, req.office_id)?;
+    let visible = !roles.is_empty()
+        && (req.applicant_id == viewer || !applicant_only(conn, req.office_id, &roles)?);
+    Ok(visible.then_some(roles))
+}
+
 fn current(
     conn: &mut DbConn,
     sop: &Sop,
@@ -153,28 +163,17 @@ fn current(
     roles: &[String],
     record: &StepRecord,
 ) -> Result<Current> {
-    let mine = may_take(sop, step, req, viewer, roles);
+    let mine = may_take(sop, step, req.applicant_id, viewer, roles);
     let mut missing = Vec::new();
     for item in step.requires.iter().chain(&step.outputs) {
         if !super::exists(conn, req.id, item)? && !missing.contains(&item.to_string()) {
             missing.push(item.to_string());
         }
     }
-    let branch_outputs: Vec<&Item> = match &step.route {
-        Route::Decision { branches, .. } => {
-            branches.iter().flat_map(|b| b.outputs.iter()).collect()
-        }
-        Route::Next { .. } => Vec::new(),
-    };
     let mut letters = Vec::new();
     let mut attachments = Vec::new();
     let mut artefacts = Vec::new();
-    for item in step
-        .requires
-        .iter()
-        .chain(&step.outputs)
-        .chain(branch_outputs)
-    {
+    for item in step.every_item() {
         let entry = match item {
             Item::Letter { kind, .. } => (&mut letters, kind.id(), kind.name()),
             Item::Attachment { id } => (&mut attachments, id.id(), id.name()),
@@ -220,11 +219,17 @@ fn current(
 
 /// Whether `viewer`, holding `roles` in the request's office, may take `step` (as
 /// [`super::authorize`] decides, without reading the database again).
-fn may_take(sop: &Sop, step: &Step, req: &Request, viewer: PersonId, roles: &[String]) -> bool {
+fn may_take(
+    sop: &Sop,
+    step: &Step,
+    applicant: PersonId,
+    viewer: PersonId,
+    roles: &[String],
+) -> bool {
     step.actors.iter().any(|actor| {
         sop.role(actor).is_some_and(|role| {
             if role.applicant {
-                req.applicant_id == viewer
+                applicant == viewer
             } else {
                 roles.contains(actor)
             }
@@ -304,20 +309,16 @@ fn chain(
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        let nips = crate::tte::signer_nips(&fields);
+        let own = viewer_nip.map(digits).unwrap_or_default();
         let mut viewer_signs = false;
         let signers = blocks
             .iter()
             .enumerate()
             .map(|(i, block)| {
                 let done = signed.contains(&format!("TTE-{}", i + 1));
-                let nip = block.get("nip").and_then(Value::as_str).map(digits);
-                if !done
-                    && status == "numbered"
-                    && nip
-                        .as_ref()
-                        .is_some_and(|n| !n.is_empty() && Some(n.clone()) == viewer_nip.map(digits))
-                {
+                let nip = nips.get(i).filter(|n| !n.is_empty());
+                if !done && status == "numbered" && nip.is_some_and(|n| *n == own) {
                     viewer_signs = true;
                 }
                 let name = block
@@ -325,8 +326,7 @@ fn chain(
                     .and_then(Value::as_str)
                     .unwrap_or("-")
                     .to_owned();
-                let electronic = nip.as_ref().is_some_and(|n| !n.is_empty());
-                (name, electronic.then_some(done))
+                (name, nip.is_some().then_some(done))
             })
             .collect();
         let number = crate::numbering::number_of(conn, id)
@@ -467,16 +467,7 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
                 late: deadline.is_some_and(|d| now > d),
                 letter,
             };
-            let takes = step.actors.iter().any(|actor| {
-                sop.role(actor).is_some_and(|role| {
-                    if role.applicant {
-                        applicant == person
-                    } else {
-                        roles.contains(actor)
-                    }
-                })
-            });
-            if takes {
+            if may_take(sop, step, applicant, person, &roles) {
                 out.push(item(
                     format!("Langkah {}: {}", step.no, step.description),
                     None,
@@ -513,19 +504,8 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
 
 /// The letter kinds `step` needs numbered or signed (any branch of a decision).
 fn needed_letters(step: &Step) -> Vec<LetterKind> {
-    let branch_outputs: Vec<&Item> = match &step.route {
-        Route::Decision { branches, .. } => {
-            branches.iter().flat_map(|b| b.outputs.iter()).collect()
-        }
-        Route::Next { .. } => Vec::new(),
-    };
     let mut kinds = Vec::new();
-    for item in step
-        .requires
-        .iter()
-        .chain(&step.outputs)
-        .chain(branch_outputs)
-    {
+    for item in step.every_item() {
         if let Item::Letter { kind, state } = item
             && *state >= LetterState::Numbered
             && !kinds.contains(kind)
@@ -539,18 +519,10 @@ fn needed_letters(step: &Step) -> Vec<LetterKind> {
 /// Whether the official with `nip` is a signer of `letter` who has not signed it yet.
 fn awaits(conn: &mut DbConn, letter: LetterId, fields: &str, nip: &str) -> Result<bool> {
     let fields: Value = serde_json::from_str(fields).unwrap_or(Value::Null);
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
     let own = digits(nip);
-    let Some(index) = fields
-        .get("signers")
-        .and_then(Value::as_array)
-        .and_then(|blocks| {
-            blocks.iter().position(|b| {
-                b.get("nip")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| !own.is_empty() && digits(n) == own)
-            })
-        })
+    let Some(index) = crate::tte::signer_nips(&fields)
+        .iter()
+        .position(|n| !own.is_empty() && *n == own)
     else {
         return Ok(false);
     };
@@ -560,6 +532,11 @@ fn awaits(conn: &mut DbConn, letter: LetterId, fields: &str, nip: &str) -> Resul
         .count()
         .get_result(conn)?;
     Ok(signed == 0)
+}
+
+/// A NIP's digits, as signature blocks are matched on.
+fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// The request a letter belongs to, for pages that act on a letter and return to its request.

@@ -420,17 +420,8 @@ pub fn produce_letter(
         .step(&step_no)
         .ok_or_else(|| WorkflowError::InvalidSop(format!("step {step_no} is not in the SOP")))?;
     authorize(conn, &sop, step, &req, actor)?;
-    let branch_outputs = match &step.route {
-        Route::Decision { branches, .. } => {
-            branches.iter().flat_map(|b| b.outputs.iter()).collect()
-        }
-        Route::Next { .. } => Vec::new(),
-    };
     let makes = step
-        .requires
-        .iter()
-        .chain(&step.outputs)
-        .chain(branch_outputs)
+        .every_item()
         .any(|item| matches!(item, Item::Letter { kind: k, .. } if *k == kind));
     if !makes {
         return Err(WorkflowError::Invalid(format!(
