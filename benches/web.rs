@@ -107,6 +107,14 @@ fn run(label: &str, url: &str, dir: &std::path::Path, seconds: u64, connections:
             .expect("an open request")
             .0
     };
+    if url.starts_with("postgres") {
+        // Statistics as autovacuum would have them for a database in use; left to it, it
+        // analyses the fresh 10,000 requests in the middle of a measurement.
+        use diesel::RunQueryDsl;
+        diesel::sql_query("VACUUM ANALYZE")
+            .execute(&mut conn)
+            .expect("vacuum analyze");
+    }
     drop(conn);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_naskah"))
@@ -198,7 +206,16 @@ fn main() {
     let connections = args.next().unwrap_or(32) as u32;
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite = format!("sqlite://{}", dir.path().join("web.sqlite3").display());
-    run("sqlite", &sqlite, dir.path(), seconds, connections);
+    // WEB_BENCH_ONLY=sqlite or =postgres measures one backend (for profiling with
+    // WEB_BENCH_HOLD).
+    let only = std::env::var("WEB_BENCH_ONLY").ok();
+    let wanted = |backend: &str| only.as_deref().is_none_or(|o| o == backend);
+    if wanted("sqlite") {
+        run("sqlite", &sqlite, dir.path(), seconds, connections);
+    }
+    if !wanted("postgres") {
+        return;
+    }
 
     let admin = std::env::var("NASKAH_BENCH_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());

@@ -233,15 +233,19 @@ pub async fn open(state: &AppState, token: String) -> Result<Option<accounts::Se
 }
 
 async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let Some(session) = session_of(&state, &request).await? else {
+    let Some(token) = cookie(&request, SESSION_COOKIE) else {
         return Ok(see_other("/masuk"));
     };
-    let person = session.person;
-    let (found, inbox, requests, waiting, files) = state
+    // The session and the page in one trip to the pool: the page every user opens most.
+    let read = state
         .db
         .run(move |conn| -> Result<_, ApiError> {
             use crate::db::schema::inbox;
             use diesel::prelude::*;
+            let Some(session) = accounts::session(conn, &token, crate::db::now())? else {
+                return Ok(None);
+            };
+            let person = session.person;
             let found = crate::people::find(conn, person)?;
             let inbox: Vec<(String, chrono::NaiveDateTime, Option<crate::ids::LetterId>)> =
                 inbox::table
@@ -253,9 +257,12 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
             let requests = crate::workflow::visible_requests(conn, person, ON_HOME, None)?;
             let waiting = crate::workflow::desk::waiting(conn, person, chrono::Utc::now())?;
             let files = crate::workflow::files_anywhere(conn, person)?;
-            Ok((found, inbox, requests, waiting, files))
+            Ok(Some((session, found, inbox, requests, waiting, files)))
         })
         .await?;
+    let Some((session, found, inbox, requests, waiting, files)) = read else {
+        return Ok(see_other("/masuk"));
+    };
     let when = |t: chrono::NaiveDateTime| t.format("%d-%m-%Y %H:%M UTC").to_string();
     Ok(page(
         StatusCode::OK,

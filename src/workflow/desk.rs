@@ -415,11 +415,19 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
                 requests::current_step,
             ))
             .load(conn)?;
-        // The open steps' deadlines, read on their own: joined to the requests, both
-        // databases walked every open step of every office (3 ms at 10,000 requests).
+        // The open steps' deadlines, read on their own (joined to the requests, both
+        // databases walked every open step of every office: 3 ms at 10,000 requests), from
+        // the index request_steps_open_by_request alone.
         let deadlines: HashMap<RequestId, Option<NaiveDateTime>> = request_steps::table
             .filter(request_steps::completed_at.is_null())
-            .filter(request_steps::request_id.eq_any(open.iter().map(|r| r.0)))
+            .filter(
+                request_steps::request_id.eq_any(
+                    requests::table
+                        .filter(requests::office_id.eq(office))
+                        .filter(requests::status.eq("open"))
+                        .select(requests::id),
+                ),
+            )
             .select((request_steps::request_id, request_steps::deadline_at))
             .load::<(RequestId, Option<NaiveDateTime>)>(conn)?
             .into_iter()

@@ -730,11 +730,14 @@ pub fn visible_requests(
         }
     }
     // Each side only when it has offices: an OR with an empty side keeps both databases from
-    // reading through the office's index, and they walk the whole table by id instead.
+    // reading through the office's index, and they walk the whole table by id instead. One
+    // office (the usual case) is asked for with `=`: PostgreSQL reads `office_id = ANY(…)`
+    // through the primary key, newest first, past every other office's requests.
     let mut query = requests::table.into_boxed();
-    query = match (whole.is_empty(), own.is_empty()) {
-        (false, true) => query.filter(requests::office_id.eq_any(whole)),
-        (true, false) => query
+    query = match (whole.as_slice(), own.is_empty()) {
+        ([one], true) => query.filter(requests::office_id.eq(*one)),
+        (_, true) => query.filter(requests::office_id.eq_any(whole)),
+        ([], false) => query
             .filter(requests::office_id.eq_any(own))
             .filter(requests::applicant_id.eq(person)),
         _ => query.filter(
