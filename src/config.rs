@@ -134,6 +134,33 @@ struct FileSettings {
     fetch_revocation: Option<bool>,
     bsre: Option<BsreSettings>,
     schedule: Option<ScheduleSettings>,
+    notify: Option<NotifySettings>,
+}
+
+/// The `[notify]` table: where notifications of signed letters and finished requests go.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifySettings {
+    smtp_url: Option<String>,
+    /// The environment variable holding the SMTP password.
+    smtp_password_env: Option<String>,
+    mail_from: Option<String>,
+    retry_seconds: Option<u64>,
+    #[serde(default)]
+    webhooks: Vec<WebhookSettings>,
+}
+
+/// One `[[notify.webhooks]]` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookSettings {
+    url: String,
+    /// The environment variable holding the secret its calls are signed with.
+    secret_env: String,
+    #[serde(default)]
+    events: Vec<String>,
+    #[serde(default)]
+    offices: Vec<String>,
 }
 
 /// The `[schedule]` table: when reports are made and the audit log checked (cron with seconds:
@@ -226,6 +253,8 @@ pub struct Config {
     pub fetch_revocation: bool,
     /// When reports are made and the audit log checked, and who signs.
     pub schedule: crate::schedule::Schedule,
+    /// Where notifications go: webhooks, the SMTP server.
+    pub notify: crate::notify::worker::Settings,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -444,6 +473,13 @@ impl Config {
             None => None,
         };
 
+        let notify = notify_settings(
+            &file.notify.clone().unwrap_or_default(),
+            &file_name,
+            &env,
+            &public_url_value,
+        )?;
+
         Ok(Config {
             database: database_url,
             database_origin: database.origin,
@@ -463,6 +499,7 @@ impl Config {
             trust_roots,
             fetch_revocation,
             schedule,
+            notify,
         })
     }
 
@@ -542,6 +579,106 @@ fn ensure_writable_dir(dir: &Path) -> Result<(), String> {
 }
 
 /// Checks the `[bsre]` table and reads the service's password from the environment.
+/// The notification settings: `[notify]` in the file, else the environment
+/// (`NASKAH_SMTP_URL`, `NASKAH_SMTP_PASSWORD`, `NASKAH_MAIL_FROM`, one webhook by
+/// `NASKAH_WEBHOOK_URL` and `NASKAH_WEBHOOK_SECRET`, `NASKAH_NOTIFY_RETRY_SECONDS`).
+fn notify_settings(
+    settings: &NotifySettings,
+    file_name: &str,
+    env: &impl Fn(&str) -> Option<String>,
+    public_url: &str,
+) -> Result<crate::notify::worker::Settings, ConfigError> {
+    use crate::notify::{mail::Mail, webhook::Webhook};
+    let in_file = |key: &str| format!("notify.{key} in {file_name}");
+    let pick = |name: &str, key: &str, value: &Option<String>| {
+        env(name)
+            .map(|v| (v, name.to_owned()))
+            .or_else(|| value.clone().map(|v| (v, in_file(key))))
+    };
+    let retry = match pick(
+        "NASKAH_NOTIFY_RETRY_SECONDS",
+        "retry_seconds",
+        &settings.retry_seconds.map(|s| s.to_string()),
+    ) {
+        Some((text, origin)) => match text.trim().parse::<u64>() {
+            Ok(seconds) if (1..=3600).contains(&seconds) => seconds,
+            _ => {
+                return Err(ConfigError::new(
+                    origin,
+                    format!("'{text}' is not a number of seconds in 1..=3600"),
+                ));
+            }
+        },
+        None => 30,
+    };
+    let mail = match pick("NASKAH_SMTP_URL", "smtp_url", &settings.smtp_url) {
+        Some((url, origin)) => {
+            let password = match &settings.smtp_password_env {
+                Some(name) => Some(env(name).ok_or_else(|| {
+                    ConfigError::new(
+                        in_file("smtp_password_env"),
+                        format!("the environment variable {name} is not set"),
+                    )
+                })?),
+                None => env("NASKAH_SMTP_PASSWORD"),
+            };
+            let (from, from_origin) = pick("NASKAH_MAIL_FROM", "mail_from", &settings.mail_from)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "NASKAH_MAIL_FROM",
+                        format!("is needed with {origin}: the address e-mails come from"),
+                    )
+                })?;
+            Some(Mail::new(&url, password, &from).map_err(|problem| {
+                let origin = if problem.contains("sender") {
+                    from_origin
+                } else {
+                    origin
+                };
+                ConfigError::new(origin, problem)
+            })?)
+        }
+        None => None,
+    };
+    let mut webhooks = Vec::new();
+    for (i, hook) in settings.webhooks.iter().enumerate() {
+        let origin = in_file(&format!("webhooks[{i}]"));
+        let secret = env(&hook.secret_env).ok_or_else(|| {
+            ConfigError::new(
+                &origin,
+                format!("the environment variable {} is not set", hook.secret_env),
+            )
+        })?;
+        webhooks.push(
+            Webhook::new(
+                &hook.url,
+                &secret,
+                hook.events.clone(),
+                hook.offices.clone(),
+            )
+            .map_err(|problem| ConfigError::new(&origin, problem))?,
+        );
+    }
+    if let Some(url) = env("NASKAH_WEBHOOK_URL") {
+        let secret = env("NASKAH_WEBHOOK_SECRET").ok_or_else(|| {
+            ConfigError::new(
+                "NASKAH_WEBHOOK_SECRET",
+                "is needed with NASKAH_WEBHOOK_URL: the secret its calls are signed with",
+            )
+        })?;
+        webhooks.push(
+            Webhook::new(&url, &secret, Vec::new(), Vec::new())
+                .map_err(|problem| ConfigError::new("NASKAH_WEBHOOK_URL", problem))?,
+        );
+    }
+    Ok(crate::notify::worker::Settings {
+        webhooks,
+        mail,
+        public_url: public_url.to_owned(),
+        retry: std::time::Duration::from_secs(retry),
+    })
+}
+
 fn bsre_remote(
     settings: &BsreSettings,
     file_name: &str,

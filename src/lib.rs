@@ -15,6 +15,7 @@ pub mod digest;
 pub mod hosting;
 pub mod ids;
 pub mod letters;
+pub mod notify;
 pub mod numbering;
 pub mod office;
 pub mod people;

@@ -1256,6 +1256,13 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         }))
         .await
         .map_err(|e| Failure::Work(format!("the schedule did not start: {e}")))?;
+        let notifier = crate::notify::worker::start(db.clone(), config.notify.clone())
+            .map_err(|e| Failure::Work(format!("the notification worker did not start: {e}")))?;
+        tracing::info!(
+            webhooks = config.notify.webhooks.len(),
+            email = config.notify.mail.is_some(),
+            "notifications"
+        );
         let state = web::AppState {
             db,
             letters,
@@ -1277,6 +1284,7 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         if let Err(error) = scheduler.shutdown().await {
             tracing::warn!(?error, "the schedule did not stop cleanly");
         }
+        notifier.stop();
         tracing::info!("stopped");
         Ok(())
     })

@@ -288,6 +288,34 @@ diesel::table! {
         letter_id -> Nullable<Int8>,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        request_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        event -> Text,
+        office_id -> Int8,
+        request_id -> Nullable<Int8>,
+        letter_id -> Nullable<Int8>,
+        payload -> Text,
+        created_at -> Timestamp,
+        fanned_out_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_deliveries (id) {
+        id -> Int8,
+        notification_id -> Int8,
+        channel -> Text,
+        target -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -354,6 +382,11 @@ diesel::joinable!(report_runs -> offices (office_id));
 diesel::joinable!(report_runs -> letters (letter_id));
 diesel::joinable!(inbox -> people (person_id));
 diesel::joinable!(inbox -> letters (letter_id));
+diesel::joinable!(inbox -> requests (request_id));
+diesel::joinable!(notifications -> offices (office_id));
+diesel::joinable!(notifications -> requests (request_id));
+diesel::joinable!(notifications -> letters (letter_id));
+diesel::joinable!(notification_deliveries -> notifications (notification_id));
 diesel::joinable!(retention_schedule -> offices (office_id));
 diesel::joinable!(sessions -> people (person_id));
 
@@ -379,6 +412,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_locks,
     report_runs,
     inbox,
+    notifications,
+    notification_deliveries,
     retention_schedule,
     sessions,
     signin_failures,

@@ -490,7 +490,9 @@ fn ensure_person(
             full_name: person.full_name,
             nip: nip.as_ref().map(Nip::digits),
             nik: None,
-            email: None,
+            // Addresses that reach nobody (RFC 2606): the demo's e-mails show what would go
+            // out when an SMTP server is set, and bounce.
+            email: Some(&format!("{}@demo.naskah.invalid", person.username)),
             rank: None,
             position: person.position.as_deref(),
             organization: person.organization,

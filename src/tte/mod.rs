@@ -463,6 +463,7 @@ pub fn sign_letter_with(
             diesel::update(letters::table.find(letter))
                 .set(letters::status.eq("signed"))
                 .execute(conn)?;
+            crate::notify::letter_signed(conn, letter, now)?;
         }
         Ok(())
     })?;

@@ -51,6 +51,8 @@ struct Item {
     kind: String,
     subject: String,
     letter: Option<LetterId>,
+    /// The request the notice is about (a signed letter's, a finished one).
+    request: Option<RequestId>,
     created_at: chrono::NaiveDateTime,
     read_at: Option<chrono::NaiveDateTime>,
 }
@@ -68,6 +70,7 @@ async fn own_inbox(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
                     inbox::kind,
                     inbox::subject,
                     inbox::letter_id,
+                    inbox::request_id,
                     inbox::created_at,
                     inbox::read_at,
                 ))
@@ -76,6 +79,7 @@ async fn own_inbox(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
                     String,
                     String,
                     Option<LetterId>,
+                    Option<crate::ids::RequestId>,
                     chrono::NaiveDateTime,
                     Option<chrono::NaiveDateTime>,
                 )>(conn)
@@ -83,14 +87,17 @@ async fn own_inbox(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
         })
         .await?
         .into_iter()
-        .map(|(id, kind, subject, letter, created_at, read_at)| Item {
-            id,
-            kind,
-            subject,
-            letter,
-            created_at,
-            read_at,
-        })
+        .map(
+            |(id, kind, subject, letter, request, created_at, read_at)| Item {
+                id,
+                kind,
+                subject,
+                letter,
+                request,
+                created_at,
+                read_at,
+            },
+        )
         .collect::<Vec<_>>();
     Ok(HttpResponse::Ok().json(items))
 }

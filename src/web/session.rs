@@ -87,6 +87,7 @@ struct InboxLine {
     subject: String,
     at: String,
     letter: Option<i64>,
+    request: Option<i64>,
 }
 
 struct RequestLine {
@@ -247,13 +248,23 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
             };
             let person = session.person;
             let found = crate::people::find(conn, person)?;
-            let inbox: Vec<(String, chrono::NaiveDateTime, Option<crate::ids::LetterId>)> =
-                inbox::table
-                    .filter(inbox::person_id.eq(person))
-                    .order(inbox::id.desc())
-                    .limit(ON_HOME)
-                    .select((inbox::subject, inbox::created_at, inbox::letter_id))
-                    .load(conn)?;
+            type Notice = (
+                String,
+                chrono::NaiveDateTime,
+                Option<crate::ids::LetterId>,
+                Option<crate::ids::RequestId>,
+            );
+            let inbox: Vec<Notice> = inbox::table
+                .filter(inbox::person_id.eq(person))
+                .order(inbox::id.desc())
+                .limit(ON_HOME)
+                .select((
+                    inbox::subject,
+                    inbox::created_at,
+                    inbox::letter_id,
+                    inbox::request_id,
+                ))
+                .load(conn)?;
             let requests = crate::workflow::visible_requests(conn, person, ON_HOME, None)?;
             let waiting = crate::workflow::desk::waiting(conn, person, chrono::Utc::now())?;
             let files = crate::workflow::files_anywhere(conn, person)?;
@@ -272,10 +283,11 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
             csrf: session.csrf,
             inbox: inbox
                 .into_iter()
-                .map(|(subject, at, letter)| InboxLine {
+                .map(|(subject, at, letter, request)| InboxLine {
                     subject,
                     at: when(at),
                     letter: letter.map(|l| l.0),
+                    request: request.map(|r| r.0),
                 })
                 .collect(),
             requests: requests

@@ -669,6 +669,8 @@ pub fn advance(
                 .step(no)
                 .ok_or_else(|| WorkflowError::InvalidSop(format!("step {no} is not in the SOP")))?;
             enter_step(conn, req.office_id, request, next, now)?;
+        } else {
+            crate::notify::request_finished(conn, request, now)?;
         }
         audit::append(
             conn,

@@ -12,6 +12,7 @@ mod cli;
 mod common;
 mod database;
 mod letters;
+mod notify;
 mod numbering;
 mod openapi;
 mod reports;
