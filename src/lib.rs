@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod digest;
+pub mod handover;
 pub mod hosting;
 pub mod ids;
 pub mod letters;

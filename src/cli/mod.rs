@@ -1263,7 +1263,14 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
             email = config.notify.mail.is_some(),
             "notifications"
         );
+        let handover = crate::handover::Key::load_or_create(&config.data_dir).map_err(|e| {
+            Failure::Config(ConfigError::new(
+                &config.data_dir_origin,
+                format!("the handover key (secrets/handover.key): {e}"),
+            ))
+        })?;
         let state = web::AppState {
+            handover: std::sync::Arc::new(handover),
             db,
             letters,
             tte,

@@ -293,6 +293,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_handovers (id) {
+        id -> Int8,
+        request_id -> Int8,
+        account -> Text,
+        sealed -> Nullable<Bytea>,
+        created_by -> Int8,
+        created_at -> Timestamp,
+        revealed_by -> Nullable<Int8>,
+        revealed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     notifications (id) {
         id -> Int8,
         event -> Text,
@@ -383,6 +396,7 @@ diesel::joinable!(report_runs -> letters (letter_id));
 diesel::joinable!(inbox -> people (person_id));
 diesel::joinable!(inbox -> letters (letter_id));
 diesel::joinable!(inbox -> requests (request_id));
+diesel::joinable!(account_handovers -> requests (request_id));
 diesel::joinable!(notifications -> offices (office_id));
 diesel::joinable!(notifications -> requests (request_id));
 diesel::joinable!(notifications -> letters (letter_id));
@@ -412,6 +426,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_locks,
     report_runs,
     inbox,
+    account_handovers,
     notifications,
     notification_deliveries,
     retention_schedule,

@@ -232,6 +232,7 @@ pub fn run(
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(fail)?;
     let (sender, receiver) = std::sync::mpsc::channel();
     let server_db = db.clone();
+    let handover = std::sync::Arc::new(crate::handover::Key::ephemeral().map_err(fail)?);
     let server = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let state = crate::web::AppState {
@@ -240,6 +241,7 @@ pub fn run(
                 roots: Default::default(),
                 letters: settings,
                 demo: false,
+                handover,
             };
             match crate::web::start(listener, state) {
                 Ok((server, addr)) => {

@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/permohonan/{id}/berkas", web::post().to(add_item))
         .route("/permohonan/{id}/surat", web::get().to(letter_form))
         .route("/permohonan/{id}/surat", web::post().to(make_letter))
+        .route("/permohonan/{id}/akun", web::post().to(hand_over))
+        .route("/permohonan/{id}/akun/lihat", web::post().to(reveal))
         .route("/surat/{id}/nomor", web::post().to(number))
         .route("/surat/{id}/tandatangan", web::post().to(sign))
         .route("/surat/{id}/pdf", web::get().to(pdf));
@@ -336,6 +338,15 @@ struct RequestPage {
     letters: Vec<LetterLine>,
     may_number: bool,
     max_mb: usize,
+    handovers: Vec<HandoverLine>,
+    /// The viewer is the applicant and a password waits for them.
+    may_reveal: bool,
+}
+
+struct HandoverLine {
+    account: String,
+    at: String,
+    state: &'static str,
 }
 
 fn state_label(status: &str) -> &'static str {
@@ -414,9 +425,26 @@ async fn show(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>) 
         })
         .collect();
     let req = &found.request;
+    let handovers = found
+        .handovers
+        .iter()
+        .map(|h| HandoverLine {
+            account: h.account.clone(),
+            at: when(h.created_at),
+            state: match (h.revealed_at, h.replaced) {
+                (None, _) => "menunggu dilihat pemohon",
+                (Some(_), true) => "diganti dengan penyerahan berikutnya",
+                (Some(_), false) => "sudah dilihat pemohon",
+            },
+        })
+        .collect();
+    let may_reveal = req.applicant_id == viewer.person
+        && found.handovers.iter().any(|h| h.revealed_at.is_none());
     Ok(page(
         StatusCode::OK,
         &RequestPage {
+            handovers,
+            may_reveal,
             csrf: viewer.csrf,
             id: req.id.0,
             application: req.application_name.clone(),
@@ -498,6 +526,73 @@ async fn add_item(
         .await
         .map_err(refused)?;
     Ok(see_other(&back))
+}
+
+#[derive(Deserialize)]
+struct HandoverForm {
+    #[serde(default)]
+    csrf: String,
+    account: String,
+    password: String,
+}
+
+async fn hand_over(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<HandoverForm>,
+) -> PageResult {
+    let id = RequestId(path.into_inner());
+    let back = request_page(id);
+    let HandoverForm {
+        csrf,
+        account,
+        password,
+    } = form.into_inner();
+    viewer.check(&csrf)?;
+    work::hand_over(&state, viewer.person, id, account, password)
+        .await
+        .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    Ok(see_other(&back))
+}
+
+#[derive(Template)]
+#[template(path = "handover.html")]
+struct HandoverPage {
+    id: i64,
+    application: String,
+    account: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The applicant sees the hosting password once (a POST: a link or a reload cannot spend it).
+async fn reveal(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    let id = RequestId(path.into_inner());
+    let back = request_page(id);
+    viewer.check(&form.csrf)?;
+    let revealed = work::reveal(&state, viewer.person, id)
+        .await
+        .map_err(|e| PageError::from(e).back_to(back))?;
+    Ok(page(
+        StatusCode::OK,
+        &HandoverPage {
+            id: id.0,
+            application: revealed.application,
+            account: revealed.account,
+            password: revealed.password,
+        },
+    ))
 }
 
 // Letters.

@@ -43,6 +43,8 @@ pub struct AppState {
     pub roots: std::sync::Arc<crate::verify::Roots>,
     /// A demo installation: the front page lists the demo accounts and their passwords.
     pub demo: bool,
+    /// The key hosting accounts' passwords are sealed under until the applicant sees them.
+    pub handover: std::sync::Arc<crate::handover::Key>,
 }
 
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything

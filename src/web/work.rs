@@ -41,7 +41,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/api/v1/requests/{id}/letters", web::post().to(letter_api))
     .route("/api/v1/letters/{id}/pdf", web::get().to(pdf_api))
-    .route("/api/v1/waiting", web::get().to(waiting_api));
+    .route("/api/v1/waiting", web::get().to(waiting_api))
+    .route(
+        "/api/v1/requests/{id}/handover",
+        web::post().to(hand_over_api),
+    )
+    .route(
+        "/api/v1/requests/{id}/handover/reveal",
+        web::post().to(reveal_api),
+    );
 }
 
 impl From<WorkflowError> for ApiError {
@@ -53,6 +61,7 @@ impl From<WorkflowError> for ApiError {
                 (StatusCode::FORBIDDEN, "forbidden")
             }
             E::Closed(_) | E::OutOfOrder { .. } | E::NoSop => (StatusCode::CONFLICT, "conflict"),
+            E::Gone(_) => (StatusCode::GONE, "gone"),
             E::Missing { .. }
             | E::DecisionRequired { .. }
             | E::UnknownDecision { .. }
@@ -235,6 +244,51 @@ pub async fn add(
                 chrono::Utc::now(),
             )
             .map_err(ApiError::from)
+        })
+        .await
+}
+
+/// Hands a hosting account over on `request` as `person` (staff): its name recorded, its
+/// password sealed for the applicant.
+pub async fn hand_over(
+    state: &AppState,
+    person: PersonId,
+    request: RequestId,
+    account: String,
+    password: String,
+) -> Result<(), ApiError> {
+    let key = state.handover.clone();
+    state
+        .db
+        .run(move |conn| {
+            visible(conn, request, person)?;
+            crate::handover::hand_over(
+                conn,
+                &key,
+                request,
+                person,
+                &account,
+                &password,
+                chrono::Utc::now(),
+            )
+            .map_err(ApiError::from)
+        })
+        .await
+}
+
+/// Reveals the waiting hosting password of `request` to `person` (its applicant), once.
+pub async fn reveal(
+    state: &AppState,
+    person: PersonId,
+    request: RequestId,
+) -> Result<crate::handover::Revealed, ApiError> {
+    let key = state.handover.clone();
+    state
+        .db
+        .run(move |conn| {
+            visible(conn, request, person)?;
+            crate::handover::reveal(conn, &key, request, person, chrono::Utc::now())
+                .map_err(ApiError::from)
         })
         .await
 }
@@ -449,6 +503,41 @@ async fn record_api(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+struct HandoverBody {
+    account: String,
+    password: String,
+}
+
+async fn hand_over_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: web::Json<HandoverBody>,
+) -> Result<HttpResponse, ApiError> {
+    let HandoverBody { account, password } = body.into_inner();
+    hand_over(
+        &state,
+        caller.person,
+        RequestId(path.into_inner()),
+        account,
+        password,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn reveal_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let revealed = reveal(&state, caller.person, RequestId(path.into_inner())).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(revealed))
 }
 
 #[derive(Deserialize)]

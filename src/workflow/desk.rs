@@ -39,6 +39,8 @@ pub struct Overview {
     pub letters: Vec<ChainLetter>,
     /// The viewer may number letters of this office (the secretariat).
     pub may_number: bool,
+    /// Hosting accounts handed over, oldest first (never their passwords).
+    pub handovers: Vec<crate::handover::Handover>,
 }
 
 /// The open step, and what the viewer can do at it.
@@ -137,6 +139,7 @@ pub fn overview(
         current,
         records,
         letters,
+        handovers: crate::handover::of_request(conn, req.id)?,
         request: req,
     })
 }

@@ -65,6 +65,9 @@ pub enum WorkflowError {
     /// The person may not do this at all (not a matter of what they sent).
     #[error("{0}")]
     Forbidden(String),
+    /// What was asked for was there once and is no more (a password already revealed).
+    #[error("{0}")]
+    Gone(String),
     #[error(transparent)]
     Letter(#[from] letter_store::LetterError),
     #[error(transparent)]
@@ -133,7 +136,7 @@ pub struct Moved {
 }
 
 /// The database's form of a moment: UTC to the microsecond.
-fn stored(at: DateTime<Utc>) -> NaiveDateTime {
+pub(crate) fn stored(at: DateTime<Utc>) -> NaiveDateTime {
     DateTime::from_timestamp_micros(at.timestamp_micros())
         .unwrap_or(at)
         .naive_utc()
@@ -344,10 +347,25 @@ pub fn add_item(
     content: Option<&[u8]>,
     at: DateTime<Utc>,
 ) -> Result<()> {
+    write_transaction(conn, |conn| {
+        add_item_in(conn, request, actor, item, value, content, at)
+    })
+}
+
+/// [`add_item`] inside the caller's write transaction.
+pub(crate) fn add_item_in(
+    conn: &mut DbConn,
+    request: RequestId,
+    actor: PersonId,
+    item: ItemRef,
+    value: &str,
+    content: Option<&[u8]>,
+    at: DateTime<Utc>,
+) -> Result<()> {
     if value.trim().is_empty() {
         return Err(WorkflowError::Invalid("isian tidak boleh kosong".into()));
     }
-    write_transaction(conn, |conn| {
+    {
         let req = find(conn, request)?;
         if req.status != "open" {
             return Err(WorkflowError::Closed(req.status));
@@ -395,7 +413,7 @@ pub fn add_item(
             },
         )?;
         Ok(())
-    })
+    }
 }
 
 /// Generates a letter of `kind` for the step `request` is at, as `actor`, from its template and

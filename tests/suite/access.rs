@@ -330,6 +330,18 @@ fn every_route_refuses_whom_it_must() {
         ),
         (
             "POST",
+            format!("/api/v1/requests/{request}/handover"),
+            r#"{"account":"simpus","password":"kata-sandi-awal"}"#,
+            officials_only,
+        ),
+        (
+            "POST",
+            format!("/api/v1/requests/{request}/handover/reveal"),
+            "",
+            applicants_only,
+        ),
+        (
+            "POST",
             format!("/api/v1/requests/{request}/attachments/manual_book"),
             "%PDF-1.7\n",
             applicants_only,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use diesel::prelude::*;
 use naskah::db::schema::{letters, people, requests};
-use naskah::sop::{Item, Route};
+use naskah::sop::{Artefact, Item, Route};
 use serde_json::{Value, json};
 
 use crate::common::{Server, TestDb, naskah};
@@ -445,6 +445,36 @@ fn drive(session: &mut Session<'_>, office: &str, request: i64, decisions: &[&st
                         "{key} uploaded: {}",
                         visible_text(&session.driver.source())
                     );
+                    made.push(key);
+                }
+                // The hosting account: handed over with a password the applicant sees once.
+                Item::Artefact { id } if *id == Artefact::AkunHosting && !made.contains(&key) => {
+                    let password = format!("Awal-{office}-<b>&'\"7");
+                    session.open(request);
+                    session.driver.type_into("#akun", &format!("web-{office}"));
+                    session.driver.type_into("#sandi", &password);
+                    session.driver.submit("#serah-akun button");
+                    session.submitted(request, &key);
+                    assert!(
+                        !session.driver.source().contains(&format!("Awal-{office}")),
+                        "the password is not on the request page"
+                    );
+                    session.sign_in(&applicant);
+                    session.open(request);
+                    session.driver.submit("#lihat-akun button");
+                    assert_eq!(session.driver.text("#kata-sandi"), password);
+                    session
+                        .driver
+                        .screenshot(&format!("{}-handover", session.shots));
+                    session.open(request);
+                    assert!(
+                        session.driver.find("#lihat-akun").is_none(),
+                        "shown once only"
+                    );
+                    assert!(
+                        visible_text(&session.driver.source()).contains("sudah dilihat pemohon")
+                    );
+                    session.sign_in(&actor);
                     made.push(key);
                 }
                 Item::Artefact { id } if !made.contains(&key) => {

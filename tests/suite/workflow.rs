@@ -614,6 +614,74 @@ on_both_backends! {
         assert_eq!(workflow::find(&mut conn, newer).expect("request").sop_version_id, second_version);
     }
 
+    fn a_hosting_password_is_sealed_and_shown_to_the_applicant_once(db) {
+        use naskah::db::schema::{account_handovers, request_items};
+        use naskah::handover::{self, Key};
+        let (pool, office) = setup(db, "banggai");
+        let mut conn = pool.get().expect("connection");
+        let request = file(&mut conn, &office, clock(0));
+        let team = holder(&mut conn, &office, "tim_teknis");
+        let kabid = holder(&mut conn, &office, "kabid_egov");
+        let keys = tempfile::tempdir().expect("tempdir");
+        let key = Key::load_or_create(keys.path()).expect("key");
+        let first = "Pertama!kata-sandi-01";
+        let second = "Kedua!kata-sandi-02";
+
+        // Only staff hand over; the applicant cannot.
+        let refused = handover::hand_over(&mut conn, &key, request, office.applicant, "simpus", first, clock(1));
+        assert!(matches!(refused, Err(WorkflowError::Forbidden(_))), "{refused:?}");
+        handover::hand_over(&mut conn, &key, request, team, "simpus", first, clock(2)).expect("handed over");
+        // Handed over again before the applicant looked: the first password is withdrawn.
+        handover::hand_over(&mut conn, &key, request, team, "simpus", second, clock(3)).expect("again");
+        let recorded: Vec<String> = request_items::table
+            .filter(request_items::request_id.eq(request))
+            .filter(request_items::item.eq("akun_hosting"))
+            .select(request_items::value)
+            .load(&mut conn)
+            .expect("records");
+        assert_eq!(recorded, ["simpus", "simpus"]);
+
+        // Nobody but the applicant sees it.
+        for other in [team, kabid] {
+            let refused = handover::reveal(&mut conn, &key, request, other, clock(4));
+            assert!(matches!(refused, Err(WorkflowError::Forbidden(_))), "{refused:?}");
+        }
+        // Under another server's key it does not open, and stays for the right key.
+        let stranger = Key::load_or_create(tempfile::tempdir().expect("tempdir").path()).expect("key");
+        let refused = handover::reveal(&mut conn, &stranger, request, office.applicant, clock(4));
+        assert!(matches!(refused, Err(WorkflowError::Invalid(_))), "{refused:?}");
+        let shown = handover::reveal(&mut conn, &key, request, office.applicant, clock(5)).expect("revealed");
+        assert_eq!((shown.account.as_str(), shown.password.as_str()), ("simpus", second));
+        let again = handover::reveal(&mut conn, &key, request, office.applicant, clock(6));
+        assert!(matches!(again, Err(WorkflowError::Gone(_))), "{again:?}");
+
+        // Nothing of either password is left in the database: the sealed bytes are wiped,
+        // and the audit log names the account only.
+        let sealed: Vec<Option<Vec<u8>>> = account_handovers::table
+            .select(account_handovers::sealed)
+            .load(&mut conn)
+            .expect("handovers");
+        assert_eq!(sealed, [None, None]);
+        let entries: Vec<(String, String)> = audit_log::table
+            .select((audit_log::action, audit_log::detail))
+            .load(&mut conn)
+            .expect("audit");
+        let actions: Vec<&str> = entries.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(
+            actions.iter().filter(|a| **a == "request.account_handed_over").count(),
+            2
+        );
+        assert!(actions.contains(&"request.account_revealed"));
+        let text = format!("{entries:?}");
+        assert!(!text.contains("Pertama") && !text.contains("Kedua"), "{text}");
+        let shown = handover::of_request(&mut conn, request).expect("handovers");
+        assert_eq!(
+            shown.iter().map(|h| (h.replaced, h.revealed_at.is_some())).collect::<Vec<_>>(),
+            [(true, true), (false, true)]
+        );
+        assert_eq!(naskah::audit::verify(&mut conn).expect("verify"), vec![]);
+    }
+
     fn sla_clock_runs_in_working_time(db) {
         let (pool, office) = setup(db, "banggai");
         let mut conn = pool.get().expect("connection");
