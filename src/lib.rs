@@ -3,6 +3,7 @@
 //! numbered by the secretariat, signed by the officials and archived. See ARCHITECTURE.md.
 
 pub mod accounts;
+pub mod admin;
 pub mod archive;
 pub mod audit;
 pub mod calendar;

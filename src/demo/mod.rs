@@ -327,6 +327,7 @@ pub fn members() -> Result<Vec<Member>, DemoError> {
         members.push(head);
         members.extend(others);
         add_secretary(&mut members, demo, office_index);
+        add_keepers(&mut members, demo, office_index);
     }
     Ok(members)
 }
@@ -357,6 +358,43 @@ fn add_secretary(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usi
         position: Some("Pengadministrasi Umum (Sekretariat)".to_owned()),
         organization: None,
         roles: vec![numbering::SECRETARIAT.to_owned()],
+    });
+}
+
+/// The office's naskah administrator (accounts and roles) and an auditor of the inspektorat
+/// (reads everything, changes nothing).
+fn add_keepers(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usize) {
+    const ADMINS: [&str; 5] = [
+        "Rizal Lamadjido, S.Kom",
+        "Andi Pratama, S.T.",
+        "Sofyan Umasugi, S.Kom",
+        "Fikri Mokodompit, A.Md.Kom",
+        "Hendra Saputra, S.Kom",
+    ];
+    const AUDITORS: [&str; 5] = [
+        "Dra. Hartini Labolo",
+        "Ir. Syafrizal, M.Si",
+        "Nurhayati Tuasikal, S.E., Ak.",
+        "Rahmat Damopolii, S.E.",
+        "Sri Wahyuni, S.E., M.Ak.",
+    ];
+    members.push(Member {
+        office: demo.code,
+        username: format!("{}.admin", demo.code),
+        full_name: ADMINS[office_index % ADMINS.len()],
+        nip: None,
+        position: Some("Pranata Komputer (Administrator naskah)".to_owned()),
+        organization: None,
+        roles: vec![crate::admin::ADMIN.to_owned()],
+    });
+    members.push(Member {
+        office: demo.code,
+        username: format!("{}.auditor", demo.code),
+        full_name: AUDITORS[office_index % AUDITORS.len()],
+        nip: None,
+        position: Some("Auditor Inspektorat".to_owned()),
+        organization: None,
+        roles: vec![crate::admin::AUDITOR.to_owned()],
     });
 }
 

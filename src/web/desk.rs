@@ -45,7 +45,7 @@ pub struct Viewer {
 
 impl Viewer {
     /// Refuses a form that does not repeat the session's token.
-    fn check(&self, given: &str) -> Result<(), PageError> {
+    pub fn check(&self, given: &str) -> Result<(), PageError> {
         if crate::accounts::same_secret(given, &self.csrf) {
             Ok(())
         } else {
@@ -90,7 +90,7 @@ pub enum PageError {
 }
 
 impl PageError {
-    fn back_to(self, back: String) -> PageError {
+    pub fn back_to(self, back: String) -> PageError {
         match self {
             PageError::Refused { error, .. } => PageError::Refused { error, back },
             other => other,
@@ -149,7 +149,7 @@ impl ResponseError for PageError {
     }
 }
 
-type PageResult = Result<HttpResponse, PageError>;
+pub type PageResult = Result<HttpResponse, PageError>;
 
 fn request_page(id: RequestId) -> String {
     format!("/permohonan/{}", id.0)

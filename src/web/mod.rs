@@ -3,6 +3,7 @@
 //!
 //! Each surface has its own route table (`fn configure(cfg: &mut ServiceConfig)`), mounted here.
 
+mod admin;
 mod auth;
 mod classification;
 mod desk;
@@ -67,6 +68,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(requests::configure)
             .configure(work::configure)
             .configure(desk::configure)
+            .configure(admin::configure)
             .route("/api/v1/openapi.json", web::get().to(openapi))
     })
     .listen(listener)?

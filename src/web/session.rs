@@ -109,6 +109,8 @@ struct HomePage {
     requests: Vec<RequestLine>,
     waiting: Vec<WaitingLine>,
     files: bool,
+    /// Offices whose administration the person keeps or reads: code, name.
+    administers: Vec<(String, String)>,
 }
 
 struct WaitingLine {
@@ -268,10 +270,29 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
             let requests = crate::workflow::visible_requests(conn, person, ON_HOME, None)?;
             let waiting = crate::workflow::desk::waiting(conn, person, chrono::Utc::now())?;
             let files = crate::workflow::files_anywhere(conn, person)?;
-            Ok(Some((session, found, inbox, requests, waiting, files)))
+            let administers: Vec<(String, String)> = {
+                use crate::db::schema::{offices, person_roles};
+                person_roles::table
+                    .inner_join(offices::table)
+                    .filter(person_roles::person_id.eq(person))
+                    .filter(person_roles::role.eq_any([crate::admin::ADMIN, crate::admin::AUDITOR]))
+                    .select((offices::code, offices::name))
+                    .distinct()
+                    .order(offices::code)
+                    .load(conn)?
+            };
+            Ok(Some((
+                session,
+                found,
+                inbox,
+                requests,
+                waiting,
+                files,
+                administers,
+            )))
         })
         .await?;
-    let Some((session, found, inbox, requests, waiting, files)) = read else {
+    let Some((session, found, inbox, requests, waiting, files, administers)) = read else {
         return Ok(see_other("/masuk"));
     };
     let when = |t: chrono::NaiveDateTime| t.format("%d-%m-%Y %H:%M UTC").to_string();
@@ -321,6 +342,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                 })
                 .collect(),
             files,
+            administers,
         },
     ))
 }

@@ -14,6 +14,7 @@ enum Who {
     Head,
     Auditor,
     Outsider,
+    Admin,
 }
 
 /// What a caller gets: let through, or refused with this status.
@@ -26,7 +27,15 @@ enum Gets {
 use Gets::{Refused, Through};
 use Who::*;
 
-const CALLERS: [Who; 6] = [Anonymous, Applicant, Secretary, Head, Auditor, Outsider];
+const CALLERS: [Who; 7] = [
+    Anonymous, Applicant, Secretary, Head, Auditor, Outsider, Admin,
+];
+
+/// A row of the table for the six callers before the admin, who gets what the auditor gets:
+/// both hold a role of the office outside its SOP.
+fn and_admin(six: [Gets; 6]) -> [Gets; 7] {
+    [six[0], six[1], six[2], six[3], six[4], six[5], six[4]]
+}
 
 #[test]
 fn every_route_refuses_whom_it_must() {
@@ -52,24 +61,10 @@ fn every_route_refuses_whom_it_must() {
         .expect("applicant")
         .id
         .clone();
-    let auditor = naskah::people::insert(
-        &mut conn,
-        &naskah::people::NewPerson {
-            username: "banggai.auditor",
-            full_name: "Auditor Uji",
-            nip: None,
-            nik: None,
-            email: None,
-            rank: None,
-            position: Some("Auditor"),
-            organization: None,
-            password_hash: None,
-            active: true,
-            created_at: naskah::db::now(),
-        },
-    )
-    .expect("auditor");
-    naskah::people::grant_role(&mut conn, auditor, office.id, "auditor").expect("role");
+    // The demo's auditor (reads everything of Banggai, changes nothing) and admin (keeps its
+    // accounts and roles, holds no role of the SOP).
+    let auditor = person(&mut conn, "banggai.auditor");
+    let admin = person(&mut conn, "banggai.admin");
     let callers = [
         (
             Applicant,
@@ -79,6 +74,7 @@ fn every_route_refuses_whom_it_must() {
         (Head, person(&mut conn, "banggai.kadis")),
         (Auditor, auditor),
         (Outsider, person(&mut conn, "sumbar.kadis")),
+        (Admin, admin),
     ];
     let tokens: Vec<(Who, String)> = callers
         .iter()
@@ -170,60 +166,78 @@ fn every_route_refuses_whom_it_must() {
         )
     };
 
-    // (method, path, body, [anonymous, applicant, secretary, head, auditor, outsider]).
-    let secretariat_only = [
+    // (method, path, body, [anonymous, applicant, secretary, head, auditor, outsider, admin]).
+    let secretariat_only = and_admin([
         Refused(401),
         Refused(403),
         Through,
         Refused(403),
         Refused(403),
         Refused(404),
-    ];
-    let office_roles = [
+    ]);
+    let office_roles = and_admin([
         Refused(401),
         Through,
         Through,
         Through,
         Through,
         Refused(404),
-    ];
-    let staff_only = [
+    ]);
+    let staff_only = and_admin([
         Refused(401),
         Refused(403),
         Through,
         Through,
         Through,
         Refused(404),
-    ];
-    let signers_only = [
+    ]);
+    let signers_only = and_admin([
         Refused(401),
         Refused(403),
         Refused(403),
         Through,
         Refused(403),
         Refused(404),
-    ];
+    ]);
     // A code for BSrE's signing goes to an official: a signer, or another who parafs.
-    let officials_only = [
+    let officials_only = and_admin([
         Refused(401),
         Refused(403),
         Through,
         Through,
         Refused(403),
         Refused(404),
+    ]);
+    let anyone_signed_in = [
+        Refused(401),
+        Through,
+        Through,
+        Through,
+        Through,
+        Through,
+        Through,
     ];
-    let anyone_signed_in = [Refused(401), Through, Through, Through, Through, Through];
-    let applicants_only = [
+    let applicants_only = and_admin([
         Refused(401),
         Through,
         Refused(403),
         Refused(403),
         Refused(403),
         Refused(404),
+    ]);
+    let admin_only = [
+        Refused(401),
+        Refused(403),
+        Refused(403),
+        Refused(403),
+        Refused(403),
+        Refused(404),
+        Through,
     ];
+    let auditor = auditor.0;
     let request = request.0;
     let number = issued.id;
-    let rows: Vec<(&str, String, &str, [Gets; 6])> = vec![
+    let rows: Vec<(&str, String, &str, [Gets; 7])> = vec![
         (
             "POST",
             format!("/api/v1/letters/{a}/number"),
@@ -363,16 +377,49 @@ fn every_route_refuses_whom_it_must() {
             "GET",
             format!("/api/v1/letters/{a}/pdf"),
             "",
-            [
+            and_admin([
                 Refused(401),
                 Refused(404),
                 Through,
                 Through,
                 Through,
                 Refused(404),
-            ],
+            ]),
         ),
         ("GET", "/api/v1/waiting".into(), "", anyone_signed_in),
+        // Accounts and roles: the admin changes, the auditor reads.
+        (
+            "GET",
+            "/api/v1/offices/banggai/people".into(),
+            "",
+            [
+                Refused(401),
+                Refused(403),
+                Refused(403),
+                Refused(403),
+                Through,
+                Refused(404),
+                Through,
+            ],
+        ),
+        (
+            "POST",
+            "/api/v1/offices/banggai/people".into(),
+            r#"{"username":"banggai.uji","full_name":"Uji Coba","roles":["auditor"]}"#,
+            admin_only,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/offices/banggai/people/{auditor}"),
+            r#"{"roles":["auditor"],"active":true}"#,
+            admin_only,
+        ),
+        (
+            "POST",
+            format!("/api/v1/offices/banggai/people/{auditor}/password"),
+            "",
+            admin_only,
+        ),
     ];
     let mut wrong = Vec::new();
     for (method, path, body, expected) in &rows {

@@ -234,7 +234,7 @@ on_both_backends! {
         let pki = db.dir.path().join("pki");
         assert_eq!(
             String::from_utf8_lossy(&output.stdout).trim(),
-            format!("demo data: 5 office(s) and 29 person(s) created; demo PKI in {}", pki.display())
+            format!("demo data: 5 office(s) and 39 person(s) created; demo PKI in {}", pki.display())
         );
         let root = std::fs::read(pki.join(naskah::signing::pki::ROOT_CERT)).expect("the demo PKI's root");
         let again = naskah(db.dir.path())

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod access;
+mod admin;
 mod archive;
 mod browser;
 mod classification;

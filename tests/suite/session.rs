@@ -395,3 +395,115 @@ fn the_demo_has_a_finished_request_per_office_with_its_chain_signed() {
     assert_eq!(naskah::audit::verify(&mut conn).expect("verify"), vec![]);
     drop(server);
 }
+
+/// Signs `username` in through the form; returns the session cookie and the session's CSRF
+/// token (from the home page).
+fn signed_in(server: &Server, username: &str, password: &str) -> (String, String) {
+    let form = send(server, "GET", "/masuk", "", &[]);
+    let (token, _) = set_cookie(&form, "naskah_masuk");
+    let signed = send(
+        server,
+        "POST",
+        "/masuk",
+        &format!("naskah_masuk={token}"),
+        &[
+            ("username", username),
+            ("password", password),
+            ("csrf", &token),
+        ],
+    );
+    assert_eq!(signed.status, 303, "{username} signs in");
+    let (session, _) = set_cookie(&signed, "naskah_sesi");
+    let cookie = format!("naskah_sesi={session}");
+    let home = send(server, "GET", "/beranda", &cookie, &[]);
+    (cookie, csrf_of(&home.body))
+}
+
+/// The demo's admin of Banggai makes an account on the administration page and sees its
+/// password once; the new account signs in with it; the auditor reads the page and may
+/// change nothing; the head of office may not open it; forms need their CSRF token.
+#[test]
+fn an_admin_makes_an_account_on_the_pages_and_the_auditor_only_reads() {
+    let db = crate::common::TestDb::new(crate::common::Backend::Sqlite);
+    let mut command = naskah(db.dir.path());
+    command
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .env("NASKAH_PKI_DIR", &crate::signing::pki().dir)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let demo = |username: &str| naskah::demo::password_of(username);
+
+    let (admin, csrf) = signed_in(&server, "banggai.admin", &demo("banggai.admin"));
+    let home = send(&server, "GET", "/beranda", &admin, &[]);
+    assert!(
+        home.body.contains("href=\"/admin/banggai\""),
+        "{}",
+        home.body
+    );
+    let page = send(&server, "GET", "/admin/banggai", &admin, &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("banggai.kadis") && page.body.contains("tambah-akun"));
+
+    let form = [
+        ("username", "banggai.operator"),
+        ("full_name", "Operator <i>Uji</i>"),
+        ("email", "operator@banggaikab.go.id"),
+        ("peran", "tim_teknis"),
+        ("peran", "auditor"),
+    ];
+    let without = send(&server, "POST", "/admin/banggai/orang", &admin, &form);
+    assert_eq!(without.status, 403, "no CSRF token, no account");
+    let mut with = form.to_vec();
+    with.push(("csrf", &csrf));
+    let made = send(&server, "POST", "/admin/banggai/orang", &admin, &with);
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(
+        made.body.contains("Operator &#60;i&#62;Uji&#60;/i&#62;") && !made.body.contains("<i>"),
+        "markup inert: {}",
+        made.body
+    );
+    let at = made.body.find("id=\"kata-sandi\">").expect("the password") + 16;
+    let password: String = made.body[at..].chars().take_while(|c| *c != '<').collect();
+    assert_eq!(password.len(), 16, "{password}");
+    let (operator, _) = signed_in(&server, "banggai.operator", &password);
+    let page = send(&server, "GET", "/admin/banggai", &operator, &[]);
+    assert_eq!(page.status, 200, "an auditor reads");
+    let again = send(&server, "GET", "/admin/banggai", &admin, &[]);
+    assert!(
+        again.body.contains("id=\"akun-banggai.operator\""),
+        "listed"
+    );
+
+    let (auditor, auditor_csrf) = signed_in(&server, "banggai.auditor", &demo("banggai.auditor"));
+    let page = send(&server, "GET", "/admin/banggai", &auditor, &[]);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("banggai.operator") && !page.body.contains("tambah-akun"));
+    let refused = send(
+        &server,
+        "POST",
+        "/admin/banggai/orang",
+        &auditor,
+        &[
+            ("username", "banggai.lain"),
+            ("full_name", "Lain"),
+            ("peran", "auditor"),
+            ("csrf", &auditor_csrf),
+        ],
+    );
+    assert_eq!(refused.status, 403, "an auditor changes nothing");
+
+    let (kadis, _) = signed_in(&server, "banggai.kadis", &demo("banggai.kadis"));
+    assert_eq!(
+        send(&server, "GET", "/admin/banggai", &kadis, &[]).status,
+        403
+    );
+    assert_eq!(
+        send(&server, "GET", "/admin/sumbar", &admin, &[]).status,
+        404
+    );
+    let (_, log) = server.terminate();
+    assert!(
+        !log.contains(&password),
+        "the password stays out of the log"
+    );
+}

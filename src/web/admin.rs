@@ -1,0 +1,343 @@
+//! Administration of an office's people and roles: the JSON API and the pages
+//! (`/admin/{office}`). Admins of the office change; its auditors read; anyone else of the
+//! office is refused (403), and someone of no role there is told the office does not exist
+//! (404). A password made or reset is answered once and kept nowhere in the clear.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{Caller, office_roles};
+use super::desk::{PageError, PageResult, Viewer};
+use super::error::ApiError;
+use super::pages::{page, see_other};
+use crate::admin::{self, ADMIN, AUDITOR, Member, NewAccount};
+use crate::db::DbConn;
+use crate::ids::{OfficeId, PersonId};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/api/v1/offices/{office}/people",
+        web::get().to(members_api),
+    )
+    .route(
+        "/api/v1/offices/{office}/people",
+        web::post().to(create_api),
+    )
+    .route(
+        "/api/v1/offices/{office}/people/{id}",
+        web::put().to(update_api),
+    )
+    .route(
+        "/api/v1/offices/{office}/people/{id}/password",
+        web::post().to(reset_api),
+    )
+    .route("/admin/{office}", web::get().to(office_page))
+    .route("/admin/{office}/orang", web::post().to(create_page))
+    .route("/admin/{office}/orang/{id}", web::post().to(update_page))
+    .route(
+        "/admin/{office}/orang/{id}/sandi",
+        web::post().to(reset_page),
+    );
+}
+
+/// The office with `code` if `person` may read its people (admin or auditor).
+fn readable(conn: &mut DbConn, person: PersonId, code: &str) -> Result<OfficeId, ApiError> {
+    let (office, roles) = office_roles(conn, person, code)?;
+    if roles.iter().any(|r| r == ADMIN || r == AUDITOR) {
+        Ok(office)
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "hanya administrator dan auditor kantor ini yang melihat daftar akun",
+        ))
+    }
+}
+
+/// The office with `code` if `person` holds a role there (admin rights are checked in the
+/// transaction that changes).
+fn office_of(conn: &mut DbConn, person: PersonId, code: &str) -> Result<OfficeId, ApiError> {
+    office_roles(conn, person, code).map(|(office, _)| office)
+}
+
+async fn members_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = path.into_inner();
+    let members = state
+        .db
+        .run(move |conn| {
+            let office = readable(conn, caller.person, &code)?;
+            admin::members(conn, office).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(members))
+}
+
+async fn create_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<NewAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let code = path.into_inner();
+    let new = body.into_inner();
+    let (id, password) = state
+        .db
+        .run(move |conn| {
+            let office = office_of(conn, caller.person, &code)?;
+            admin::create(conn, caller.person, office, &new, chrono::Utc::now())
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "id": id, "password": password })))
+}
+
+#[derive(Deserialize)]
+struct UpdateBody {
+    roles: Vec<String>,
+    active: bool,
+}
+
+async fn update_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i64)>,
+    body: web::Json<UpdateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let UpdateBody { roles, active } = body.into_inner();
+    state
+        .db
+        .run(move |conn| {
+            let office = office_of(conn, caller.person, &code)?;
+            admin::update(conn, caller.person, office, PersonId(id), &roles, active)
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn reset_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let password = state
+        .db
+        .run(move |conn| {
+            let office = office_of(conn, caller.person, &code)?;
+            admin::reset_password(conn, caller.person, office, PersonId(id)).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "password": password })))
+}
+
+// Pages.
+
+struct MemberLine {
+    member: Member,
+    /// Each grantable role: id, name, held.
+    roles: Vec<(String, String, bool)>,
+    roles_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    csrf: String,
+    code: String,
+    office: String,
+    /// The viewer changes (admin); else they read (auditor).
+    may_change: bool,
+    members: Vec<MemberLine>,
+    grantable: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "password_once.html")]
+struct PasswordPage {
+    code: String,
+    username: String,
+    full_name: String,
+    password: String,
+}
+
+async fn office_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+) -> PageResult {
+    let code = path.into_inner();
+    let person = viewer.person;
+    let read = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = readable(conn, person, &code)?;
+            let found = crate::office::find(conn, office)?;
+            let roles = crate::people::roles_in(conn, person, office)?;
+            let members = admin::members(conn, office)?;
+            let grantable = admin::grantable(conn, office)?;
+            Ok((code, found.name, roles, members, grantable))
+        })
+        .await?;
+    let (code, office, roles, members, grantable) = read;
+    let members = members
+        .into_iter()
+        .map(|member| MemberLine {
+            roles: grantable
+                .iter()
+                .map(|(id, name)| (id.clone(), name.clone(), member.roles.contains(id)))
+                .collect(),
+            roles_text: member
+                .roles
+                .iter()
+                .map(|r| {
+                    grantable
+                        .iter()
+                        .find(|(id, _)| id == r)
+                        .map_or(r.clone(), |(_, name)| name.clone())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            member,
+        })
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        &AdminPage {
+            csrf: viewer.csrf,
+            code,
+            office,
+            may_change: roles.iter().any(|r| r == ADMIN),
+            members,
+            grantable,
+        },
+    ))
+}
+
+/// The roles ticked on a form: fields `peran` (repeated).
+fn ticked(form: &[(String, String)]) -> Vec<String> {
+    form.iter()
+        .filter(|(k, _)| k == "peran")
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+async fn create_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let code = path.into_inner();
+    let back = format!("/admin/{code}");
+    let form = form.into_inner();
+    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    let text = |name: &str| field(&form, name).map(str::to_owned);
+    let new = NewAccount {
+        username: text("username").unwrap_or_default(),
+        full_name: text("full_name").unwrap_or_default(),
+        nip: text("nip"),
+        email: text("email"),
+        position: text("position"),
+        organization: text("organization"),
+        roles: ticked(&form),
+    };
+    let person = viewer.person;
+    let office_code = code.clone();
+    let (id, password) = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_of(conn, person, &office_code)?;
+            admin::create(conn, person, office, &new, chrono::Utc::now()).map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    password_page(&state, code, id, password).await
+}
+
+async fn update_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, i64)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (code, id) = path.into_inner();
+    let back = format!("/admin/{code}");
+    let form = form.into_inner();
+    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    let roles = ticked(&form);
+    let active = field(&form, "active") == Some("ya");
+    let person = viewer.person;
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_of(conn, person, &code)?;
+            admin::update(conn, person, office, PersonId(id), &roles, active)
+                .map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    Ok(see_other(&back))
+}
+
+async fn reset_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, i64)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (code, id) = path.into_inner();
+    let back = format!("/admin/{code}");
+    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    let person = viewer.person;
+    let office_code = code.clone();
+    let password = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_of(conn, person, &office_code)?;
+            admin::reset_password(conn, person, office, PersonId(id)).map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| PageError::from(e).back_to(back))?;
+    password_page(&state, code, PersonId(id), password).await
+}
+
+/// The page that shows a password once.
+async fn password_page(
+    state: &AppState,
+    code: String,
+    id: PersonId,
+    password: String,
+) -> PageResult {
+    let found = state
+        .db
+        .run(move |conn| crate::people::find(conn, id).map_err(ApiError::from))
+        .await?;
+    Ok(page(
+        StatusCode::OK,
+        &PasswordPage {
+            code,
+            username: found.username,
+            full_name: found.full_name,
+            password,
+        },
+    ))
+}

@@ -1,0 +1,96 @@
+//! An office's accounts and roles as its admin keeps them: in the domain on both backends,
+//! and on the pages.
+
+use diesel::prelude::*;
+use naskah::admin::{self, NewAccount};
+use naskah::db::schema::{audit_log, sessions};
+use naskah::workflow::WorkflowError;
+
+use crate::common::on_both_backends;
+
+fn account(username: &str, roles: &[&str]) -> NewAccount {
+    NewAccount {
+        username: username.into(),
+        full_name: "Operator Uji, S.Kom".into(),
+        nip: None,
+        email: Some("operator@banggaikab.go.id".into()),
+        position: Some("Operator".into()),
+        organization: None,
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+on_both_backends! {
+    fn an_admin_keeps_the_accounts_and_roles_of_their_office_only(db) {
+        use naskah::accounts::{SignIn, sign_in};
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        naskah::db::migrate::run_pending(&mut conn).expect("migrate");
+        naskah::demo::create(&mut conn).expect("demo");
+        let id = |conn: &mut naskah::db::DbConn, username: &str| {
+            naskah::people::find_by_username(conn, username).expect("q").expect("person").id
+        };
+        let banggai = naskah::office::find_by_code(&mut conn, "banggai").expect("q").expect("office").id;
+        let admin = id(&mut conn, "banggai.admin");
+        let kadis = id(&mut conn, "banggai.kadis");
+        let now = chrono::Utc::now();
+
+        // Only an admin of the office makes accounts, with roles the office knows.
+        let refused = admin::create(&mut conn, kadis, banggai, &account("banggai.operator", &["tim_teknis"]), now);
+        assert!(matches!(refused, Err(WorkflowError::Forbidden(_))), "{refused:?}");
+        let refused = admin::create(&mut conn, admin, banggai, &account("banggai.operator", &["bupati"]), now);
+        assert!(matches!(&refused, Err(WorkflowError::Invalid(m)) if m.contains("bupati")), "{refused:?}");
+        let refused = admin::create(&mut conn, admin, banggai, &account("banggai.kadis", &["tim_teknis"]), now);
+        assert!(matches!(&refused, Err(WorkflowError::Invalid(m)) if m.contains("sudah dipakai")), "{refused:?}");
+        let refused = admin::create(&mut conn, admin, banggai, &account("a b", &["tim_teknis"]), now);
+        assert!(matches!(refused, Err(WorkflowError::Invalid(_))), "{refused:?}");
+        let (operator, password) = admin::create(&mut conn, admin, banggai, &account("Banggai.Operator", &["tim_teknis"]), now).expect("made");
+        let member = admin::member(&mut conn, banggai, operator).expect("member");
+        assert_eq!((member.username.as_str(), member.roles.as_slice()), ("banggai.operator", &["tim_teknis".to_owned()][..]));
+        let signed = sign_in(&mut conn, "banggai.operator", &password, naskah::db::now()).expect("sign in");
+        assert!(matches!(signed, SignIn::In(_)), "the first password signs in");
+
+        // Roles replaced, the account closed: its sessions end and it cannot sign in.
+        let roles = vec!["tim_teknis".to_owned(), "auditor".to_owned()];
+        admin::update(&mut conn, admin, banggai, operator, &roles, false).expect("closed");
+        let left: i64 = sessions::table
+            .filter(sessions::person_id.eq(operator))
+            .count()
+            .get_result(&mut conn)
+            .expect("sessions");
+        assert_eq!(left, 0);
+        let signed = sign_in(&mut conn, "banggai.operator", &password, naskah::db::now()).expect("sign in");
+        assert!(matches!(signed, SignIn::Wrong), "a closed account does not sign in");
+        assert_eq!(admin::member(&mut conn, banggai, operator).expect("member").roles, ["auditor", "tim_teknis"]);
+
+        // Reopened with a new password: the old one no longer works.
+        admin::update(&mut conn, admin, banggai, operator, &roles, true).expect("reopened");
+        let fresh = admin::reset_password(&mut conn, admin, banggai, operator).expect("reset");
+        assert_ne!(fresh, password);
+        let old = sign_in(&mut conn, "banggai.operator", &password, naskah::db::now()).expect("sign in");
+        assert!(matches!(old, SignIn::Wrong));
+        let new = sign_in(&mut conn, "banggai.operator", &fresh, naskah::db::now()).expect("sign in");
+        assert!(matches!(new, SignIn::In(_)));
+
+        // The admin keeps their own admin role and account, and no one of another office.
+        let own = admin::update(&mut conn, admin, banggai, admin, &["auditor".to_owned()], true);
+        assert!(matches!(own, Err(WorkflowError::Invalid(_))), "{own:?}");
+        let own = admin::update(&mut conn, admin, banggai, admin, &["admin".to_owned()], false);
+        assert!(matches!(own, Err(WorkflowError::Invalid(_))), "{own:?}");
+        let stranger = id(&mut conn, "sumbar.kadis");
+        let other = admin::reset_password(&mut conn, admin, banggai, stranger);
+        assert!(matches!(other, Err(WorkflowError::Invalid(_))), "{other:?}");
+
+        // The audit log records each change, never a password.
+        let entries: Vec<(String, String)> = audit_log::table
+            .filter(audit_log::subject.eq(format!("person:{operator}")))
+            .select((audit_log::action, audit_log::detail))
+            .load(&mut conn)
+            .expect("audit");
+        let actions: Vec<&str> = entries.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(actions, ["person.created", "person.updated", "person.updated", "person.password_set"]);
+        let text = format!("{entries:?}");
+        assert!(!text.contains(&password) && !text.contains(&fresh), "{text}");
+        assert_eq!(naskah::audit::verify(&mut conn).expect("verify"), vec![]);
+    }
+}
