@@ -378,3 +378,121 @@ mod tests {
         );
     }
 }
+
+/// A holiday of the office's own (cuti bersama daerah, a local day off), beside the national
+/// ones every office keeps.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalHoliday {
+    pub id: i64,
+    pub day: chrono::NaiveDate,
+    pub name: String,
+}
+
+/// The office's own holidays from `from` on, by day.
+pub fn holidays(
+    conn: &mut DbConn,
+    office: OfficeId,
+    from: chrono::NaiveDate,
+) -> Result<Vec<LocalHoliday>> {
+    use crate::db::schema::office_holidays;
+    Ok(office_holidays::table
+        .filter(office_holidays::office_id.eq(office))
+        .filter(office_holidays::day.ge(from))
+        .order(office_holidays::day)
+        .select((
+            office_holidays::id,
+            office_holidays::day,
+            office_holidays::name,
+        ))
+        .load::<(i64, chrono::NaiveDate, String)>(conn)?
+        .into_iter()
+        .map(|(id, day, name)| LocalHoliday { id, day, name })
+        .collect())
+}
+
+/// Adds a holiday of the office's own, as `admin`. Deadlines set from now on skip it; those
+/// already set stay as they were.
+pub fn add_holiday(
+    conn: &mut DbConn,
+    admin: PersonId,
+    office: OfficeId,
+    day: chrono::NaiveDate,
+    name: &str,
+) -> Result<i64> {
+    use crate::db::schema::office_holidays;
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(WorkflowError::Invalid(
+            "nama hari libur harus diisi (paling banyak 200 karakter)".into(),
+        ));
+    }
+    write_transaction(conn, |conn| {
+        require_admin(conn, admin, office)?;
+        let taken: i64 = office_holidays::table
+            .filter(office_holidays::office_id.eq(office))
+            .filter(office_holidays::day.eq(day))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(WorkflowError::Invalid(format!(
+                "{} sudah tercatat sebagai hari libur kantor ini",
+                day.format("%d-%m-%Y")
+            )));
+        }
+        let id: i64 = diesel::insert_into(office_holidays::table)
+            .values((
+                office_holidays::office_id.eq(office),
+                office_holidays::day.eq(day),
+                office_holidays::name.eq(name),
+            ))
+            .returning(office_holidays::id)
+            .get_result(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(admin),
+                office: Some(office),
+                action: "calendar.holiday_added",
+                subject: format!("office:{office}"),
+                detail: serde_json::json!({ "day": day, "name": name }),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// Removes a holiday of the office's own, as `admin`.
+pub fn remove_holiday(
+    conn: &mut DbConn,
+    admin: PersonId,
+    office: OfficeId,
+    holiday: i64,
+) -> Result<()> {
+    use crate::db::schema::office_holidays;
+    write_transaction(conn, |conn| {
+        require_admin(conn, admin, office)?;
+        let found: Option<(chrono::NaiveDate, String)> = office_holidays::table
+            .filter(office_holidays::id.eq(holiday))
+            .filter(office_holidays::office_id.eq(office))
+            .select((office_holidays::day, office_holidays::name))
+            .first(conn)
+            .optional()?;
+        let Some((day, name)) = found else {
+            return Err(WorkflowError::Invalid(
+                "hari libur itu tidak tercatat di kantor ini".into(),
+            ));
+        };
+        diesel::delete(office_holidays::table.find(holiday)).execute(conn)?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(admin),
+                office: Some(office),
+                action: "calendar.holiday_removed",
+                subject: format!("office:{office}"),
+                detail: serde_json::json!({ "day": day, "name": name }),
+            },
+        )?;
+        Ok(())
+    })
+}

@@ -16,6 +16,7 @@ pub mod digest;
 pub mod handover;
 pub mod hosting;
 pub mod ids;
+pub mod jobs;
 pub mod letters;
 pub mod notify;
 pub mod numbering;

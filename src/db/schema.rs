@@ -306,6 +306,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        person_id -> Int8,
+        kind -> Text,
+        total -> Int4,
+        done -> Int4,
+        failed -> Int4,
+        status -> Text,
+        message -> Nullable<Text>,
+        outcomes -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     notifications (id) {
         id -> Int8,
         event -> Text,
@@ -397,6 +414,7 @@ diesel::joinable!(inbox -> people (person_id));
 diesel::joinable!(inbox -> letters (letter_id));
 diesel::joinable!(inbox -> requests (request_id));
 diesel::joinable!(account_handovers -> requests (request_id));
+diesel::joinable!(jobs -> people (person_id));
 diesel::joinable!(notifications -> offices (office_id));
 diesel::joinable!(notifications -> requests (request_id));
 diesel::joinable!(notifications -> letters (letter_id));
@@ -427,6 +445,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_runs,
     inbox,
     account_handovers,
+    jobs,
     notifications,
     notification_deliveries,
     retention_schedule,

@@ -12,6 +12,7 @@
 //!   is never stored or logged.
 
 pub mod bsre;
+pub mod bulk;
 
 use std::path::PathBuf;
 

@@ -34,7 +34,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/v1/offices/{office}/people/{id}/password",
         web::post().to(reset_api),
     )
+    .route(
+        "/api/v1/offices/{office}/holidays",
+        web::get().to(holidays_api),
+    )
+    .route(
+        "/api/v1/offices/{office}/holidays",
+        web::post().to(add_holiday_api),
+    )
+    .route(
+        "/api/v1/offices/{office}/holidays/{id}",
+        web::delete().to(remove_holiday_api),
+    )
     .route("/admin/{office}", web::get().to(office_page))
+    .route("/admin/{office}/libur", web::post().to(add_holiday_page))
+    .route(
+        "/admin/{office}/libur/{id}/hapus",
+        web::post().to(remove_holiday_page),
+    )
     .route("/admin/{office}/orang", web::post().to(create_page))
     .route("/admin/{office}/orang/{id}", web::post().to(update_page))
     .route(
@@ -143,6 +160,70 @@ async fn reset_api(
         .json(serde_json::json!({ "password": password })))
 }
 
+/// The first day of the office's current year: holidays are listed from it.
+fn this_year(conn: &mut DbConn, office: OfficeId) -> Result<chrono::NaiveDate, ApiError> {
+    use chrono::Datelike;
+    let today = super::numbers::today(conn, office)?;
+    Ok(today.with_ordinal(1).unwrap_or(today))
+}
+
+async fn holidays_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = path.into_inner();
+    let found = state
+        .db
+        .run(move |conn| {
+            let office = office_of(conn, caller.person, &code)?;
+            let from = this_year(conn, office)?;
+            admin::holidays(conn, office, from).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+#[derive(Deserialize)]
+struct HolidayBody {
+    day: chrono::NaiveDate,
+    name: String,
+}
+
+async fn add_holiday_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<HolidayBody>,
+) -> Result<HttpResponse, ApiError> {
+    let code = path.into_inner();
+    let HolidayBody { day, name } = body.into_inner();
+    let id = state
+        .db
+        .run(move |conn| {
+            let office = office_of(conn, caller.person, &code)?;
+            admin::add_holiday(conn, caller.person, office, day, &name).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
+}
+
+async fn remove_holiday_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    state
+        .db
+        .run(move |conn| {
+            let office = office_of(conn, caller.person, &code)?;
+            admin::remove_holiday(conn, caller.person, office, id).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 // Pages.
 
 struct MemberLine {
@@ -162,6 +243,8 @@ struct AdminPage {
     may_change: bool,
     members: Vec<MemberLine>,
     grantable: Vec<(String, String)>,
+    /// The office's own holidays this year and later: id, day, name.
+    holidays: Vec<(i64, String, String)>,
 }
 
 #[derive(Template)]
@@ -188,10 +271,12 @@ async fn office_page(
             let roles = crate::people::roles_in(conn, person, office)?;
             let members = admin::members(conn, office)?;
             let grantable = admin::grantable(conn, office)?;
-            Ok((code, found.name, roles, members, grantable))
+            let from = this_year(conn, office)?;
+            let holidays = admin::holidays(conn, office, from)?;
+            Ok((code, found.name, roles, members, grantable, holidays))
         })
         .await?;
-    let (code, office, roles, members, grantable) = read;
+    let (code, office, roles, members, grantable, holidays) = read;
     let members = members
         .into_iter()
         .map(|member| MemberLine {
@@ -222,8 +307,61 @@ async fn office_page(
             may_change: roles.iter().any(|r| r == ADMIN),
             members,
             grantable,
+            holidays: holidays
+                .into_iter()
+                .map(|h| (h.id, h.day.format("%d-%m-%Y").to_string(), h.name))
+                .collect(),
         },
     ))
+}
+
+async fn add_holiday_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let code = path.into_inner();
+    let back = format!("/admin/{code}");
+    let form = form.into_inner();
+    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    let refused = |e: ApiError| PageError::from(e).back_to(back.clone());
+    let day = field(&form, "day")
+        .unwrap_or_default()
+        .parse::<chrono::NaiveDate>()
+        .map_err(|_| refused(ApiError::bad_request("tanggal tidak valid")))?;
+    let name = field(&form, "name").unwrap_or_default().to_owned();
+    let person = viewer.person;
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_of(conn, person, &code)?;
+            admin::add_holiday(conn, person, office, day, &name).map_err(ApiError::from)
+        })
+        .await
+        .map_err(refused)?;
+    Ok(see_other(&back))
+}
+
+async fn remove_holiday_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, i64)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (code, id) = path.into_inner();
+    let back = format!("/admin/{code}");
+    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    let person = viewer.person;
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_of(conn, person, &code)?;
+            admin::remove_holiday(conn, person, office, id).map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    Ok(see_other(&back))
 }
 
 /// The roles ticked on a form: fields `peran` (repeated).

@@ -5,11 +5,13 @@
 
 mod admin;
 mod auth;
+mod books;
 mod classification;
 mod desk;
 pub mod error;
 mod health;
 mod hosting;
+mod jobs;
 mod numbers;
 mod pages;
 mod requests;
@@ -69,6 +71,8 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(work::configure)
             .configure(desk::configure)
             .configure(admin::configure)
+            .configure(jobs::configure)
+            .configure(books::configure)
             .route("/api/v1/openapi.json", web::get().to(openapi))
     })
     .listen(listener)?

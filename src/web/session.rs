@@ -111,6 +111,10 @@ struct HomePage {
     files: bool,
     /// Offices whose administration the person keeps or reads: code, name.
     administers: Vec<(String, String)>,
+    /// How many letters wait for the person's signature.
+    to_sign: usize,
+    /// Offices whose registers and reports the person reads: code, name.
+    books: Vec<(String, String)>,
 }
 
 struct WaitingLine {
@@ -267,7 +271,8 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                     inbox::request_id,
                 ))
                 .load(conn)?;
-            let requests = crate::workflow::visible_requests(conn, person, ON_HOME, None)?;
+            let reach = crate::workflow::reach(conn, person)?;
+            let requests = crate::workflow::requests_within(conn, person, &reach, ON_HOME, None)?;
             let waiting = crate::workflow::desk::waiting(conn, person, chrono::Utc::now())?;
             let files = crate::workflow::files_anywhere(conn, person)?;
             let administers: Vec<(String, String)> = {
@@ -281,6 +286,17 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                     .order(offices::code)
                     .load(conn)?
             };
+            // The offices whose books (registers, reports) the person keeps or reads.
+            let books: Vec<(String, String)> = if reach.whole.is_empty() {
+                Vec::new()
+            } else {
+                use crate::db::schema::offices;
+                offices::table
+                    .filter(offices::id.eq_any(&reach.whole))
+                    .order(offices::code)
+                    .select((offices::code, offices::name))
+                    .load(conn)?
+            };
             Ok(Some((
                 session,
                 found,
@@ -289,10 +305,11 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                 waiting,
                 files,
                 administers,
+                books,
             )))
         })
         .await?;
-    let Some((session, found, inbox, requests, waiting, files, administers)) = read else {
+    let Some((session, found, inbox, requests, waiting, files, administers, books)) = read else {
         return Ok(see_other("/masuk"));
     };
     let when = |t: chrono::NaiveDateTime| t.format("%d-%m-%Y %H:%M UTC").to_string();
@@ -327,6 +344,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                     filed: when(r.filed_at),
                 })
                 .collect(),
+            to_sign: waiting.iter().filter(|w| w.what == "sign").count(),
             waiting: waiting
                 .into_iter()
                 .map(|w| WaitingLine {
@@ -343,6 +361,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                 .collect(),
             files,
             administers,
+            books,
         },
     ))
 }

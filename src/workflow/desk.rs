@@ -367,6 +367,8 @@ pub struct Waiting {
     pub deadline: Option<NaiveDateTime>,
     pub late: bool,
     pub letter: Option<LetterId>,
+    /// What kind of task: `step`, `number` or `sign`.
+    pub what: &'static str,
 }
 
 /// The most waiting items listed.
@@ -468,7 +470,8 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
             let Some(step) = sop.step(&step_no) else {
                 continue;
             };
-            let item = |task: String, letter: Option<LetterId>| Waiting {
+            let item = |what: &'static str, task: String, letter: Option<LetterId>| Waiting {
+                what,
                 request: id,
                 office_code: code.clone(),
                 application: application.clone(),
@@ -480,6 +483,7 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
             };
             if may_take(sop, step, applicant, person, &roles) {
                 out.push(item(
+                    "step",
                     format!("Langkah {}: {}", step.no, step.description),
                     None,
                 ));
@@ -498,12 +502,12 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
                     .parse::<LetterKind>()
                     .map_or(kind.clone(), |k| k.name().to_owned());
                 if status == "draft" && secretary {
-                    out.push(item(format!("Beri nomor: {name}"), Some(letter)));
+                    out.push(item("number", format!("Beri nomor: {name}"), Some(letter)));
                 } else if status == "numbered"
                     && let Some(nip) = &nip
                     && awaits(conn, letter, fields, nip)?
                 {
-                    out.push(item(format!("Tanda tangani: {name}"), Some(letter)));
+                    out.push(item("sign", format!("Tanda tangani: {name}"), Some(letter)));
                 }
             }
         }

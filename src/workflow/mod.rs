@@ -734,21 +734,47 @@ pub fn visible_requests(
     limit: i64,
     before: Option<RequestId>,
 ) -> Result<Vec<Request>> {
+    let reach = reach(conn, person)?;
+    requests_within(conn, person, &reach, limit, before)
+}
+
+/// Where a person's sight reaches: the offices whose work they see whole (they hold a role
+/// there other than only the applicant's), and those where they see their own requests.
+#[derive(Debug, Default)]
+pub struct Reach {
+    pub whole: Vec<OfficeId>,
+    pub own: Vec<OfficeId>,
+}
+
+/// `person`'s [`Reach`], offices in id order.
+pub fn reach(conn: &mut DbConn, person: PersonId) -> Result<Reach> {
     let offices: Vec<OfficeId> = person_roles::table
         .filter(person_roles::person_id.eq(person))
         .select(person_roles::office_id)
         .distinct()
+        .order(person_roles::office_id)
         .load(conn)?;
-    let mut whole = Vec::new();
-    let mut own = Vec::new();
+    let mut reach = Reach::default();
     for office in offices {
         let roles = crate::people::roles_in(conn, person, office)?;
         if applicant_only(conn, office, &roles)? {
-            own.push(office);
+            reach.own.push(office);
         } else {
-            whole.push(office);
+            reach.whole.push(office);
         }
     }
+    Ok(reach)
+}
+
+/// [`visible_requests`] for a reach already read.
+pub fn requests_within(
+    conn: &mut DbConn,
+    person: PersonId,
+    reach: &Reach,
+    limit: i64,
+    before: Option<RequestId>,
+) -> Result<Vec<Request>> {
+    let (whole, own) = (reach.whole.clone(), reach.own.clone());
     // Each side only when it has offices: an OR with an empty side keeps both databases from
     // reading through the office's index, and they walk the whole table by id instead. One
     // office (the usual case) is asked for with `=`: PostgreSQL reads `office_id = ANY(…)`

@@ -387,6 +387,28 @@ fn every_route_refuses_whom_it_must() {
             ]),
         ),
         ("GET", "/api/v1/waiting".into(), "", anyone_signed_in),
+        // Signing many letters: anyone may ask (with nothing waiting: 422); a job is its
+        // owner's only.
+        (
+            "POST",
+            "/api/v1/signing-jobs".into(),
+            r#"{"passphrase":"bukan-ini"}"#,
+            anyone_signed_in,
+        ),
+        (
+            "GET",
+            "/api/v1/jobs/999999".into(),
+            "",
+            [
+                Refused(401),
+                Refused(404),
+                Refused(404),
+                Refused(404),
+                Refused(404),
+                Refused(404),
+                Refused(404),
+            ],
+        ),
         // Accounts and roles: the admin changes, the auditor reads.
         (
             "GET",
@@ -419,6 +441,34 @@ fn every_route_refuses_whom_it_must() {
             format!("/api/v1/offices/banggai/people/{auditor}/password"),
             "",
             admin_only,
+        ),
+        // The office's holidays: everyone of it reads, its admin changes.
+        (
+            "GET",
+            "/api/v1/offices/banggai/holidays".into(),
+            "",
+            office_roles,
+        ),
+        (
+            "POST",
+            "/api/v1/offices/banggai/holidays".into(),
+            r#"{"day":"2026-12-28","name":"Cuti bersama daerah"}"#,
+            admin_only,
+        ),
+        (
+            "DELETE",
+            "/api/v1/offices/banggai/holidays/999999".into(),
+            "",
+            [
+                Refused(401),
+                Refused(403),
+                Refused(403),
+                Refused(403),
+                Refused(403),
+                Refused(404),
+                // Through: the admin is told no such holiday (422).
+                Through,
+            ],
         ),
     ];
     let mut wrong = Vec::new();

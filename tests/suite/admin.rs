@@ -81,6 +81,25 @@ on_both_backends! {
         let other = admin::reset_password(&mut conn, admin, banggai, stranger);
         assert!(matches!(other, Err(WorkflowError::Invalid(_))), "{other:?}");
 
+        // The office's own holidays: the admin adds and removes them, each once; a step's
+        // deadline set afterwards skips the day.
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 28).expect("a day");
+        let refused = admin::add_holiday(&mut conn, kadis, banggai, day, "Cuti bersama daerah");
+        assert!(matches!(refused, Err(WorkflowError::Forbidden(_))), "{refused:?}");
+        let holiday = admin::add_holiday(&mut conn, admin, banggai, day, "Cuti bersama daerah").expect("added");
+        let twice = admin::add_holiday(&mut conn, admin, banggai, day, "Lagi");
+        assert!(matches!(twice, Err(WorkflowError::Invalid(_))), "{twice:?}");
+        let calendar = naskah::calendar::for_office(&mut conn, banggai).expect("calendar");
+        assert!(!calendar.is_working_day(day), "the holiday is kept");
+        let listed = admin::holidays(&mut conn, banggai, day).expect("holidays");
+        assert_eq!(listed.iter().map(|h| (h.id, h.name.as_str())).collect::<Vec<_>>(), [(holiday, "Cuti bersama daerah")]);
+        let sumbar = naskah::office::find_by_code(&mut conn, "sumbar").expect("q").expect("office").id;
+        let elsewhere = admin::remove_holiday(&mut conn, admin, sumbar, holiday);
+        assert!(matches!(elsewhere, Err(WorkflowError::Forbidden(_))), "{elsewhere:?}");
+        admin::remove_holiday(&mut conn, admin, banggai, holiday).expect("removed");
+        let calendar = naskah::calendar::for_office(&mut conn, banggai).expect("calendar");
+        assert!(calendar.is_working_day(day), "a Monday again");
+
         // The audit log records each change, never a password.
         let entries: Vec<(String, String)> = audit_log::table
             .filter(audit_log::subject.eq(format!("person:{operator}")))

@@ -656,4 +656,33 @@ fn two_requests_go_through_every_step_in_a_browser() {
     session.sign_in("banggai.pemohon");
     driver.screenshot("applicant-home");
     assert!(driver.source().contains("selesai"));
+    // Each request's signed letters told the applicant, in their inbox.
+    assert!(
+        visible_text(&driver.source()).contains("telah ditandatangani"),
+        "{}",
+        visible_text(&driver.source())
+    );
+
+    // The secretariat's register lists the numbers it gave this month, each linked to its
+    // letter; the home page links the register and the reports.
+    session.sign_in("banggai.sekretariat");
+    assert!(driver.find("a[href='/register/banggai']").is_some());
+    driver.submit("a[href='/register/banggai']");
+    let numbers: Vec<String> = naskah::db::schema::issued_numbers::table
+        .select(naskah::db::schema::issued_numbers::number)
+        .load(&mut session.conn())
+        .expect("numbers");
+    assert!(!numbers.is_empty());
+    let listed = driver.text("#nomor");
+    assert!(
+        numbers.iter().any(|n| listed.contains(n.as_str())),
+        "{listed}"
+    );
+    driver.screenshot("register");
+    session.sign_in("banggai.pemohon");
+    driver.goto(&format!("{base}/register/banggai"));
+    assert!(
+        visible_text(&driver.source()).contains("hanya untuk petugas kantor"),
+        "an applicant does not read the register"
+    );
 }

@@ -246,6 +246,86 @@ on_both_backends! {
         assert!(naskah::audit::verify(&mut conn).expect("verify").is_empty());
     }
 
+    fn many_letters_are_signed_at_once_with_their_progress_followed(db) {
+        let pool = setup(db);
+        let mut conn = pool.get().expect("connection");
+        let letters: Vec<LetterId> = (0..4)
+            .map(|_| numbered_letter(&mut conn, LetterKind::SuratRekomendasi, &["banggai.kadis"]))
+            .collect();
+        let kadis = token(&mut conn, "banggai.kadis");
+        let kabid = token(&mut conn, "banggai.kabid_egov");
+        drop(conn);
+        let server = server(db, &[], None);
+        let job_of = |token: &str, job: i64| -> (u16, Value) {
+            let (status, text) = crate::common::get_with(&format!("http://{}/api/v1/jobs/{job}", server.addr), token);
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        };
+        let follow = |job: i64| -> Value {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            loop {
+                let (status, job) = job_of(&kadis, job);
+                assert_eq!(status, 200, "{job}");
+                if job["status"] != "running" {
+                    return job;
+                }
+                assert!(std::time::Instant::now() < deadline, "{job}");
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        };
+        let ids: Vec<i64> = letters.iter().map(|l| l.0).collect();
+
+        // A wrong passphrase stops the job at its first letter; nothing is signed.
+        let (code, started) = post(&server, "/api/v1/signing-jobs", &kadis, &serde_json::json!({ "passphrase": "bukan-ini", "letters": ids }));
+        assert_eq!(code, 202, "{started}");
+        let job = follow(started["job"].as_i64().expect("a job"));
+        assert_eq!((job["status"].as_str(), job["done"].as_i64(), job["failed"].as_i64()), (Some("stopped"), Some(0), Some(1)), "{job}");
+        assert!(job["message"].as_str().is_some_and(|m| m.contains("passphrase salah")), "{job}");
+
+        // The right one signs all four, one by one; the job tells each outcome.
+        let (code, started) = post(&server, "/api/v1/signing-jobs", &kadis, &serde_json::json!({ "passphrase": passphrase("banggai.kadis"), "letters": ids }));
+        assert_eq!(code, 202, "{started}");
+        let id = started["job"].as_i64().expect("a job");
+        let job = follow(id);
+        assert_eq!((job["status"].as_str(), job["done"].as_i64(), job["total"].as_i64()), (Some("finished"), Some(4), Some(4)), "{job}");
+        assert!(job["outcomes"].as_array().is_some_and(|o| o.iter().all(|o| o["ok"] == true)));
+        // Someone else learns nothing of it.
+        assert_eq!(job_of(&kabid, id).0, 404);
+        // Its page, as the kadis follows it in the browser.
+        let cookie = |username: &str| {
+            let mut conn = pool.get().expect("connection");
+            let who = person(&mut conn, username).id;
+            naskah::accounts::set_password(&mut conn, who, "kata-sandi-uji-1", None).expect("password");
+            match naskah::accounts::sign_in(&mut conn, username, "kata-sandi-uji-1", naskah::db::now()).expect("sign in") {
+                naskah::accounts::SignIn::In(session) => format!("naskah_sesi={}", session.token),
+                _ => panic!("{username} does not sign in"),
+            }
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let page = |cookie: &str| {
+            let mut response = agent.get(&format!("http://{}/proses/{id}", server.addr)).header("Cookie", cookie).call().expect("page");
+            (response.status().as_u16(), response.body_mut().read_to_string().unwrap_or_default())
+        };
+        let (code, body) = page(&cookie("banggai.kadis"));
+        assert_eq!(code, 200);
+        assert!(body.contains("Selesai: 4 ditandatangani, dari 4 surat.") && body.contains("value=\"100\""), "{body}");
+        assert!(!body.contains("http-equiv=\"refresh\""), "a finished job's page stays still");
+        assert_eq!(page(&cookie("banggai.kabid_egov")).0, 404);
+        // Nothing left: signing "what waits" finds nothing to sign.
+        let (code, refused) = post(&server, "/api/v1/signing-jobs", &kadis, &serde_json::json!({ "passphrase": passphrase("banggai.kadis") }));
+        assert_eq!(code, 422, "{refused}");
+        let (_, stderr) = server.terminate();
+        assert!(!stderr.contains(&passphrase("banggai.kadis")), "a passphrase reached the log");
+
+        let mut conn = pool.get().expect("connection");
+        let dir = tempfile::tempdir().expect("tempdir");
+        for letter in &letters {
+            assert_eq!(status(&mut conn, *letter), "signed");
+        }
+        let (path, _) = newest_pdf(&mut conn, letters[3], dir.path());
+        let out = crate::common::tool("pdfsig", &[&path]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Signature is Valid"), "{}", String::from_utf8_lossy(&out.stdout));
+    }
+
     fn five_wrong_passphrases_lock_signing_for_fifteen_minutes(db) {
         let pool = setup(db);
         let mut conn = pool.get().expect("connection");

@@ -1,0 +1,203 @@
+//! Work that takes a while, done in the background for one person (signing many letters at
+//! once), and its progress as the page and the API show it.
+//!
+//! A job is written before its work starts and after each item, so the progress survives the
+//! page being closed; a job whose process died stops moving and is shown as stopped once it
+//! has not moved for [`STALE_MINUTES`] (what it finished stays finished: each item is its own
+//! transaction).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbConn;
+use crate::db::schema::jobs;
+use crate::ids::PersonId;
+
+/// A job that has not moved for this long while "running" is taken as stopped.
+pub const STALE_MINUTES: i64 = 10;
+
+/// Signing many letters at once.
+pub const SIGN_LETTERS: &str = "sign_letters";
+
+/// One item's outcome.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The letter, for a signing job.
+    pub letter: Option<i64>,
+    /// What it is, in words: "Surat Rekomendasi 500.12/7/DKIP/2026".
+    pub name: String,
+    pub ok: bool,
+    /// Why it failed, in Indonesian.
+    pub message: Option<String>,
+}
+
+/// A job as its owner sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub total: i32,
+    pub done: i32,
+    pub failed: i32,
+    /// `running`, `finished`, or `stopped` (by a refusal that ends it, or a process that
+    /// died).
+    pub status: String,
+    pub message: Option<String>,
+    pub outcomes: Vec<Outcome>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+impl Job {
+    /// The share done, 0 to 100.
+    pub fn percent(&self) -> i32 {
+        if self.total == 0 {
+            100
+        } else {
+            (self.done + self.failed) * 100 / self.total
+        }
+    }
+}
+
+/// Starts a job of `kind` with `total` items for `person`.
+pub fn start(
+    conn: &mut DbConn,
+    person: PersonId,
+    kind: &str,
+    total: usize,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(jobs::table)
+        .values((
+            jobs::person_id.eq(person),
+            jobs::kind.eq(kind),
+            jobs::total.eq(i32::try_from(total).unwrap_or(i32::MAX)),
+            jobs::status.eq("running"),
+            jobs::outcomes.eq("[]"),
+            jobs::created_at.eq(now),
+            jobs::updated_at.eq(now),
+        ))
+        .returning(jobs::id)
+        .get_result(conn)
+}
+
+/// Records one item's outcome.
+pub fn record(
+    conn: &mut DbConn,
+    job: i64,
+    outcome: &Outcome,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        let text: String = jobs::table.find(job).select(jobs::outcomes).first(conn)?;
+        let mut outcomes: Vec<Outcome> = serde_json::from_str(&text).unwrap_or_default();
+        outcomes.push(outcome.clone());
+        let text = serde_json::to_string(&outcomes).unwrap_or_else(|_| "[]".into());
+        let row = jobs::table.find(job);
+        if outcome.ok {
+            diesel::update(row)
+                .set((
+                    jobs::done.eq(jobs::done + 1),
+                    jobs::outcomes.eq(text),
+                    jobs::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::update(row)
+                .set((
+                    jobs::failed.eq(jobs::failed + 1),
+                    jobs::outcomes.eq(text),
+                    jobs::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Ends the job: `finished`, or `stopped` with why.
+pub fn end(
+    conn: &mut DbConn,
+    job: i64,
+    stopped: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(jobs::table.find(job))
+        .set((
+            jobs::status.eq(if stopped.is_some() {
+                "stopped"
+            } else {
+                "finished"
+            }),
+            jobs::message.eq(stopped),
+            jobs::updated_at.eq(now),
+            jobs::finished_at.eq(Some(now)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The job `id` if it is `person`'s, as of `now`.
+pub fn find(
+    conn: &mut DbConn,
+    id: i64,
+    person: PersonId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Job>> {
+    type Row = (
+        i64,
+        String,
+        i32,
+        i32,
+        i32,
+        String,
+        Option<String>,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    );
+    let row: Option<Row> = jobs::table
+        .filter(jobs::id.eq(id))
+        .filter(jobs::person_id.eq(person))
+        .select((
+            jobs::id,
+            jobs::kind,
+            jobs::total,
+            jobs::done,
+            jobs::failed,
+            jobs::status,
+            jobs::message,
+            jobs::outcomes,
+            jobs::created_at,
+            jobs::updated_at,
+            jobs::finished_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(
+        |(id, kind, total, done, failed, status, message, outcomes, created, updated, finished)| {
+            let stale =
+                status == "running" && now - updated > chrono::TimeDelta::minutes(STALE_MINUTES);
+            Job {
+                id,
+                kind,
+                total,
+                done,
+                failed,
+                status: if stale { "stopped".into() } else { status },
+                message: if stale {
+                    Some("pekerjaan terhenti (server dimulai ulang?); surat yang belum ditandatangani dapat ditandatangani lagi".into())
+                } else {
+                    message
+                },
+                outcomes: serde_json::from_str(&outcomes).unwrap_or_default(),
+                created_at: created,
+                updated_at: updated,
+                finished_at: finished,
+            }
+        },
+    ))
+}

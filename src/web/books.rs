@@ -1,0 +1,208 @@
+//! The office's books as pages for its staff: the number registers with the agenda book
+//! (`/register/{office}`) and the reports made (`/laporan/{office}`). An applicant of the
+//! office is refused (403), someone of no role there is told it does not exist (404).
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use askama::Template;
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::office_roles;
+use super::desk::{PageResult, Viewer};
+use super::error::ApiError;
+use super::pages::page;
+use crate::db::DbConn;
+use crate::ids::{OfficeId, PersonId};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/register/{office}", web::get().to(registers_page))
+        .route("/laporan/{office}", web::get().to(reports_page));
+}
+
+/// The most numbers a register page lists.
+const MAX_LISTED: usize = 500;
+
+/// The office with `code` if `person` is of its staff; and its name.
+fn staff_office(
+    conn: &mut DbConn,
+    person: PersonId,
+    code: &str,
+) -> Result<(OfficeId, String), ApiError> {
+    let (office, roles) = office_roles(conn, person, code)?;
+    if crate::workflow::applicant_only(conn, office, &roles).map_err(ApiError::internal)? {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "buku register dan laporan hanya untuk petugas kantor",
+        ));
+    }
+    Ok((office, crate::office::find(conn, office)?.name))
+}
+
+#[derive(Deserialize)]
+struct RegisterQuery {
+    kode: Option<String>,
+    dari: Option<NaiveDate>,
+    sampai: Option<NaiveDate>,
+}
+
+struct NumberLine {
+    number: String,
+    date: String,
+    state: &'static str,
+    letter: Option<i64>,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "registers.html")]
+struct RegistersPage {
+    code: String,
+    office: String,
+    /// Every register: code, name; the one shown first.
+    registers: Vec<(String, String)>,
+    register: String,
+    register_name: String,
+    from: String,
+    to: String,
+    numbers: Vec<NumberLine>,
+    more: bool,
+}
+
+async fn registers_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    query: web::Query<RegisterQuery>,
+) -> PageResult {
+    let code = path.into_inner();
+    let RegisterQuery { kode, dari, sampai } = query.into_inner();
+    let person = viewer.person;
+    let page_data = state
+        .db
+        .run(move |conn| -> Result<RegistersPage, ApiError> {
+            let (office, name) = staff_office(conn, person, &code)?;
+            let registers = crate::numbering::registers(conn, office)?;
+            let chosen = match &kode {
+                Some(k) => registers.iter().find(|r| r.code == *k),
+                // The letters the office sends, before the agenda of those it receives.
+                None => registers
+                    .iter()
+                    .find(|r| r.kind != "agenda")
+                    .or(registers.first()),
+            }
+            .ok_or_else(|| ApiError::not_found("register"))?;
+            // This month of the office's calendar, unless a period is asked for.
+            let today = super::numbers::today(conn, office)?;
+            let first = today.with_day(1).unwrap_or(today);
+            let (from, to) = (dari.unwrap_or(first), sampai.unwrap_or(today));
+            if from > to {
+                return Err(ApiError::bad_request("tanggal awal sesudah tanggal akhir"));
+            }
+            let numbers = crate::numbering::log(conn, chosen.id, from, to)?;
+            let more = numbers.len() > MAX_LISTED;
+            Ok(RegistersPage {
+                code,
+                office: name,
+                registers: registers
+                    .iter()
+                    .map(|r| (r.code.clone(), r.name.clone()))
+                    .collect(),
+                register: chosen.code.clone(),
+                register_name: chosen.name.clone(),
+                from: from.to_string(),
+                to: to.to_string(),
+                numbers: numbers
+                    .into_iter()
+                    .take(MAX_LISTED)
+                    .map(|n| NumberLine {
+                        date: n.letter_date.format("%d-%m-%Y").to_string(),
+                        state: match n.status.as_str() {
+                            "issued" => "terpakai",
+                            "reserved" => "dicadangkan",
+                            "used" => "dipakai di luar naskah",
+                            "void" => "batal",
+                            _ => "-",
+                        },
+                        letter: n.letter_id.map(|l| l.0),
+                        note: n.void_reason.or(n.reason).unwrap_or_default(),
+                        number: n.number,
+                    })
+                    .collect(),
+                more,
+            })
+        })
+        .await?;
+    Ok(page(StatusCode::OK, &page_data))
+}
+
+struct ReportLine {
+    kind: &'static str,
+    period: String,
+    letter: Option<i64>,
+    made_at: String,
+    made_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    office: String,
+    reports: Vec<ReportLine>,
+}
+
+async fn reports_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+) -> PageResult {
+    let code = path.into_inner();
+    let person = viewer.person;
+    let page_data = state
+        .db
+        .run(move |conn| -> Result<ReportsPage, ApiError> {
+            use crate::db::schema::report_runs;
+            let (office, name) = staff_office(conn, person, &code)?;
+            type Row = (
+                String,
+                String,
+                Option<crate::ids::LetterId>,
+                chrono::NaiveDateTime,
+                String,
+            );
+            let rows: Vec<Row> = report_runs::table
+                .filter(report_runs::office_id.eq(office))
+                .order(report_runs::made_at.desc())
+                .limit(200)
+                .select((
+                    report_runs::kind,
+                    report_runs::period,
+                    report_runs::letter_id,
+                    report_runs::made_at,
+                    report_runs::made_by,
+                ))
+                .load(conn)?;
+            Ok(ReportsPage {
+                office: name,
+                reports: rows
+                    .into_iter()
+                    .map(|(kind, period, letter, made_at, made_by)| ReportLine {
+                        kind: if kind == "sla" {
+                            "Laporan SLA"
+                        } else {
+                            "Laporan tahunan"
+                        },
+                        period,
+                        letter: letter.map(|l| l.0),
+                        made_at: made_at.format("%d-%m-%Y %H:%M UTC").to_string(),
+                        made_by,
+                    })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(page(StatusCode::OK, &page_data))
+}
