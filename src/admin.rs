@@ -496,3 +496,92 @@ pub fn remove_holiday(
         Ok(())
     })
 }
+
+/// What an office's letterhead prints, as its admin edits it. The code (in addresses) and the
+/// time zone (in every date and number) stay as the office was set up.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OfficeDetails {
+    pub government: String,
+    pub name: String,
+    pub unit: Option<String>,
+    pub address: String,
+    pub city: String,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Sets the office's letterhead details, as `admin`: letters made afterwards print them;
+/// letters made before keep theirs.
+pub fn update_office(
+    conn: &mut DbConn,
+    admin: PersonId,
+    office: OfficeId,
+    details: &OfficeDetails,
+) -> Result<()> {
+    use crate::db::schema::offices;
+    let line = |label: &str, text: &str| -> Result<String> {
+        let text = text.trim();
+        if text.is_empty() || text.len() > 300 || text.contains(char::is_control) {
+            Err(WorkflowError::Invalid(format!(
+                "{label} harus diisi, satu baris, paling banyak 300 karakter"
+            )))
+        } else {
+            Ok(text.to_owned())
+        }
+    };
+    let optional = |label: &str, text: &Option<String>| -> Result<Option<String>> {
+        match blank_none(text) {
+            Some(t) => line(label, t).map(Some),
+            None => Ok(None),
+        }
+    };
+    let government = line("Pemerintah daerah", &details.government)?;
+    let name = line("Nama kantor", &details.name)?;
+    let address = line("Alamat", &details.address)?;
+    let city = line("Kota", &details.city)?;
+    let unit = optional("Unit", &details.unit)?;
+    let postal_code = optional("Kode pos", &details.postal_code)?;
+    let phone = optional("Telepon", &details.phone)?;
+    let website = optional("Situs web", &details.website)?;
+    let email = optional("Surel", &details.email)?;
+    write_transaction(conn, |conn| {
+        require_admin(conn, admin, office)?;
+        let before = crate::office::find(conn, office)?;
+        diesel::update(offices::table.find(office))
+            .set((
+                offices::government.eq(&government),
+                offices::name.eq(&name),
+                offices::unit.eq(&unit),
+                offices::address.eq(&address),
+                offices::city.eq(&city),
+                offices::postal_code.eq(&postal_code),
+                offices::phone.eq(&phone),
+                offices::website.eq(&website),
+                offices::email.eq(&email),
+            ))
+            .execute(conn)?;
+        // The letterhead must still be printable.
+        let after = crate::office::find(conn, office)?;
+        crate::letters::letterhead_of(&after)
+            .map_err(|e| WorkflowError::Invalid(format!("kop surat tidak dapat dibuat: {e}")))?;
+        audit::append(
+            conn,
+            Event {
+                actor: Some(admin),
+                office: Some(office),
+                action: "office.updated",
+                subject: format!("office:{office}"),
+                detail: serde_json::json!({
+                    "before": { "government": before.government, "name": before.name,
+                                "unit": before.unit, "address": before.address,
+                                "city": before.city },
+                    "after": { "government": government, "name": name, "unit": unit,
+                               "address": address, "city": city },
+                }),
+            },
+        )?;
+        Ok(())
+    })
+}

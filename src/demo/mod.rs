@@ -366,7 +366,7 @@ fn add_secretary(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usi
 fn add_keepers(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usize) {
     const ADMINS: [&str; 5] = [
         "Rizal Lamadjido, S.Kom",
-        "Andi Pratama, S.T.",
+        "Yudi Hermawan, S.T.",
         "Sofyan Umasugi, S.Kom",
         "Fikri Mokodompit, A.Md.Kom",
         "Hendra Saputra, S.Kom",

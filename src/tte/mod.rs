@@ -48,6 +48,18 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Whether `username` signs through BSrE's service.
+    pub fn bsre_signs(&self, username: &str) -> bool {
+        self.remote.as_ref().is_some_and(|r| r.signs_for(username))
+    }
+
+    /// Whether `username` has a PKCS#12 file to sign with (not whether it opens).
+    pub fn has_key_file(&self, username: &str) -> bool {
+        self.pki_dir
+            .join(signing::pki::official_p12(username))
+            .is_file()
+    }
+
     /// Signing with the officials' PKCS#12 files in `pki_dir` only, at B-B.
     pub fn local(pki_dir: PathBuf, letters: store::Settings) -> Settings {
         Settings {

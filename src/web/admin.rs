@@ -46,7 +46,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/v1/offices/{office}/holidays/{id}",
         web::delete().to(remove_holiday_api),
     )
+    .route("/api/v1/offices/{office}", web::put().to(update_office_api))
     .route("/admin/{office}", web::get().to(office_page))
+    .route("/admin/{office}/kantor", web::post().to(update_office_page))
     .route("/admin/{office}/libur", web::post().to(add_holiday_page))
     .route(
         "/admin/{office}/libur/{id}/hapus",
@@ -160,6 +162,59 @@ async fn reset_api(
         .json(serde_json::json!({ "password": password })))
 }
 
+async fn update_office_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<admin::OfficeDetails>,
+) -> Result<HttpResponse, ApiError> {
+    let code = path.into_inner();
+    let details = body.into_inner();
+    state
+        .db
+        .run(move |conn| {
+            let office = office_of(conn, caller.person, &code)?;
+            admin::update_office(conn, caller.person, office, &details).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn update_office_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let code = path.into_inner();
+    let back = format!("/admin/{code}");
+    let form = form.into_inner();
+    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    let text = |name: &str| field(&form, name).unwrap_or_default().to_owned();
+    let some = |name: &str| field(&form, name).map(str::to_owned);
+    let details = admin::OfficeDetails {
+        government: text("government"),
+        name: text("name"),
+        unit: some("unit"),
+        address: text("address"),
+        city: text("city"),
+        postal_code: some("postal_code"),
+        phone: some("phone"),
+        website: some("website"),
+        email: some("email"),
+    };
+    let person = viewer.person;
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_of(conn, person, &code)?;
+            admin::update_office(conn, person, office, &details).map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    Ok(see_other(&back))
+}
+
 /// The first day of the office's current year: holidays are listed from it.
 fn this_year(conn: &mut DbConn, office: OfficeId) -> Result<chrono::NaiveDate, ApiError> {
     use chrono::Datelike;
@@ -245,6 +300,11 @@ struct AdminPage {
     grantable: Vec<(String, String)>,
     /// The office's own holidays this year and later: id, day, name.
     holidays: Vec<(i64, String, String)>,
+    /// The letterhead's details as stored.
+    details: crate::office::Office,
+    /// Each official with a NIP and how they sign: username, name, "berkas kunci" / "BSrE" /
+    /// "belum ada sertifikat".
+    certificates: Vec<(String, String, &'static str)>,
 }
 
 #[derive(Template)]
@@ -273,10 +333,24 @@ async fn office_page(
             let grantable = admin::grantable(conn, office)?;
             let from = this_year(conn, office)?;
             let holidays = admin::holidays(conn, office, from)?;
-            Ok((code, found.name, roles, members, grantable, holidays))
+            Ok((code, found, roles, members, grantable, holidays))
         })
         .await?;
-    let (code, office, roles, members, grantable, holidays) = read;
+    let (code, details, roles, members, grantable, holidays) = read;
+    let certificates = members
+        .iter()
+        .filter(|m| m.nip.is_some())
+        .map(|m| {
+            let how = if state.tte.bsre_signs(&m.username) {
+                "melalui BSrE"
+            } else if state.tte.has_key_file(&m.username) {
+                "berkas kunci PKCS#12 tersedia"
+            } else {
+                "belum ada sertifikat"
+            };
+            (m.username.clone(), m.full_name.clone(), how)
+        })
+        .collect();
     let members = members
         .into_iter()
         .map(|member| MemberLine {
@@ -303,7 +377,9 @@ async fn office_page(
         &AdminPage {
             csrf: viewer.csrf,
             code,
-            office,
+            office: details.name.clone(),
+            details,
+            certificates,
             may_change: roles.iter().any(|r| r == ADMIN),
             members,
             grantable,

@@ -442,6 +442,12 @@ fn every_route_refuses_whom_it_must() {
             "",
             admin_only,
         ),
+        (
+            "PUT",
+            "/api/v1/offices/banggai".into(),
+            r#"{"government":"PEMERINTAH KABUPATEN BANGGAI","name":"DINAS KOMUNIKASI, INFORMATIKA, STATISTIK DAN PERSANDIAN","address":"Jl. Jend. Sudirman No. 1","city":"Luwuk"}"#,
+            admin_only,
+        ),
         // The office's holidays: everyone of it reads, its admin changes.
         (
             "GET",

@@ -100,6 +100,30 @@ on_both_backends! {
         let calendar = naskah::calendar::for_office(&mut conn, banggai).expect("calendar");
         assert!(calendar.is_working_day(day), "a Monday again");
 
+        // The letterhead: the admin edits it, a blank name is refused, a new letter prints it.
+        let mut details = naskah::admin::OfficeDetails {
+            government: "PEMERINTAH KABUPATEN BANGGAI".into(),
+            name: "DINAS KOMUNIKASI DAN INFORMATIKA".into(),
+            unit: None,
+            address: "Jl. Jend. Sudirman No. 1".into(),
+            city: "Luwuk".into(),
+            postal_code: Some("94711".into()),
+            phone: None,
+            website: Some("diskominfo.banggaikab.go.id".into()),
+            email: None,
+        };
+        let refused = admin::update_office(&mut conn, kadis, banggai, &details);
+        assert!(matches!(refused, Err(WorkflowError::Forbidden(_))), "{refused:?}");
+        details.name = "  ".into();
+        let refused = admin::update_office(&mut conn, admin, banggai, &details);
+        assert!(matches!(refused, Err(WorkflowError::Invalid(_))), "{refused:?}");
+        details.name = "DINAS KOMUNIKASI DAN INFORMATIKA".into();
+        admin::update_office(&mut conn, admin, banggai, &details).expect("updated");
+        let office = naskah::office::find(&mut conn, banggai).expect("office");
+        let letterhead = naskah::letters::letterhead_of(&office).expect("letterhead");
+        assert_eq!(office.name, "DINAS KOMUNIKASI DAN INFORMATIKA");
+        assert_eq!((letterhead.name.as_str(), letterhead.address.as_str()), ("DINAS KOMUNIKASI DAN INFORMATIKA", "Jl. Jend. Sudirman No. 1"));
+
         // The audit log records each change, never a password.
         let entries: Vec<(String, String)> = audit_log::table
             .filter(audit_log::subject.eq(format!("person:{operator}")))

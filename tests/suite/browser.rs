@@ -679,6 +679,11 @@ fn two_requests_go_through_every_step_in_a_browser() {
         "{listed}"
     );
     driver.screenshot("register");
+    // The office's administration, as its admin sees it.
+    session.sign_in("banggai.admin");
+    driver.submit("a[href='/admin/banggai']");
+    assert!(driver.find("#tambah-akun").is_some() && driver.find("#kop-surat").is_some());
+    driver.screenshot("admin");
     session.sign_in("banggai.pemohon");
     driver.goto(&format!("{base}/register/banggai"));
     assert!(

@@ -443,6 +443,14 @@ fn an_admin_makes_an_account_on_the_pages_and_the_auditor_only_reads() {
     let page = send(&server, "GET", "/admin/banggai", &admin, &[]);
     assert_eq!(page.status, 200);
     assert!(page.body.contains("banggai.kadis") && page.body.contains("tambah-akun"));
+    // The letterhead form, the officials' certificates (the demo PKI holds the kadis's key)
+    // and the holidays.
+    assert!(page.body.contains("id=\"kop-surat\"") && page.body.contains("id=\"tambah-libur\""));
+    assert!(
+        page.body.contains("berkas kunci PKCS#12 tersedia"),
+        "{}",
+        page.body
+    );
 
     let form = [
         ("username", "banggai.operator"),
