@@ -19,6 +19,8 @@ pub const STALE_MINUTES: i64 = 10;
 
 /// Signing many letters at once.
 pub const SIGN_LETTERS: &str = "sign_letters";
+/// An office's archive written to a ZIP (letters, revisions, manifest) to download.
+pub const EXPORT: &str = "export";
 
 /// One item's outcome.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -115,6 +117,26 @@ pub fn record(
         }
         Ok(())
     })
+}
+
+/// Sets how many of its items are done, for a job whose items are too many to list (an
+/// export's letters).
+pub fn advance(conn: &mut DbConn, job: i64, done: usize, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(jobs::table.find(job))
+        .set((
+            jobs::done.eq(i32::try_from(done).unwrap_or(i32::MAX)),
+            jobs::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Sets the job's total once it is known.
+pub fn set_total(conn: &mut DbConn, job: i64, total: usize) -> QueryResult<()> {
+    diesel::update(jobs::table.find(job))
+        .set(jobs::total.eq(i32::try_from(total).unwrap_or(i32::MAX)))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Ends the job: `finished`, or `stopped` with why.

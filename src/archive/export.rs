@@ -207,6 +207,17 @@ pub fn export(
     actor: Option<PersonId>,
     out: impl Write + std::io::Seek,
 ) -> Result<Exported, ExportError> {
+    export_with_progress(conn, selection, actor, out, &mut |_, _| {})
+}
+
+/// [`export`], telling `progress` (letters written, letters in all) after each letter.
+pub fn export_with_progress(
+    conn: &mut DbConn,
+    selection: &Selection,
+    actor: Option<PersonId>,
+    out: impl Write + std::io::Seek,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Exported, ExportError> {
     let mut query = letters::table
         .inner_join(offices::table)
         .select((
@@ -256,7 +267,9 @@ pub fn export(
     let mut manifest_letters = Vec::with_capacity(rows.len());
     let mut subjects = Vec::with_capacity(rows.len() + 1);
     let mut revision_count = 0;
-    for row in rows {
+    let total = rows.len();
+    for (written, row) in rows.into_iter().enumerate() {
+        progress(written, total);
         let (id, public_id, office, kind, status, date, sifat, hal, sender, addressee) = (
             row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9,
         );
@@ -376,6 +389,7 @@ pub fn export(
             signatures,
         });
     }
+    progress(total, total);
     if let Some(request) = selection.request {
         subjects.push(format!("request:{request}"));
     }

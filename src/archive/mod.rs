@@ -6,3 +6,4 @@
 pub mod check;
 pub mod export;
 pub mod integrity;
+pub mod job;

@@ -1271,6 +1271,7 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         })?;
         let state = web::AppState {
             handover: std::sync::Arc::new(handover),
+            data_dir: config.data_dir.clone(),
             db,
             letters,
             tte,

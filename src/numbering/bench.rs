@@ -242,6 +242,7 @@ pub fn run(
                 letters: settings,
                 demo: false,
                 handover,
+                data_dir: std::env::temp_dir(),
             };
             match crate::web::start(listener, state) {
                 Ok((server, addr)) => {

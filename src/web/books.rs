@@ -150,6 +150,8 @@ struct ReportLine {
 #[derive(Template)]
 #[template(path = "reports.html")]
 struct ReportsPage {
+    csrf: String,
+    code: String,
     office: String,
     reports: Vec<ReportLine>,
 }
@@ -161,6 +163,7 @@ async fn reports_page(
 ) -> PageResult {
     let code = path.into_inner();
     let person = viewer.person;
+    let csrf = viewer.csrf;
     let page_data = state
         .db
         .run(move |conn| -> Result<ReportsPage, ApiError> {
@@ -186,6 +189,8 @@ async fn reports_page(
                 ))
                 .load(conn)?;
             Ok(ReportsPage {
+                csrf,
+                code,
                 office: name,
                 reports: rows
                     .into_iter()

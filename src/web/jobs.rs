@@ -18,8 +18,169 @@ use crate::tte::Credential;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/signing-jobs", web::post().to(sign_api))
         .route("/api/v1/jobs/{id}", web::get().to(job_api))
+        .route(
+            "/api/v1/offices/{office}/exports",
+            web::post().to(export_api),
+        )
+        .route("/api/v1/jobs/{id}/download", web::get().to(download))
         .route("/tandatangan", web::post().to(sign_page))
-        .route("/proses/{id}", web::get().to(job_page));
+        .route("/arsip/{office}/ekspor", web::post().to(export_page))
+        .route("/proses/{id}", web::get().to(job_page))
+        .route("/proses/{id}/unduh", web::get().to(download_page));
+}
+
+/// Starts exporting the letters of the office with `code` (created `from` to `to`) for
+/// `person`, who must be of its staff (auditors included).
+async fn start_export(
+    state: &AppState,
+    person: PersonId,
+    code: String,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<i64, ApiError> {
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::bad_request("tanggal awal sesudah tanggal akhir"));
+    }
+    let (db, data_dir) = (state.db.clone(), state.data_dir.clone());
+    state
+        .db
+        .run(move |conn| -> Result<i64, ApiError> {
+            let (office, roles) = super::auth::office_roles(conn, person, &code)?;
+            if crate::workflow::applicant_only(conn, office, &roles)? {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "arsip kantor hanya diekspor oleh petugas dan auditornya",
+                ));
+            }
+            let selection = crate::archive::export::Selection {
+                office: Some(code),
+                request: None,
+                from,
+                to,
+            };
+            Ok(crate::archive::job::start(db, data_dir, person, selection)?)
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+struct ExportBody {
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+}
+
+async fn export_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<ExportBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ExportBody { from, to } = body.into_inner();
+    let id = start_export(&state, caller.person, path.into_inner(), from, to).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/jobs/{id}")))
+        .json(serde_json::json!({ "job": id })))
+}
+
+async fn export_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let code = path.into_inner();
+    let back = format!("/laporan/{code}");
+    let form = form.into_inner();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    viewer.check(field("csrf").unwrap_or_default())?;
+    let refused = |e: ApiError| PageError::from(e).back_to(back.clone());
+    let date = |name: &str| -> Result<Option<chrono::NaiveDate>, PageError> {
+        match field(name).filter(|v| !v.is_empty()) {
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| refused(ApiError::bad_request("tanggal tidak valid"))),
+            None => Ok(None),
+        }
+    };
+    let (from, to) = (date("dari")?, date("sampai")?);
+    let job = start_export(&state, viewer.person, code.clone(), from, to)
+        .await
+        .map_err(refused)?;
+    Ok(see_other(&format!("/proses/{job}")))
+}
+
+/// The ZIP of a finished export job, for its owner: read a piece at a time.
+async fn export_file(
+    state: &AppState,
+    person: PersonId,
+    id: i64,
+) -> Result<HttpResponse, ApiError> {
+    let job = find(state, person, id).await?;
+    if job.kind != crate::jobs::EXPORT {
+        return Err(ApiError::not_found("berkas ekspor"));
+    }
+    if job.status != "finished" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "ekspor belum selesai",
+        ));
+    }
+    let path = crate::archive::job::zip_path(&state.data_dir, id);
+    let file = std::fs::File::open(&path).map_err(|_| ApiError::not_found("berkas ekspor"))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = web::block(move || {
+            use std::io::Read;
+            let mut buffer = vec![0u8; 256 * 1024];
+            let n = file.read(&mut buffer)?;
+            buffer.truncate(n);
+            Ok::<_, std::io::Error>((file, buffer))
+        })
+        .await;
+        match read {
+            Ok(Ok((_, buffer))) if buffer.is_empty() => None,
+            Ok(Ok((file, buffer))) => Some((
+                Ok::<_, std::io::Error>(web::Bytes::from(buffer)),
+                Some(file),
+            )),
+            Ok(Err(e)) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"arsip-{id}.zip\""),
+        ))
+        .no_chunking(size)
+        .streaming(chunks))
+}
+
+async fn download(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    export_file(&state, caller.person, path.into_inner()).await
+}
+
+async fn download_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+) -> PageResult {
+    Ok(export_file(&state, viewer.person, path.into_inner()).await?)
 }
 
 /// Starts signing `letters` (none: every letter waiting for `person`'s signature).
@@ -132,6 +293,8 @@ struct ProgressPage {
     job: Job,
     running: bool,
     percent: i32,
+    /// An export: its ZIP is offered once finished.
+    export: bool,
 }
 
 async fn job_page(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>) -> PageResult {
@@ -141,6 +304,7 @@ async fn job_page(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i6
         &ProgressPage {
             running: job.status == "running",
             percent: job.percent(),
+            export: job.kind == crate::jobs::EXPORT,
             job,
         },
     ))

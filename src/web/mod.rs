@@ -48,6 +48,8 @@ pub struct AppState {
     pub demo: bool,
     /// The key hosting accounts' passwords are sealed under until the applicant sees them.
     pub handover: std::sync::Arc<crate::handover::Key>,
+    /// The data directory: exports are kept under it for their owners to download.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything

@@ -409,6 +409,27 @@ fn every_route_refuses_whom_it_must() {
                 Refused(404),
             ],
         ),
+        // An office's archive is exported by its staff, auditors and admin included.
+        (
+            "POST",
+            "/api/v1/offices/banggai/exports".into(),
+            "{}",
+            staff_only,
+        ),
+        (
+            "GET",
+            "/api/v1/jobs/999999/download".into(),
+            "",
+            [
+                Refused(401),
+                Refused(404),
+                Refused(404),
+                Refused(404),
+                Refused(404),
+                Refused(404),
+                Refused(404),
+            ],
+        ),
         // Accounts and roles: the admin changes, the auditor reads.
         (
             "GET",

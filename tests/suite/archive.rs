@@ -329,3 +329,89 @@ on_both_backends! {
         assert_eq!(logged, 1);
     }
 }
+
+on_both_backends! {
+    fn an_auditor_exports_the_office_in_the_background_and_downloads_what_checks(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        finished_request(&mut conn);
+        let token = |conn: &mut DbConn, username: &str| {
+            let id = naskah::people::find_by_username(conn, username).expect("q").expect("person").id;
+            naskah::tokens::create(conn, id, "uji").expect("token")
+        };
+        let auditor = token(&mut conn, "banggai.auditor");
+        let applicant = token(&mut conn, "banggai.pemohon");
+        let kadis = token(&mut conn, "banggai.kadis");
+        drop(conn);
+        let mut command = naskah(db.dir.path());
+        command
+            .env("NASKAH_DATABASE_URL", &db.url)
+            .args(["serve", "--bind", "127.0.0.1:0"]);
+        let server = crate::common::Server::start(command);
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let start = |token: &str, body: &str| {
+            let mut response = agent
+                .post(&format!("http://{}/api/v1/offices/banggai/exports", server.addr))
+                .header("Authorization", &format!("Bearer {token}"))
+                .header("Content-Type", "application/json")
+                .send(body.as_bytes())
+                .expect("response");
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            (response.status().as_u16(), serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default())
+        };
+        let (code, refused) = start(&applicant, "{}");
+        assert_eq!(code, 403, "an applicant does not export the office: {refused}");
+        let (code, refused) = start(&auditor, r#"{"from":"2026-12-01","to":"2026-11-01"}"#);
+        assert_eq!(code, 422, "{refused}");
+        let (code, started) = start(&auditor, "{}");
+        assert_eq!(code, 202, "{started}");
+        let id = started["job"].as_i64().expect("a job");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let job = loop {
+            let (status, text) = crate::common::get_with(&format!("http://{}/api/v1/jobs/{id}", server.addr), &auditor);
+            assert_eq!(status, 200, "{text}");
+            let job: serde_json::Value = serde_json::from_str(&text).expect("json");
+            if job["status"] != "running" {
+                break job;
+            }
+            assert!(std::time::Instant::now() < deadline, "{job}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        assert_eq!((job["status"].as_str(), job["done"].as_i64(), job["total"].as_i64()), (Some("finished"), Some(2), Some(2)), "{job}");
+
+        // The ZIP, for the auditor alone, passes the offline check.
+        let download = |token: &str| {
+            let mut response = agent
+                .get(&format!("http://{}/api/v1/jobs/{id}/download", server.addr))
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .expect("response");
+            let status = response.status().as_u16();
+            let bytes = response.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap_or_default();
+            (status, bytes)
+        };
+        assert_eq!(download(&kadis).0, 404, "someone else's export is not found");
+        let (status, zip) = download(&auditor);
+        assert_eq!(status, 200);
+        let path = db.dir.path().join("ekspor.zip");
+        std::fs::write(&path, &zip).expect("write");
+        let output = naskah(db.dir.path())
+            .args(["archive", "check", "--trust"])
+            .arg(pki().dir.join(naskah::signing::pki::ROOT_CERT))
+            .arg(&path)
+            .output()
+            .expect("naskah archive check");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        assert!(text.contains("2 letters,"), "{text}");
+        drop(server);
+        // Recorded as the auditor's export.
+        let mut conn = pool.get().expect("connection");
+        let exported: i64 = naskah::db::schema::audit_log::table
+            .filter(naskah::db::schema::audit_log::action.eq("archive.exported"))
+            .count()
+            .get_result(&mut conn)
+            .expect("audit");
+        assert_eq!(exported, 1);
+    }
+}

@@ -684,6 +684,22 @@ fn two_requests_go_through_every_step_in_a_browser() {
     driver.submit("a[href='/admin/banggai']");
     assert!(driver.find("#tambah-akun").is_some() && driver.find("#kop-surat").is_some());
     driver.screenshot("admin");
+    // The auditor exports the office's archive and follows the export to its ZIP.
+    session.sign_in("banggai.auditor");
+    driver.goto(&format!("{base}/laporan/banggai"));
+    driver.submit("#ekspor button");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while driver.find("#unduh").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            visible_text(&driver.source())
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        driver.goto(&driver.url());
+    }
+    assert!(visible_text(&driver.source()).contains("Selesai:"));
+    driver.screenshot("export");
     session.sign_in("banggai.pemohon");
     driver.goto(&format!("{base}/register/banggai"));
     assert!(
