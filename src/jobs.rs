@@ -63,6 +63,49 @@ impl Job {
     }
 }
 
+/// How a job's work ended: finished, or stopped with why (for its owner, in Indonesian).
+pub type Ended = std::result::Result<(), String>;
+
+/// Runs `work` for `job` in a thread of its own and ends the job with what it returns; a
+/// failure of the database while it runs is logged and ends the job as stopped.
+pub fn run_in_background(
+    db: crate::db::Db,
+    job: i64,
+    work: impl FnOnce(&crate::db::Db) -> std::result::Result<Ended, crate::db::DbError> + Send + 'static,
+) -> std::result::Result<(), crate::db::DbError> {
+    let spawned = std::thread::Builder::new()
+        .name(format!("job-{job}"))
+        .spawn({
+            let db = db.clone();
+            move || {
+                let ended = work(&db).unwrap_or_else(|error| {
+                    tracing::error!(job, %error, "job failed");
+                    Err("terjadi kesalahan pada server; pekerjaan dihentikan".into())
+                });
+                if let Err(why) = &ended {
+                    tracing::warn!(job, %why, "job stopped");
+                }
+                let closed = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                    end(&mut conn, job, ended.err().as_deref(), crate::db::now())
+                        .map_err(|e| e.to_string())
+                });
+                if let Err(error) = closed {
+                    tracing::error!(job, %error, "job not ended");
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(job, %error, "job not started");
+        end(
+            &mut *db.get()?,
+            job,
+            Some("pekerjaan tidak dapat dimulai"),
+            crate::db::now(),
+        )?;
+    }
+    Ok(())
+}
+
 /// Starts a job of `kind` with `total` items for `person`.
 pub fn start(
     conn: &mut DbConn,

@@ -26,37 +26,9 @@ pub fn start(
     selection: Selection,
 ) -> Result<i64, crate::db::DbError> {
     let job = jobs::start(&mut *db.get()?, person, jobs::EXPORT, 0, crate::db::now())?;
-    let spawned = std::thread::Builder::new()
-        .name(format!("job-{job}"))
-        .spawn({
-            let db = db.clone();
-            move || {
-                let outcome = run(&db, &data_dir, job, person, &selection);
-                let Ok(mut conn) = db.get() else {
-                    tracing::error!(job, "export job: no database connection to end it");
-                    return;
-                };
-                let ended = match outcome {
-                    Ok(()) => jobs::end(&mut conn, job, None, crate::db::now()),
-                    Err(why) => {
-                        tracing::warn!(job, %why, "export job stopped");
-                        jobs::end(&mut conn, job, Some(&why), crate::db::now())
-                    }
-                };
-                if let Err(error) = ended {
-                    tracing::error!(job, %error, "export job not ended");
-                }
-            }
-        });
-    if let Err(error) = spawned {
-        tracing::error!(job, %error, "export job not started");
-        jobs::end(
-            &mut *db.get()?,
-            job,
-            Some("pekerjaan tidak dapat dimulai"),
-            crate::db::now(),
-        )?;
-    }
+    jobs::run_in_background(db, job, move |db| {
+        Ok(run(db, &data_dir, job, person, &selection))
+    })?;
     Ok(job)
 }
 

@@ -31,33 +31,9 @@ pub fn start(
         letters.len(),
         crate::db::now(),
     )?;
-    let spawned = std::thread::Builder::new()
-        .name(format!("job-{job}"))
-        .spawn({
-            let db = db.clone();
-            move || {
-                if let Err(error) = run(&db, &settings, job, person, &letters, &credential) {
-                    tracing::error!(job, %error, "signing job failed");
-                    if let Ok(mut conn) = db.get() {
-                        let _ = jobs::end(
-                            &mut conn,
-                            job,
-                            Some("terjadi kesalahan pada server; pekerjaan dihentikan"),
-                            crate::db::now(),
-                        );
-                    }
-                }
-            }
-        });
-    if let Err(error) = spawned {
-        jobs::end(
-            &mut *db.get()?,
-            job,
-            Some("pekerjaan tidak dapat dimulai"),
-            crate::db::now(),
-        )?;
-        tracing::error!(job, %error, "signing job not started");
-    }
+    jobs::run_in_background(db, job, move |db| {
+        run(db, &settings, job, person, &letters, &credential)
+    })?;
     Ok(job)
 }
 
@@ -68,7 +44,7 @@ fn run(
     person: PersonId,
     letters: &[LetterId],
     credential: &Credential,
-) -> Result<(), crate::db::DbError> {
+) -> Result<jobs::Ended, crate::db::DbError> {
     for letter in letters {
         let mut conn = db.get()?;
         let name = describe(&mut conn, *letter)?;
@@ -92,16 +68,13 @@ fn run(
         };
         jobs::record(&mut conn, job, &outcome, crate::db::now())?;
         if stop {
-            let why = format!(
+            return Ok(Err(format!(
                 "{}; pekerjaan dihentikan",
                 outcome.message.as_deref().unwrap_or_default()
-            );
-            jobs::end(&mut conn, job, Some(&why), crate::db::now())?;
-            return Ok(());
+            )));
         }
     }
-    jobs::end(&mut *db.get()?, job, None, crate::db::now())?;
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// "Surat Rekomendasi 500.12/7/DKIP/2026 (SIMPUS)", or the letter's id when it is unknown.

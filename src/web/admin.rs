@@ -12,7 +12,7 @@ use super::AppState;
 use super::auth::{Caller, office_roles};
 use super::desk::{PageError, PageResult, Viewer};
 use super::error::ApiError;
-use super::pages::{page, see_other};
+use super::pages::{form_field, page, see_other};
 use crate::admin::{self, ADMIN, AUDITOR, Member, NewAccount};
 use crate::db::DbConn;
 use crate::ids::{OfficeId, PersonId};
@@ -189,9 +189,9 @@ async fn update_office_page(
     let code = path.into_inner();
     let back = format!("/admin/{code}");
     let form = form.into_inner();
-    viewer.check(field(&form, "csrf").unwrap_or_default())?;
-    let text = |name: &str| field(&form, name).unwrap_or_default().to_owned();
-    let some = |name: &str| field(&form, name).map(str::to_owned);
+    viewer.check(form_field(&form, "csrf").unwrap_or_default())?;
+    let text = |name: &str| form_field(&form, name).unwrap_or_default().to_owned();
+    let some = |name: &str| form_field(&form, name).map(str::to_owned);
     let details = admin::OfficeDetails {
         government: text("government"),
         name: text("name"),
@@ -400,13 +400,13 @@ async fn add_holiday_page(
     let code = path.into_inner();
     let back = format!("/admin/{code}");
     let form = form.into_inner();
-    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    viewer.check(form_field(&form, "csrf").unwrap_or_default())?;
     let refused = |e: ApiError| PageError::from(e).back_to(back.clone());
-    let day = field(&form, "day")
+    let day = form_field(&form, "day")
         .unwrap_or_default()
         .parse::<chrono::NaiveDate>()
         .map_err(|_| refused(ApiError::bad_request("tanggal tidak valid")))?;
-    let name = field(&form, "name").unwrap_or_default().to_owned();
+    let name = form_field(&form, "name").unwrap_or_default().to_owned();
     let person = viewer.person;
     state
         .db
@@ -427,7 +427,7 @@ async fn remove_holiday_page(
 ) -> PageResult {
     let (code, id) = path.into_inner();
     let back = format!("/admin/{code}");
-    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    viewer.check(form_field(&form, "csrf").unwrap_or_default())?;
     let person = viewer.person;
     state
         .db
@@ -448,12 +448,6 @@ fn ticked(form: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 async fn create_page(
     state: web::Data<AppState>,
     viewer: Viewer,
@@ -463,8 +457,8 @@ async fn create_page(
     let code = path.into_inner();
     let back = format!("/admin/{code}");
     let form = form.into_inner();
-    viewer.check(field(&form, "csrf").unwrap_or_default())?;
-    let text = |name: &str| field(&form, name).map(str::to_owned);
+    viewer.check(form_field(&form, "csrf").unwrap_or_default())?;
+    let text = |name: &str| form_field(&form, name).map(str::to_owned);
     let new = NewAccount {
         username: text("username").unwrap_or_default(),
         full_name: text("full_name").unwrap_or_default(),
@@ -496,9 +490,9 @@ async fn update_page(
     let (code, id) = path.into_inner();
     let back = format!("/admin/{code}");
     let form = form.into_inner();
-    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    viewer.check(form_field(&form, "csrf").unwrap_or_default())?;
     let roles = ticked(&form);
-    let active = field(&form, "active") == Some("ya");
+    let active = form_field(&form, "active") == Some("ya");
     let person = viewer.person;
     state
         .db
@@ -520,7 +514,7 @@ async fn reset_page(
 ) -> PageResult {
     let (code, id) = path.into_inner();
     let back = format!("/admin/{code}");
-    viewer.check(field(&form, "csrf").unwrap_or_default())?;
+    viewer.check(form_field(&form, "csrf").unwrap_or_default())?;
     let person = viewer.person;
     let office_code = code.clone();
     let password = state

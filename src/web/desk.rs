@@ -850,12 +850,7 @@ async fn make_letter(
     let back = request_page(id);
     let refused = |e: ApiError| PageError::from(e).back_to(back.clone());
     let form = form.into_inner();
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| super::pages::form_field(&form, name).unwrap_or_default();
     viewer.check(field("csrf"))?;
     let kind = work::letter_kind(field("jenis")).map_err(refused)?;
     let draft = work::draft(&state, viewer.person, id, kind)

@@ -10,7 +10,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::desk::{PageError, PageResult, Viewer};
 use super::error::ApiError;
-use super::pages::{page, see_other};
+use super::pages::{form_field, page, see_other};
 use crate::ids::{LetterId, PersonId};
 use crate::jobs::Job;
 use crate::tte::Credential;
@@ -94,11 +94,7 @@ async fn export_page(
     let code = path.into_inner();
     let back = format!("/laporan/{code}");
     let form = form.into_inner();
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| form_field(&form, name);
     viewer.check(field("csrf").unwrap_or_default())?;
     let refused = |e: ApiError| PageError::from(e).back_to(back.clone());
     let date = |name: &str| -> Result<Option<chrono::NaiveDate>, PageError> {

@@ -88,6 +88,13 @@ pub fn see_other(to: &str) -> HttpResponse {
         .finish()
 }
 
+/// The value of field `name` of a form read as pairs (a field given twice: its first value).
+pub fn form_field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// A multipart form as read: its text fields and its files (field name, file name, bytes).
 /// A file input left empty is not listed.
 #[derive(Default)]
