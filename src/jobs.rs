@@ -21,6 +21,8 @@ pub const STALE_MINUTES: i64 = 10;
 pub const SIGN_LETTERS: &str = "sign_letters";
 /// An office's archive written to a ZIP (letters, revisions, manifest) to download.
 pub const EXPORT: &str = "export";
+/// A report made by hand: computed, written, numbered and signed.
+pub const REPORT: &str = "report";
 
 /// One item's outcome.
 #[derive(Clone, Debug, Serialize, Deserialize)]

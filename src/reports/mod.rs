@@ -4,6 +4,7 @@
 //! database for one office and one period, then written into its letter template.
 
 pub mod annual;
+pub mod job;
 pub mod make;
 pub mod sla;
 pub mod synthetic;

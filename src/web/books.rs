@@ -154,6 +154,10 @@ struct ReportsPage {
     code: String,
     office: String,
     reports: Vec<ReportLine>,
+    /// The viewer is an official (with a NIP) who may make and sign a report.
+    may_make: bool,
+    /// The week before this one, as a period: what the form offers first.
+    last_week: String,
 }
 
 async fn reports_page(
@@ -188,7 +192,12 @@ async fn reports_page(
                     report_runs::made_by,
                 ))
                 .load(conn)?;
+            let may_make = crate::people::find(conn, person)?.nip.is_some();
+            let week = super::numbers::today(conn, office)? - chrono::Duration::days(7);
+            let last_week = format!("{}-W{:02}", week.iso_week().year(), week.iso_week().week());
             Ok(ReportsPage {
+                may_make,
+                last_week,
                 csrf,
                 code,
                 office: name,

@@ -23,10 +23,114 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(export_api),
         )
         .route("/api/v1/jobs/{id}/download", web::get().to(download))
+        .route(
+            "/api/v1/offices/{office}/reports",
+            web::post().to(report_api),
+        )
+        .route("/laporan/{office}/buat", web::post().to(report_page))
         .route("/tandatangan", web::post().to(sign_page))
         .route("/arsip/{office}/ekspor", web::post().to(export_page))
         .route("/proses/{id}", web::get().to(job_page))
         .route("/proses/{id}/unduh", web::get().to(download_page));
+}
+
+/// Starts making the `kind` report (`sla`, `annual`) of `period` for the office with `code`,
+/// signed by `person`: an official (with a NIP) of its staff.
+async fn start_report(
+    state: &AppState,
+    person: PersonId,
+    code: String,
+    kind: String,
+    period: String,
+    passphrase: String,
+) -> Result<i64, ApiError> {
+    let kind: crate::reports::make::ReportKind = kind
+        .parse()
+        .map_err(|_| ApiError::bad_request("jenis laporan adalah sla atau annual"))?;
+    let period = crate::reports::Period::parse(&period).map_err(|_| {
+        ApiError::bad_request(format!(
+            "'{}' bukan periode: tulis 2026-W47 (pekan), 2026-11 (bulan) atau 2026 (tahun)",
+            period.trim()
+        ))
+    })?;
+    if passphrase.is_empty() {
+        return Err(ApiError::bad_request("passphrase harus diisi"));
+    }
+    let (db, tte) = (state.db.clone(), state.tte.clone());
+    state
+        .db
+        .run(move |conn| -> Result<i64, ApiError> {
+            let (office, roles) = super::auth::office_roles(conn, person, &code)?;
+            let official = crate::people::find(conn, person)?.nip.is_some();
+            if !official || crate::workflow::applicant_only(conn, office, &roles)? {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "laporan dibuat dan ditandatangani oleh pejabat kantor ini",
+                ));
+            }
+            let office = crate::office::find(conn, office)?;
+            Ok(crate::reports::job::start(
+                db, tte, person, office, kind, period, passphrase,
+            )?)
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+struct ReportBody {
+    kind: String,
+    period: String,
+    passphrase: String,
+}
+
+async fn report_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<ReportBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ReportBody {
+        kind,
+        period,
+        passphrase,
+    } = body.into_inner();
+    let id = start_report(
+        &state,
+        caller.person,
+        path.into_inner(),
+        kind,
+        period,
+        passphrase,
+    )
+    .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/jobs/{id}")))
+        .json(serde_json::json!({ "job": id })))
+}
+
+async fn report_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let code = path.into_inner();
+    let back = format!("/laporan/{code}");
+    let form = form.into_inner();
+    let field = |name: &str| form_field(&form, name).unwrap_or_default().to_owned();
+    viewer.check(&field("csrf"))?;
+    let job = start_report(
+        &state,
+        viewer.person,
+        code,
+        field("jenis"),
+        field("periode"),
+        field("passphrase"),
+    )
+    .await
+    .map_err(|e| PageError::from(e).back_to(back))?;
+    Ok(see_other(&format!("/proses/{job}")))
 }
 
 /// Starts exporting the letters of the office with `code` (created `from` to `to`) for
@@ -291,6 +395,8 @@ struct ProgressPage {
     percent: i32,
     /// An export: its ZIP is offered once finished.
     export: bool,
+    /// A report made by hand.
+    report: bool,
 }
 
 async fn job_page(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>) -> PageResult {
@@ -301,6 +407,7 @@ async fn job_page(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i6
             running: job.status == "running",
             percent: job.percent(),
             export: job.kind == crate::jobs::EXPORT,
+            report: job.kind == crate::jobs::REPORT,
             job,
         },
     ))

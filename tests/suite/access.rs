@@ -430,6 +430,21 @@ fn every_route_refuses_whom_it_must() {
                 Refused(404),
             ],
         ),
+        // A report by hand: made and signed by an official of the office (a NIP).
+        (
+            "POST",
+            "/api/v1/offices/banggai/reports".into(),
+            r#"{"kind":"sla","period":"2020-W01","passphrase":"bukan-ini"}"#,
+            [
+                Refused(401),
+                Refused(403),
+                Through,
+                Through,
+                Refused(403),
+                Refused(404),
+                Refused(403),
+            ],
+        ),
         // Accounts and roles: the admin changes, the auditor reads.
         (
             "GET",

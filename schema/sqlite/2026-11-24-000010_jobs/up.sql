@@ -5,7 +5,7 @@
 CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,
     person_id BIGINT NOT NULL REFERENCES people (id),
-    kind TEXT NOT NULL CHECK (kind IN ('sign_letters', 'export')),
+    kind TEXT NOT NULL CHECK (kind IN ('sign_letters', 'export', 'report')),
     total INTEGER NOT NULL CHECK (total >= 0),
     done INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0,
