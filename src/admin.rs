@@ -585,3 +585,113 @@ pub fn update_office(
         Ok(())
     })
 }
+
+/// A new number register, as the office's admin or secretariat sets it up.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegisterSetup {
+    pub code: String,
+    pub name: String,
+    /// `outgoing` (surat keluar) or `agenda` (the incoming-mail book).
+    pub kind: String,
+    /// `{kka}/{seq}/{unit}/{year}` and the like (`naskah number preview` documents them).
+    pub pattern: String,
+    /// The register's values for the pattern's value tokens: kka, unit, series.
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, String>,
+    /// The kind of letter it numbers; every kind when none.
+    pub letter_kind: Option<String>,
+}
+
+/// Sets up a number register in `office`, as `actor` (its admin or secretariat); returns it
+/// and its first number as it would read today (`sifat_code` B when the pattern has it).
+pub fn create_register(
+    conn: &mut DbConn,
+    actor: PersonId,
+    office: OfficeId,
+    setup: &RegisterSetup,
+) -> Result<(crate::ids::RegisterId, String)> {
+    use crate::numbering::{self, RegisterKind, pattern::Pattern};
+    let roles = crate::people::roles_in(conn, actor, office)?;
+    if !roles
+        .iter()
+        .any(|r| r == ADMIN || r == numbering::SECRETARIAT)
+    {
+        return Err(WorkflowError::Forbidden(
+            "register disiapkan oleh administrator atau sekretariat kantor ini".into(),
+        ));
+    }
+    let code = setup.code.trim();
+    if code.is_empty()
+        || code.len() > 32
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+    {
+        return Err(WorkflowError::Invalid(
+            "kode register 1–32 huruf kecil, angka, garis bawah atau tanda hubung".into(),
+        ));
+    }
+    let name = setup.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(WorkflowError::Invalid("nama register harus diisi".into()));
+    }
+    let kind = match setup.kind.as_str() {
+        "outgoing" => RegisterKind::Outgoing,
+        "agenda" => RegisterKind::Agenda,
+        other => {
+            return Err(WorkflowError::Invalid(format!(
+                "'{other}' bukan jenis register (outgoing atau agenda)"
+            )));
+        }
+    };
+    let letter_kind = match blank_none(&setup.letter_kind) {
+        Some(id) => Some(
+            id.parse::<crate::letters::LetterKind>()
+                .map_err(|_| WorkflowError::Invalid(format!("'{id}' bukan jenis surat")))?
+                .id(),
+        ),
+        None => None,
+    };
+    let values: std::collections::BTreeMap<String, String> = setup
+        .values
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.clone(), v.trim().to_owned()))
+        .collect();
+    if let Some(unknown) = values
+        .keys()
+        .find(|k| !["kka", "unit", "series"].contains(&k.as_str()))
+    {
+        return Err(WorkflowError::Invalid(format!(
+            "'{unknown}' bukan isian register (kka, unit, series)"
+        )));
+    }
+    let pattern = Pattern::parse(setup.pattern.trim())
+        .map_err(|e| WorkflowError::Invalid(format!("pola nomor tidak dapat dipakai: {e}")))?;
+    let today = (crate::db::now() + crate::office::find(conn, office)?.zone().offset()).date();
+    let mut with_sifat = values.clone();
+    with_sifat.insert("sifat_code".into(), "B".into());
+    let example = pattern
+        .format(1, 0, today, &with_sifat)
+        .map_err(|e| WorkflowError::Invalid(format!("pola nomor tidak dapat dipakai: {e}")))?;
+    if numbering::register_by_code(conn, office, code).is_ok() {
+        return Err(WorkflowError::Invalid(format!(
+            "register '{code}' sudah ada di kantor ini"
+        )));
+    }
+    let id = numbering::create_register(
+        conn,
+        &numbering::NewRegister {
+            office,
+            code,
+            name,
+            kind,
+            pattern: setup.pattern.trim(),
+            values,
+            letter_kind,
+        },
+        Some(actor),
+    )
+    .map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+    Ok((id, example))
+}

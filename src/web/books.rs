@@ -19,7 +19,77 @@ use crate::ids::{OfficeId, PersonId};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/register/{office}", web::get().to(registers_page))
+        .route("/register/{office}/baru", web::post().to(new_register_page))
+        .route(
+            "/api/v1/offices/{office}/registers",
+            web::post().to(new_register_api),
+        )
         .route("/laporan/{office}", web::get().to(reports_page));
+}
+
+/// Sets up a register in the office with `code` as `person`; its id and first number.
+async fn new_register(
+    state: &AppState,
+    person: PersonId,
+    code: String,
+    setup: crate::admin::RegisterSetup,
+) -> Result<(i64, String), ApiError> {
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let (office, _) = office_roles(conn, person, &code)?;
+            let (id, example) = crate::admin::create_register(conn, person, office, &setup)?;
+            Ok((id.0, example))
+        })
+        .await
+}
+
+async fn new_register_api(
+    state: web::Data<AppState>,
+    caller: super::auth::Caller,
+    path: web::Path<String>,
+    body: web::Json<crate::admin::RegisterSetup>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let (id, example) =
+        new_register(&state, caller.person, path.into_inner(), body.into_inner()).await?;
+    Ok(
+        actix_web::HttpResponse::Created()
+            .json(serde_json::json!({ "id": id, "example": example })),
+    )
+}
+
+async fn new_register_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let code = path.into_inner();
+    let back = format!("/register/{code}");
+    let form = form.into_inner();
+    let field = |name: &str| {
+        super::pages::form_field(&form, name)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    viewer.check(&field("csrf"))?;
+    let values = ["kka", "unit", "series"]
+        .iter()
+        .map(|k| (k.to_string(), field(k)))
+        .collect();
+    let setup = crate::admin::RegisterSetup {
+        code: field("code"),
+        name: field("name"),
+        kind: field("kind"),
+        pattern: field("pattern"),
+        values,
+        letter_kind: Some(field("letter_kind")),
+    };
+    let register = setup.code.clone();
+    new_register(&state, viewer.person, code, setup)
+        .await
+        .map_err(|e| super::desk::PageError::from(e).back_to(back.clone()))?;
+    Ok(super::pages::see_other(&format!("{back}?kode={register}")))
 }
 
 /// The most numbers a register page lists.
@@ -66,10 +136,16 @@ struct RegistersPage {
     registers: Vec<(String, String)>,
     register: String,
     register_name: String,
+    pattern: String,
     from: String,
     to: String,
     numbers: Vec<NumberLine>,
     more: bool,
+    csrf: String,
+    /// The viewer may set up registers (admin or secretariat).
+    may_setup: bool,
+    /// The letter kinds a register may be kept for: id, name.
+    kinds: Vec<(&'static str, &'static str)>,
 }
 
 async fn registers_page(
@@ -81,6 +157,7 @@ async fn registers_page(
     let code = path.into_inner();
     let RegisterQuery { kode, dari, sampai } = query.into_inner();
     let person = viewer.person;
+    let csrf = viewer.csrf;
     let page_data = state
         .db
         .run(move |conn| -> Result<RegistersPage, ApiError> {
@@ -104,7 +181,16 @@ async fn registers_page(
             }
             let numbers = crate::numbering::log(conn, chosen.id, from, to)?;
             let more = numbers.len() > MAX_LISTED;
+            let may_setup = crate::people::roles_in(conn, person, office)?
+                .iter()
+                .any(|r| r == crate::admin::ADMIN || r == crate::numbering::SECRETARIAT);
             Ok(RegistersPage {
+                csrf,
+                may_setup,
+                kinds: crate::letters::LetterKind::ALL
+                    .iter()
+                    .map(|k| (k.id(), k.name()))
+                    .collect(),
                 code,
                 office: name,
                 registers: registers
@@ -113,6 +199,7 @@ async fn registers_page(
                     .collect(),
                 register: chosen.code.clone(),
                 register_name: chosen.name.clone(),
+                pattern: chosen.pattern.clone(),
                 from: from.to_string(),
                 to: to.to_string(),
                 numbers: numbers

@@ -430,6 +430,22 @@ fn every_route_refuses_whom_it_must() {
                 Refused(404),
             ],
         ),
+        // A register: set up by the secretariat or the admin (the second is told the code
+        // is taken: 422).
+        (
+            "POST",
+            "/api/v1/offices/banggai/registers".into(),
+            r#"{"code":"uji","name":"Uji","kind":"outgoing","pattern":"{seq}/UJI/{year}"}"#,
+            [
+                Refused(401),
+                Refused(403),
+                Through,
+                Refused(403),
+                Refused(403),
+                Refused(404),
+                Through,
+            ],
+        ),
         // A report by hand: made and signed by an official of the office (a NIP).
         (
             "POST",

@@ -124,6 +124,28 @@ on_both_backends! {
         assert_eq!(office.name, "DINAS KOMUNIKASI DAN INFORMATIKA");
         assert_eq!((letterhead.name.as_str(), letterhead.address.as_str()), ("DINAS KOMUNIKASI DAN INFORMATIKA", "Jl. Jend. Sudirman No. 1"));
 
+        // A number register: set up by the admin or the secretariat, its pattern checked,
+        // its first number shown.
+        let setup = |code: &str, pattern: &str| naskah::admin::RegisterSetup {
+            code: code.into(),
+            name: "Surat Keluar Bidang Aptika".into(),
+            kind: "outgoing".into(),
+            pattern: pattern.into(),
+            values: [("kka".to_owned(), "500.12.6".to_owned()), ("unit".to_owned(), "Aptika".to_owned())].into(),
+            letter_kind: Some("surat_rekomendasi".into()),
+        };
+        let refused = admin::create_register(&mut conn, kadis, banggai, &setup("aptika", "{kka}/{seq}/{unit}"));
+        assert!(matches!(refused, Err(WorkflowError::Forbidden(_))), "{refused:?}");
+        let refused = admin::create_register(&mut conn, admin, banggai, &setup("aptika", "{kka}/{unit}"));
+        assert!(matches!(&refused, Err(WorkflowError::Invalid(m)) if m.contains("pola")), "no {{seq}}: {refused:?}");
+        let refused = admin::create_register(&mut conn, admin, banggai, &setup("aptika", "{kka}/{seq}/{series}"));
+        assert!(matches!(&refused, Err(WorkflowError::Invalid(m)) if m.contains("series")), "a value missing: {refused:?}");
+        let (_, example) = admin::create_register(&mut conn, admin, banggai, &setup("aptika", "{kka}/{seq:3}/{unit}/{year}")).expect("set up");
+        assert!(example.starts_with("500.12.6/001/Aptika/20"), "{example}");
+        let secretary = id(&mut conn, "banggai.sekretariat");
+        let twice = admin::create_register(&mut conn, secretary, banggai, &setup("aptika", "{seq}"));
+        assert!(matches!(&twice, Err(WorkflowError::Invalid(m)) if m.contains("sudah ada")), "{twice:?}");
+
         // The audit log records each change, never a password.
         let entries: Vec<(String, String)> = audit_log::table
             .filter(audit_log::subject.eq(format!("person:{operator}")))
