@@ -1272,6 +1272,7 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         let state = web::AppState {
             handover: std::sync::Arc::new(handover),
             data_dir: config.data_dir.clone(),
+            schedule: config.schedule.clone(),
             db,
             letters,
             tte,

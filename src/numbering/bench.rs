@@ -243,6 +243,7 @@ pub fn run(
                 demo: false,
                 handover,
                 data_dir: std::env::temp_dir(),
+                schedule: crate::schedule::Schedule::default(),
             };
             match crate::web::start(listener, state) {
                 Ok((server, addr)) => {

@@ -305,6 +305,10 @@ struct AdminPage {
     /// Each official with a NIP and how they sign: username, name, "berkas kunci" / "BSrE" /
     /// "belum ada sertifikat".
     certificates: Vec<(String, String, &'static str)>,
+    /// The schedule as configured: what, when (cron with seconds, office local time).
+    schedule: Vec<(&'static str, String)>,
+    /// Who signs the office's scheduled reports; none: they are not made.
+    report_signer: Option<String>,
 }
 
 #[derive(Template)]
@@ -376,6 +380,18 @@ async fn office_page(
         StatusCode::OK,
         &AdminPage {
             csrf: viewer.csrf,
+            schedule: vec![
+                ("Laporan SLA (pekan sebelumnya)", state.schedule.sla.clone()),
+                (
+                    "Laporan tahunan (tahun sebelumnya)",
+                    state.schedule.annual.clone(),
+                ),
+                (
+                    "Pemeriksaan catatan audit (WIB)",
+                    state.schedule.audit.clone(),
+                ),
+            ],
+            report_signer: state.schedule.signers.get(&code).map(|(u, _)| u.clone()),
             code,
             office: details.name.clone(),
             details,

@@ -50,6 +50,9 @@ pub struct AppState {
     pub handover: std::sync::Arc<crate::handover::Key>,
     /// The data directory: exports are kept under it for their owners to download.
     pub data_dir: std::path::PathBuf,
+    /// When reports are made and the audit log checked, and who signs each office's reports:
+    /// shown to the office's admins and auditors (set in the configuration, not here).
+    pub schedule: crate::schedule::Schedule,
 }
 
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything

@@ -451,6 +451,8 @@ fn an_admin_makes_an_account_on_the_pages_and_the_auditor_only_reads() {
         "{}",
         page.body
     );
+    // The schedule as configured (the defaults here; no signer of scheduled reports).
+    assert!(page.body.contains("0 0 7 * * Mon") && page.body.contains("belum diatur"));
 
     let form = [
         ("username", "banggai.operator"),
