@@ -104,9 +104,7 @@ async fn report_api(
         passphrase,
     )
     .await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header(("Location", format!("/api/v1/jobs/{id}")))
-        .json(serde_json::json!({ "job": id })))
+    Ok(accepted(id))
 }
 
 async fn report_page(
@@ -184,9 +182,7 @@ async fn export_api(
 ) -> Result<HttpResponse, ApiError> {
     let ExportBody { from, to } = body.into_inner();
     let id = start_export(&state, caller.person, path.into_inner(), from, to).await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header(("Location", format!("/api/v1/jobs/{id}")))
-        .json(serde_json::json!({ "job": id })))
+    Ok(accepted(id))
 }
 
 async fn export_page(
@@ -283,6 +279,13 @@ async fn download_page(
     Ok(export_file(&state, viewer.person, path.into_inner()).await?)
 }
 
+/// A job started: where to follow it.
+fn accepted(id: i64) -> HttpResponse {
+    HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/jobs/{id}")))
+        .json(serde_json::json!({ "job": id }))
+}
+
 /// Starts signing `letters` (none: every letter waiting for `person`'s signature).
 async fn start(
     state: &AppState,
@@ -353,9 +356,7 @@ async fn sign_api(
         letters,
     } = body.into_inner();
     let id = start(&state, caller.person, letters, passphrase).await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header(("Location", format!("/api/v1/jobs/{id}")))
-        .json(serde_json::json!({ "job": id })))
+    Ok(accepted(id))
 }
 
 async fn job_api(
