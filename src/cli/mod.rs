@@ -3,6 +3,7 @@
 //! exit code: 2 for bad configuration or usage, 1 for a failure while working.
 
 mod archive;
+mod office;
 mod signing;
 mod verify;
 
@@ -50,6 +51,11 @@ enum Command {
     },
     /// Apply the database migrations that are pending.
     Migrate,
+    /// Offices: set one up with its SOP and first administrator; install a new SOP version.
+    Office {
+        #[command(subcommand)]
+        command: office::OfficeCommand,
+    },
     /// Create the demo data (offices of the five seed SOPs and their officials).
     Demo,
     /// Check and show SOP definitions.
@@ -587,6 +593,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
             Ok(())
+        }
+        Command::Office { command } => {
+            let config = Config::load(&overrides)?;
+            let (db, _) = open_migrated(&config)?;
+            office::run(&mut *db.get()?, &command)
         }
         Command::Archive { command } => {
             let config = Config::load(&overrides)?;

@@ -159,3 +159,62 @@ on_both_backends! {
         assert_eq!(naskah::audit::verify(&mut conn).expect("verify"), vec![]);
     }
 }
+
+on_both_backends! {
+    fn an_operator_sets_up_an_office_whose_admin_then_signs_in(db) {
+        let sop_file = crate::common::crate_root().join("sops/tarakan-hosting.xml");
+        let add = |code: &str, zone: &str| {
+            crate::common::naskah(db.dir.path())
+                .env("NASKAH_DATABASE_URL", &db.url)
+                .env("ADMIN_PASSWORD", "kata-sandi-admin-awal")
+                .args([
+                    "office", "add", code,
+                    "--government", "PEMERINTAH KOTA BITUNG",
+                    "--name", "DINAS KOMUNIKASI DAN INFORMATIKA",
+                    "--address", "Jl. Sam Ratulangi No. 1",
+                    "--city", "Bitung",
+                    "--zone", zone,
+                    "--admin", "bitung.admin",
+                    "--admin-name", "Admin Bitung",
+                    "--password-env", "ADMIN_PASSWORD",
+                    "--sop",
+                ])
+                .arg(&sop_file)
+                .output()
+                .expect("naskah office add")
+        };
+        let refused = add("bitung", "WITE");
+        assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("WIB, WITA or WIT"), "{refused:?}");
+        let made = add("bitung", "WITA");
+        assert!(made.status.success(), "{made:?}");
+        assert!(String::from_utf8_lossy(&made.stdout).contains("/admin/bitung"), "{made:?}");
+        let again = add("bitung", "WITA");
+        assert_eq!(again.status.code(), Some(2), "{again:?}");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"), "{again:?}");
+
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        let office = naskah::office::find_by_code(&mut conn, "bitung").expect("q").expect("office");
+        assert_eq!((office.city.as_str(), office.zone().code()), ("Bitung", "WITA"));
+        let admin = naskah::people::find_by_username(&mut conn, "bitung.admin").expect("q").expect("admin");
+        assert_eq!(naskah::people::roles_in(&mut conn, admin.id, office.id).expect("roles"), ["admin"]);
+        let signed = naskah::accounts::sign_in(&mut conn, "bitung.admin", "kata-sandi-admin-awal", naskah::db::now()).expect("sign in");
+        assert!(matches!(signed, naskah::accounts::SignIn::In(_)));
+        // The admin keeps the rest: here, an account for the head of office.
+        let (_, sop) = naskah::workflow::current_sop(&mut conn, office.id).expect("the SOP");
+        let head = sop.roles.iter().find(|r| naskah::people::HEAD_ROLES.contains(&r.id.as_str())).expect("a head role").id.clone();
+        admin::create(&mut conn, admin.id, office.id, &account("bitung.kadis", &[head.as_str()]), chrono::Utc::now()).expect("an account");
+        assert!(!naskah::classification::list(&mut conn, office.id).expect("codes").is_empty(), "the regulation's codes");
+        drop(conn);
+
+        // The same SOP again changes nothing; the command says which version is in force.
+        let sop_again = crate::common::naskah(db.dir.path())
+            .env("NASKAH_DATABASE_URL", &db.url)
+            .args(["office", "sop", "bitung"])
+            .arg(&sop_file)
+            .output()
+            .expect("naskah office sop");
+        assert!(String::from_utf8_lossy(&sop_again.stdout).contains("version 1"), "{sop_again:?}");
+    }
+}
