@@ -162,3 +162,42 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Vec<Break>> {
     }
     Ok(breaks)
 }
+
+/// An entry as an office's auditors read it: who (by username), and whether its content
+/// still matches its own hash (the whole chain is `naskah audit verify`'s to check).
+#[derive(Clone, Debug, Serialize)]
+pub struct Read {
+    #[serde(flatten)]
+    pub entry: Entry,
+    pub actor: Option<String>,
+    pub intact: bool,
+}
+
+/// The newest `limit` entries of `office` (before entry `before`, when given), newest first.
+pub fn of_office(
+    conn: &mut DbConn,
+    office: OfficeId,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Read>> {
+    use crate::db::schema::people;
+    let mut query = audit_log::table
+        .left_join(people::table)
+        .filter(audit_log::office_id.eq(office))
+        .order(audit_log::id.desc())
+        .limit(limit.clamp(1, 500))
+        .select((Entry::as_select(), people::username.nullable()))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(audit_log::id.lt(before));
+    }
+    Ok(query
+        .load::<(Entry, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(entry, actor)| Read {
+            intact: entry.computed_hash() == entry.hash,
+            entry,
+            actor,
+        })
+        .collect())
+}

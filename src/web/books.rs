@@ -24,7 +24,109 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/v1/offices/{office}/registers",
             web::post().to(new_register_api),
         )
-        .route("/laporan/{office}", web::get().to(reports_page));
+        .route("/laporan/{office}", web::get().to(reports_page))
+        .route("/audit/{office}", web::get().to(audit_page))
+        .route("/api/v1/offices/{office}/audit", web::get().to(audit_api));
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The office's audit log, newest first, for its auditors and admins.
+async fn audit_entries(
+    state: &AppState,
+    person: PersonId,
+    code: String,
+    query: AuditQuery,
+) -> Result<(String, Vec<crate::audit::Read>), ApiError> {
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let (office, roles) = office_roles(conn, person, &code)?;
+            if !roles
+                .iter()
+                .any(|r| r == crate::admin::AUDITOR || r == crate::admin::ADMIN)
+            {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "catatan audit dibaca oleh auditor dan administrator kantor ini",
+                ));
+            }
+            let name = crate::office::find(conn, office)?.name;
+            let entries =
+                crate::audit::of_office(conn, office, query.before, query.limit.unwrap_or(100))?;
+            Ok((name, entries))
+        })
+        .await
+}
+
+async fn audit_api(
+    state: web::Data<AppState>,
+    caller: super::auth::Caller,
+    path: web::Path<String>,
+    query: web::Query<AuditQuery>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let (_, entries) =
+        audit_entries(&state, caller.person, path.into_inner(), query.into_inner()).await?;
+    Ok(actix_web::HttpResponse::Ok().json(entries))
+}
+
+struct AuditLine {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    subject: String,
+    detail: String,
+    intact: bool,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    code: String,
+    office: String,
+    entries: Vec<AuditLine>,
+    /// The oldest entry shown: the next page starts before it.
+    next: Option<i64>,
+}
+
+async fn audit_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    query: web::Query<AuditQuery>,
+) -> PageResult {
+    let code = path.into_inner();
+    let (office, entries) =
+        audit_entries(&state, viewer.person, code.clone(), query.into_inner()).await?;
+    let next = (entries.len() >= 100)
+        .then(|| entries.last().map(|e| e.entry.id))
+        .flatten();
+    Ok(page(
+        StatusCode::OK,
+        &AuditPage {
+            code,
+            office,
+            next,
+            entries: entries
+                .into_iter()
+                .map(|r| AuditLine {
+                    id: r.entry.id,
+                    at: r.entry.at.format("%d-%m-%Y %H:%M:%S UTC").to_string(),
+                    actor: r.actor.unwrap_or_else(|| "sistem".into()),
+                    action: r.entry.action,
+                    subject: r.entry.subject,
+                    detail: r.entry.detail,
+                    intact: r.intact,
+                })
+                .collect(),
+        },
+    ))
 }
 
 /// Sets up a register in the office with `code` as `person`; its id and first number.

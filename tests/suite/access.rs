@@ -461,6 +461,21 @@ fn every_route_refuses_whom_it_must() {
                 Refused(403),
             ],
         ),
+        // The audit log: the auditor and the admin read it.
+        (
+            "GET",
+            "/api/v1/offices/banggai/audit".into(),
+            "",
+            [
+                Refused(401),
+                Refused(403),
+                Refused(403),
+                Refused(403),
+                Through,
+                Refused(404),
+                Through,
+            ],
+        ),
         // Accounts and roles: the admin changes, the auditor reads.
         (
             "GET",

@@ -502,7 +502,21 @@ fn an_admin_makes_an_account_on_the_pages_and_the_auditor_only_reads() {
     );
     assert_eq!(refused.status, 403, "an auditor changes nothing");
 
+    // The auditor reads the office's audit log, where the new account's making stands.
+    let log = send(&server, "GET", "/audit/banggai", &auditor, &[]);
+    assert_eq!(log.status, 200);
+    assert!(
+        log.body.contains("person.created") && log.body.contains("banggai.admin"),
+        "{}",
+        log.body
+    );
+    assert!(!log.body.contains("BERUBAH"), "every entry intact");
+
     let (kadis, _) = signed_in(&server, "banggai.kadis", &demo("banggai.kadis"));
+    assert_eq!(
+        send(&server, "GET", "/audit/banggai", &kadis, &[]).status,
+        403
+    );
     assert_eq!(
         send(&server, "GET", "/admin/banggai", &kadis, &[]).status,
         403
