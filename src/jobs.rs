@@ -268,3 +268,21 @@ pub fn find(
         },
     ))
 }
+
+/// Whether `person` has a job of `kind` still running (moved within [`STALE_MINUTES`]): one
+/// at a time each, so that nobody fills the server with exports or signings.
+pub fn running(
+    conn: &mut DbConn,
+    person: PersonId,
+    kind: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let live: i64 = jobs::table
+        .filter(jobs::person_id.eq(person))
+        .filter(jobs::kind.eq(kind))
+        .filter(jobs::status.eq("running"))
+        .filter(jobs::updated_at.gt(now - chrono::TimeDelta::minutes(STALE_MINUTES)))
+        .count()
+        .get_result(conn)?;
+    Ok(live > 0)
+}

@@ -69,6 +69,7 @@ async fn start_report(
                     "laporan dibuat dan ditandatangani oleh pejabat kantor ini",
                 ));
             }
+            one_at_a_time(conn, person, crate::jobs::REPORT)?;
             let office = crate::office::find(conn, office)?;
             Ok(crate::reports::job::start(
                 db, tte, person, office, kind, period, passphrase,
@@ -157,6 +158,7 @@ async fn start_export(
                     "arsip kantor hanya diekspor oleh petugas dan auditornya",
                 ));
             }
+            one_at_a_time(conn, person, crate::jobs::EXPORT)?;
             let selection = crate::archive::export::Selection {
                 office: Some(code),
                 request: None,
@@ -279,6 +281,22 @@ async fn download_page(
     Ok(export_file(&state, viewer.person, path.into_inner()).await?)
 }
 
+/// Refuses a second job of `kind` while `person`'s first still runs.
+fn one_at_a_time(
+    conn: &mut crate::db::DbConn,
+    person: PersonId,
+    kind: &str,
+) -> Result<(), ApiError> {
+    if crate::jobs::running(conn, person, kind, crate::db::now())? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "pekerjaan Anda yang sejenis masih berjalan; tunggu sampai selesai",
+        ));
+    }
+    Ok(())
+}
+
 /// A job started: where to follow it.
 fn accepted(id: i64) -> HttpResponse {
     HttpResponse::Accepted()
@@ -300,6 +318,7 @@ async fn start(
     state
         .db
         .run(move |conn| -> Result<i64, ApiError> {
+            one_at_a_time(conn, person, crate::jobs::SIGN_LETTERS)?;
             let letters: Vec<LetterId> = match letters {
                 Some(ids) => ids.into_iter().map(LetterId).collect(),
                 None => crate::workflow::desk::waiting(conn, person, chrono::Utc::now())?

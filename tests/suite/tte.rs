@@ -310,6 +310,22 @@ on_both_backends! {
         assert!(body.contains("Selesai: 4 ditandatangani, dari 4 surat.") && body.contains("value=\"100\""), "{body}");
         assert!(!body.contains("http-equiv=\"refresh\""), "a finished job's page stays still");
         assert_eq!(page(&cookie("banggai.kabid_egov")).0, 404);
+        // One signing job at a time: while one runs (a row left running here), another is
+        // refused; once it has not moved for ten minutes it no longer holds the next back.
+        let held = {
+            let mut conn = pool.get().expect("connection");
+            let kadis_id = person(&mut conn, "banggai.kadis").id;
+            naskah::jobs::start(&mut conn, kadis_id, naskah::jobs::SIGN_LETTERS, 1, naskah::db::now()).expect("a job")
+        };
+        let (code, refused) = post(&server, "/api/v1/signing-jobs", &kadis, &serde_json::json!({ "passphrase": passphrase("banggai.kadis"), "letters": ids }));
+        assert_eq!(code, 409, "{refused}");
+        {
+            let mut conn = pool.get().expect("connection");
+            let kadis_id = person(&mut conn, "banggai.kadis").id;
+            let later = naskah::db::now() + chrono::TimeDelta::minutes(naskah::jobs::STALE_MINUTES + 1);
+            assert!(!naskah::jobs::running(&mut conn, kadis_id, naskah::jobs::SIGN_LETTERS, later).expect("running"));
+            naskah::jobs::end(&mut conn, held, Some("uji"), naskah::db::now()).expect("ended");
+        }
         // Nothing left: signing "what waits" finds nothing to sign.
         let (code, refused) = post(&server, "/api/v1/signing-jobs", &kadis, &serde_json::json!({ "passphrase": passphrase("banggai.kadis") }));
         assert_eq!(code, 422, "{refused}");
