@@ -141,3 +141,28 @@ pub fn insert(conn: &mut DbConn, office: &NewOffice<'_>) -> QueryResult<OfficeId
         .returning(offices::id)
         .get_result(conn)
 }
+
+/// Creates an office, records it in the audit log (with `detail`) and gives it the
+/// regulation's classification codes: how every office starts, set up by an operator or by the
+/// demo. Call it inside a write transaction.
+pub fn create(
+    conn: &mut DbConn,
+    office: &NewOffice<'_>,
+    detail: serde_json::Value,
+) -> Result<OfficeId, String> {
+    let id = insert(conn, office).map_err(|e| e.to_string())?;
+    crate::audit::append(
+        conn,
+        crate::audit::Event {
+            actor: None,
+            office: Some(id),
+            action: "office.created",
+            subject: format!("office:{id}"),
+            detail,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    crate::classification::load(conn, id, crate::classification::PERMENDAGRI_83_2022, None)
+        .map_err(|e| e.to_string())?;
+    Ok(id)
+}

@@ -128,7 +128,7 @@ pub fn run(conn: &mut DbConn, command: &OfficeCommand) -> Result<(), Failure> {
                     )));
                 }
                 let now = crate::db::now();
-                let office = crate::office::insert(
+                let office = crate::office::create(
                     conn,
                     &crate::office::NewOffice {
                         code,
@@ -145,24 +145,9 @@ pub fn run(conn: &mut DbConn, command: &OfficeCommand) -> Result<(), Failure> {
                         time_zone: zone.code(),
                         created_at: now,
                     },
-                )?;
-                audit::append(
-                    conn,
-                    Event {
-                        actor: None,
-                        office: Some(office),
-                        action: "office.created",
-                        subject: format!("office:{office}"),
-                        detail: serde_json::json!({ "code": code }),
-                    },
-                )?;
-                crate::classification::load(
-                    conn,
-                    office,
-                    crate::classification::PERMENDAGRI_83_2022,
-                    None,
+                    serde_json::json!({ "code": code }),
                 )
-                .map_err(|e| Failure::Work(e.to_string()))?;
+                .map_err(Failure::Work)?;
                 let version = crate::workflow::install_sop(conn, office, &text, None)
                     .map_err(|e| Failure::Work(e.to_string()))?;
                 let person = crate::people::insert(

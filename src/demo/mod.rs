@@ -427,7 +427,8 @@ fn ensure_office(
     if let Some(existing) = office::find_by_code(conn, demo.code)? {
         return Ok(existing.id);
     }
-    let id = office::insert(
+    // Every office starts with the regulation's codes; the demo letters' codes file under them.
+    let id = office::create(
         conn,
         &NewOffice {
             code: demo.code,
@@ -444,20 +445,9 @@ fn ensure_office(
             time_zone: demo.zone.code(),
             created_at: crate::db::now(),
         },
-    )?;
-    audit::append(
-        conn,
-        Event {
-            actor: None,
-            office: Some(id),
-            action: "office.created",
-            subject: format!("office:{id}"),
-            detail: serde_json::json!({ "code": demo.code, "demo": true }),
-        },
-    )?;
-    // Every office starts with the regulation's codes; the demo letters' codes file under them.
-    crate::classification::load(conn, id, crate::classification::PERMENDAGRI_83_2022, None)
-        .map_err(|e| DemoError::Data(e.to_string()))?;
+        serde_json::json!({ "code": demo.code, "demo": true }),
+    )
+    .map_err(DemoError::Data)?;
     summary.offices_created += 1;
     Ok(id)
 }
