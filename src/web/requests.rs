@@ -13,7 +13,66 @@ use crate::ids::{LetterId, RequestId};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/requests", web::get().to(list))
-        .route("/api/v1/inbox", web::get().to(own_inbox));
+        .route("/api/v1/inbox", web::get().to(own_inbox))
+        .route("/api/v1/inbox/read", web::post().to(read_api))
+        .route("/kotak-masuk/dibaca", web::post().to(read_page));
+}
+
+/// Marks `person`'s notices read: those named, else every unread one. Another person's
+/// notices are never touched. Returns how many were marked.
+async fn mark_read(
+    state: &AppState,
+    person: crate::ids::PersonId,
+    ids: Option<Vec<i64>>,
+) -> Result<usize, ApiError> {
+    state
+        .db
+        .run(move |conn| {
+            let mine = inbox::table
+                .filter(inbox::person_id.eq(person))
+                .filter(inbox::read_at.is_null());
+            let marked = match ids {
+                Some(ids) => diesel::update(mine.filter(inbox::id.eq_any(ids)))
+                    .set(inbox::read_at.eq(Some(crate::db::now())))
+                    .execute(conn),
+                None => diesel::update(mine)
+                    .set(inbox::read_at.eq(Some(crate::db::now())))
+                    .execute(conn),
+            };
+            marked.map_err(ApiError::from)
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+struct ReadBody {
+    ids: Option<Vec<i64>>,
+}
+
+async fn read_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ReadBody>,
+) -> Result<HttpResponse, ApiError> {
+    let marked = mark_read(&state, caller.person, body.into_inner().ids).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "marked": marked })))
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The home page's "mark all read".
+async fn read_page(
+    state: web::Data<AppState>,
+    viewer: super::desk::Viewer,
+    form: web::Form<CsrfForm>,
+) -> super::desk::PageResult {
+    viewer.check(&form.csrf)?;
+    mark_read(&state, viewer.person, None).await?;
+    Ok(super::pages::see_other("/beranda"))
 }
 
 #[derive(Deserialize)]

@@ -88,6 +88,7 @@ struct InboxLine {
     at: String,
     letter: Option<i64>,
     request: Option<i64>,
+    unread: bool,
 }
 
 struct RequestLine {
@@ -113,6 +114,8 @@ struct HomePage {
     administers: Vec<(String, String)>,
     /// How many letters wait for the person's signature.
     to_sign: usize,
+    /// How many of the inbox's notices shown are unread.
+    unread: usize,
     /// Offices whose registers and reports the person reads: code, name.
     books: Vec<(String, String)>,
 }
@@ -259,6 +262,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                 chrono::NaiveDateTime,
                 Option<crate::ids::LetterId>,
                 Option<crate::ids::RequestId>,
+                Option<chrono::NaiveDateTime>,
             );
             let inbox: Vec<Notice> = inbox::table
                 .filter(inbox::person_id.eq(person))
@@ -269,6 +273,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                     inbox::created_at,
                     inbox::letter_id,
                     inbox::request_id,
+                    inbox::read_at,
                 ))
                 .load(conn)?;
             let reach = crate::workflow::reach(conn, person)?;
@@ -313,6 +318,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
         return Ok(see_other("/masuk"));
     };
     let when = |t: chrono::NaiveDateTime| t.format("%d-%m-%Y %H:%M UTC").to_string();
+    let unread = inbox.iter().filter(|(.., read)| read.is_none()).count();
     Ok(page(
         StatusCode::OK,
         &HomePage {
@@ -321,11 +327,12 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
             csrf: session.csrf,
             inbox: inbox
                 .into_iter()
-                .map(|(subject, at, letter, request)| InboxLine {
+                .map(|(subject, at, letter, request, read)| InboxLine {
                     subject,
                     at: when(at),
                     letter: letter.map(|l| l.0),
                     request: request.map(|r| r.0),
+                    unread: read.is_none(),
                 })
                 .collect(),
             requests: requests
@@ -345,6 +352,7 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                 })
                 .collect(),
             to_sign: waiting.iter().filter(|w| w.what == "sign").count(),
+            unread,
             waiting: waiting
                 .into_iter()
                 .map(|w| WaitingLine {

@@ -306,6 +306,7 @@ fn every_route_refuses_whom_it_must() {
         ),
         ("GET", "/api/v1/requests".into(), "", anyone_signed_in),
         ("GET", "/api/v1/inbox".into(), "", anyone_signed_in),
+        ("POST", "/api/v1/inbox/read".into(), "{}", anyone_signed_in),
         (
             "POST",
             format!("/api/v1/letters/{a}/void"),

@@ -656,9 +656,18 @@ fn two_requests_go_through_every_step_in_a_browser() {
     session.sign_in("banggai.pemohon");
     driver.screenshot("applicant-home");
     assert!(driver.source().contains("selesai"));
-    // Each request's signed letters told the applicant, in their inbox.
+    // Each request's signed letters told the applicant, in their inbox, new until they
+    // mark them read.
     assert!(
         visible_text(&driver.source()).contains("telah ditandatangani"),
+        "{}",
+        visible_text(&driver.source())
+    );
+    assert!(visible_text(&driver.source()).contains("Baru:"));
+    driver.submit("#tandai-dibaca button");
+    assert!(
+        !visible_text(&driver.source()).contains("Baru:")
+            && driver.find("#tandai-dibaca").is_none(),
         "{}",
         visible_text(&driver.source())
     );
