@@ -81,6 +81,23 @@ letter_kinds! {
     LaporanTahunan = "laporan_tahunan", "Laporan Tahunan";
 }
 
+impl LetterKind {
+    /// Whether the letter goes to the applicant's agency (a reply, a recommendation, a notice,
+    /// the handover), as opposed to the Dinas's own working papers (dispositions, reports):
+    /// the applicant is told when such a letter is signed.
+    pub fn to_applicant(self) -> bool {
+        matches!(
+            self,
+            LetterKind::SuratRekomendasi
+                | LetterKind::SuratTanggapanPersetujuan
+                | LetterKind::SuratTanggapanPenolakan
+                | LetterKind::SuratTanggapanKelengkapan
+                | LetterKind::SuratPemberitahuanHosting
+                | LetterKind::BeritaAcaraSerahTerima
+        )
+    }
+}
+
 impl fmt::Display for LetterKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())

@@ -75,9 +75,10 @@ fn about(conn: &mut DbConn, request: RequestId) -> QueryResult<About> {
     })
 }
 
-/// Records that `letter` is signed by every official it names: a `letter.signed` event and a
-/// notice to the applicant. Letters outside a request (reports) go out by the schedule and
-/// are not announced here. Call it inside the transaction that adds the last signature.
+/// Records that `letter` is signed by every official it names: a `letter.signed` event (for
+/// the webhooks) and, when the letter goes to the applicant's agency, a notice to the
+/// applicant. Letters outside a request (reports) go out by the schedule and are not
+/// announced here. Call it inside the transaction that adds the last signature.
 pub fn letter_signed(conn: &mut DbConn, letter: LetterId, now: NaiveDateTime) -> QueryResult<()> {
     let (request, kind, hal, public_id): (Option<RequestId>, String, String, String) =
         letters::table
@@ -95,9 +96,8 @@ pub fn letter_signed(conn: &mut DbConn, letter: LetterId, now: NaiveDateTime) ->
     let about = about(conn, request)?;
     let number = crate::numbering::number_of(conn, letter)
         .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
-    let name = kind
-        .parse::<LetterKind>()
-        .map_or(kind.clone(), |k| k.name().to_owned());
+    let parsed = kind.parse::<LetterKind>().ok();
+    let name = parsed.map_or(kind.clone(), |k| k.name().to_owned());
     let payload = json!({
         "office": about.office_code,
         "request": about.request,
@@ -120,6 +120,10 @@ pub fn letter_signed(conn: &mut DbConn, letter: LetterId, now: NaiveDateTime) ->
         &payload,
         now,
     )?;
+    // The Dinas's own working papers (dispositions, its reports) are not the applicant's news.
+    if !parsed.is_some_and(LetterKind::to_applicant) {
+        return Ok(());
+    }
     notice(
         conn,
         about.applicant,

@@ -264,6 +264,7 @@ fn fan_out(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> Result
                 .collect();
             if settings.mail.is_some()
                 && let Some(request) = request
+                && for_applicant(conn, id, &event)?
             {
                 let email: Option<String> = requests::table
                     .inner_join(people::table)
@@ -292,6 +293,23 @@ fn fan_out(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> Result
         })?;
     }
     Ok(made)
+}
+
+/// Whether the applicant hears of event `id` by e-mail: a finished request, a signed letter
+/// that goes to their agency (not the Dinas's own working papers).
+fn for_applicant(conn: &mut DbConn, id: i64, event: &str) -> Result<bool, DbError> {
+    if event != super::LETTER_SIGNED {
+        return Ok(true);
+    }
+    let kind: Option<String> = notifications::table
+        .inner_join(crate::db::schema::letters::table)
+        .filter(notifications::id.eq(id))
+        .select(crate::db::schema::letters::kind)
+        .first(conn)
+        .optional()?;
+    Ok(kind
+        .and_then(|k| k.parse::<crate::letters::LetterKind>().ok())
+        .is_some_and(crate::letters::LetterKind::to_applicant))
 }
 
 /// The e-mail for an event: subject and plain-text body, in Indonesian.

@@ -230,7 +230,7 @@ fn the_demo_chain_reaches_the_webhook_signed_and_retried_and_the_applicant_by_em
     // The demo signs every letter of the Dinas in five requests and finishes them; each of
     // those is one webhook delivery and one e-mail, all delivered in the end.
     let deadline = Instant::now() + Duration::from_secs(300);
-    let (signed, finished) = loop {
+    let (signed, finished, outward) = loop {
         let signed: i64 = letters::table
             .filter(letters::status.eq("signed"))
             .filter(letters::request_id.is_not_null())
@@ -251,8 +251,17 @@ fn the_demo_chain_reaches_the_webhook_signed_and_retried_and_the_applicant_by_em
             .count()
             .get_result(&mut *conn)
             .expect("deliveries");
-        if finished == 5 && delivered == 2 * (signed + finished) && undelivered == 0 {
-            break (signed, finished);
+        // The applicant hears by e-mail of the letters that go to their agency only.
+        let outward: i64 = letters::table
+            .filter(letters::status.eq("signed"))
+            .filter(letters::request_id.is_not_null())
+            .filter(letters::kind.eq_any(outward_kinds()))
+            .count()
+            .get_result(&mut *conn)
+            .expect("letters");
+        if finished == 5 && delivered == signed + finished + outward + finished && undelivered == 0
+        {
+            break (signed, finished, outward);
         }
         assert!(
             Instant::now() < deadline,
@@ -309,9 +318,20 @@ fn the_demo_chain_reaches_the_webhook_signed_and_retried_and_the_applicant_by_em
         assert_ne!(letter["kind"], "surat_permohonan");
     }
 
-    // One e-mail per event, to the applicant who filed the request.
+    // One e-mail per finished request and per signed letter that goes to the applicant's
+    // agency, to the applicant who filed the request; none of the Dinas's working papers.
     let messages = smtp.messages.lock().expect("messages").clone();
-    assert_eq!(messages.len(), events);
+    assert!(outward >= 5 && outward < signed, "{outward} of {signed}");
+    assert_eq!(
+        messages.len(),
+        usize::try_from(outward + finished).expect("count")
+    );
+    assert!(
+        !messages
+            .iter()
+            .any(|(_, data)| data.contains("Lembar Disposisi")),
+        "no e-mail of a disposition"
+    );
     let banggai: String = people::table
         .filter(people::username.eq("banggai.pemohon"))
         .select(people::email)
@@ -348,6 +368,7 @@ fn the_demo_chain_reaches_the_webhook_signed_and_retried_and_the_applicant_by_em
         .map(|(kind, request)| (kind, request.map(|r| r.0)))
         .collect();
     assert!(notices.iter().all(|(_, request)| request.is_some()));
+    assert!(notices.iter().any(|(kind, _)| kind == "letter.signed"));
     assert_eq!(
         notices
             .iter()
@@ -362,6 +383,15 @@ fn the_demo_chain_reaches_the_webhook_signed_and_retried_and_the_applicant_by_em
         log.contains("notification not delivered"),
         "refusals are logged"
     );
+}
+
+/// The kinds of letter that go to the applicant's agency, as their ids.
+fn outward_kinds() -> Vec<&'static str> {
+    naskah::letters::LetterKind::ALL
+        .iter()
+        .filter(|k| k.to_applicant())
+        .map(|k| k.id())
+        .collect()
 }
 
 /// Settings for the worker driven by hand: one webhook to `url`.
