@@ -32,7 +32,7 @@ pub fn start(
                 kind,
                 period: &period,
                 made_by: &username,
-                instance: &format!("web:{}", std::process::id()),
+                instance: &crate::cli::instance_name(),
             },
             &Signer {
                 person,
