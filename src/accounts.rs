@@ -1,14 +1,16 @@
 //! Local accounts: passwords hashed with Argon2id (never stored or logged otherwise), sign-in
 //! sessions whose cookie token is kept only as its SHA-256, each with a CSRF token for its
-//! forms, and failed sign-ins counted per username: from the fifth in a row the account waits,
-//! 15 minutes, doubling with each further failure up to a day.
+//! forms, and sign-ins counted before they are checked (`crate::attempts`): per account and
+//! address (from the fifth failure in a row the account waits there, 15 minutes, doubling up
+//! to a day) and per address across accounts.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::attempts::{self, Attempt, Policy, Scope};
 use crate::audit::{self, Event};
-use crate::db::schema::{people, sessions, signin_failures};
+use crate::db::schema::{people, sessions};
 use crate::db::{DbConn, write_transaction};
 use crate::digest::sha256_hex;
 use crate::ids::PersonId;
@@ -110,22 +112,54 @@ fn decoy() -> &'static str {
     DECOY.get_or_init(|| hash_password("naskah-decoy-password").unwrap_or_default())
 }
 
-/// Signs `username` in with `password` at `now`.
+/// Sign-ins of one account from one address: five in a row are checked, then the account
+/// waits there 15 minutes, doubling with each further failure up to a day. Its official signs
+/// in from another address at once: an attacker cannot lock anyone out of their own desk.
+pub const ACCOUNT_POLICY: Policy = Policy {
+    free: FREE_FAILURES,
+    wait: Duration::minutes(15),
+    doubling: true,
+    longest: Duration::days(1),
+    forget_after: None,
+};
+
+/// Failed sign-ins from one address, across accounts, within an hour of each other: twenty
+/// are checked, then the address waits 15 minutes, doubling up to a day.
+pub const ADDRESS_POLICY: Policy = Policy {
+    free: 20,
+    wait: Duration::minutes(15),
+    doubling: true,
+    longest: Duration::days(1),
+    forget_after: Some(Duration::hours(1)),
+};
+
+/// The count of `username`'s sign-ins from `address`.
+fn account_subject(username: &str, address: &str) -> String {
+    format!("{username}|{address}")
+}
+
+/// Signs `username` in with `password` from `address` (the client's IP address) at `now`.
+/// The attempt is counted, for the address and for the account from that address, before the
+/// password is checked; an attempt that finds either waiting is not checked at all.
 pub fn sign_in(
     conn: &mut DbConn,
     username: &str,
     password: &str,
+    address: &str,
     now: NaiveDateTime,
 ) -> Result<SignIn, AccountError> {
     let username = username.trim().to_lowercase();
-    let failures: Option<(i32, Option<NaiveDateTime>)> = signin_failures::table
-        .find(&username)
-        .select((signin_failures::failures, signin_failures::locked_until))
-        .first(conn)
-        .optional()?;
-    if let Some((_, Some(until))) = failures
-        && until > now
+    let subject = account_subject(&username, address);
+    if let Attempt::Waiting { until } =
+        attempts::reserve(conn, Scope::SignInAddress, address, &ADDRESS_POLICY, now)?
     {
+        return Ok(SignIn::Waiting { until });
+    }
+    if let Attempt::Waiting { until } =
+        attempts::reserve(conn, Scope::SignIn, &subject, &ACCOUNT_POLICY, now)?
+    {
+        // Not checked: the address's place is not a failure.
+        attempts::give_back(conn, Scope::SignInAddress, address, &ADDRESS_POLICY)?;
         return Ok(SignIn::Waiting { until });
     }
     let person: Option<(PersonId, Option<String>, bool)> = people::table
@@ -137,25 +171,12 @@ pub fn sign_in(
         .as_ref()
         .and_then(|(_, hash, active)| hash.clone().filter(|_| *active));
     let good = verifies(password, hash.as_deref().unwrap_or_else(|| decoy())) && hash.is_some();
+    let Some((person, _, _)) = person.filter(|_| good) else {
+        return Ok(SignIn::Wrong);
+    };
     write_transaction(conn, |conn| {
-        let Some((person, _, _)) = person.filter(|_| good) else {
-            let count = failures.map_or(0, |(n, _)| n) + 1;
-            let wait = (count >= FREE_FAILURES).then(|| {
-                let doublings = (count - FREE_FAILURES).min(7) as u32;
-                now + (Duration::minutes(15) * 2i32.pow(doublings)).min(Duration::days(1))
-            });
-            diesel::delete(signin_failures::table.find(&username)).execute(conn)?;
-            diesel::insert_into(signin_failures::table)
-                .values((
-                    signin_failures::username.eq(&username),
-                    signin_failures::failures.eq(count),
-                    signin_failures::locked_until.eq(wait),
-                    signin_failures::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            return Ok(SignIn::Wrong);
-        };
-        diesel::delete(signin_failures::table.find(&username)).execute(conn)?;
+        attempts::clear(conn, Scope::SignIn, &subject)?;
+        attempts::give_back(conn, Scope::SignInAddress, address, &ADDRESS_POLICY)?;
         let session = Session {
             token: random_hex(32)?,
             person,
@@ -172,6 +193,24 @@ pub fn sign_in(
             .execute(conn)?;
         Ok(SignIn::In(session))
     })
+}
+
+/// The sign-in counts of `username`, one per address it was tried from, as its office's
+/// admin sees them.
+pub fn sign_in_counts(conn: &mut DbConn, username: &str) -> QueryResult<Vec<attempts::Count>> {
+    let prefix = account_subject(username, "");
+    Ok(attempts::counts(conn, Scope::SignIn, &prefix)?
+        .into_iter()
+        .map(|count| attempts::Count {
+            subject: count.subject[prefix.len()..].to_owned(),
+            ..count
+        })
+        .collect())
+}
+
+/// Lifts every wait on `username`'s sign-ins (an admin's act); how many counts there were.
+pub fn clear_sign_in_counts(conn: &mut DbConn, username: &str) -> QueryResult<usize> {
+    attempts::clear_all(conn, Scope::SignIn, &account_subject(username, ""))
 }
 
 /// The session the cookie `token` opens, while it lasts.

@@ -125,6 +125,9 @@ struct FileSettings {
     log: Option<String>,
     log_format: Option<String>,
     db_pool_size: Option<u32>,
+    verify_workers: Option<u64>,
+    verify_memory_mb: Option<u64>,
+    verify_seconds: Option<u64>,
     public_url: Option<String>,
     tte_issuer: Option<String>,
     pki_dir: Option<String>,
@@ -233,6 +236,8 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
+    /// What reading untrusted PDFs may spend: workers at once, memory each, time per file.
+    pub verify: crate::verify::sandbox::Limits,
     /// The address people reach naskah at; the QR code of a signed letter opens
     /// `{public_url}/verifikasi/{letter}`.
     pub public_url: String,
@@ -255,6 +260,36 @@ pub struct Config {
     pub schedule: crate::schedule::Schedule,
     /// Where notifications go: webhooks, the SMTP server.
     pub notify: crate::notify::worker::Settings,
+}
+
+/// A whole number setting from the environment, else the file, else its default, within
+/// `range`; an error names where it was given.
+fn whole_number(
+    given: Option<Given>,
+    key: &str,
+    file_value: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let (value, origin) = match given {
+        Some(given) => (
+            given.value.trim().parse::<u64>().map_err(|_| {
+                ConfigError::new(
+                    &given.origin,
+                    format!("'{}' is not a whole number", given.value),
+                )
+            })?,
+            given.origin,
+        ),
+        None => (file_value.unwrap_or(default), key.to_owned()),
+    };
+    if !range.contains(&value) {
+        return Err(ConfigError::new(
+            origin,
+            format!("{value} is outside {}..={}", range.start(), range.end()),
+        ));
+    }
+    Ok(value)
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -359,21 +394,40 @@ impl Config {
             }
         };
 
-        let pool_size = match from_env("NASKAH_DB_POOL_SIZE") {
-            Some(given) => given.value.trim().parse::<u32>().map_err(|_| {
-                ConfigError::new(
-                    &given.origin,
-                    format!("'{}' is not a whole number", given.value),
-                )
-            })?,
-            None => file.db_pool_size.unwrap_or(8),
+        let whole = |name: &str, key: &str, file_value: Option<u64>, default: u64, range| {
+            whole_number(from_env(name), key, file_value, default, range)
         };
-        if !(1..=256).contains(&pool_size) {
-            return Err(ConfigError::new(
-                "database pool size",
-                format!("{pool_size} is outside 1..=256"),
-            ));
-        }
+        let pool_size = whole(
+            "NASKAH_DB_POOL_SIZE",
+            "db_pool_size",
+            file.db_pool_size.map(u64::from),
+            8,
+            1..=256,
+        )? as u32;
+        let defaults = crate::verify::sandbox::Limits::default();
+        let verify = crate::verify::sandbox::Limits {
+            workers: whole(
+                "NASKAH_VERIFY_WORKERS",
+                "verify_workers",
+                file.verify_workers,
+                defaults.workers as u64,
+                1..=64,
+            )? as usize,
+            memory: whole(
+                "NASKAH_VERIFY_MEMORY_MB",
+                "verify_memory_mb",
+                file.verify_memory_mb,
+                defaults.memory >> 20,
+                64..=65_536,
+            )? << 20,
+            time: std::time::Duration::from_secs(whole(
+                "NASKAH_VERIFY_SECONDS",
+                "verify_seconds",
+                file.verify_seconds,
+                defaults.time.as_secs(),
+                1..=600,
+            )?),
+        };
 
         let public_url = from_env("NASKAH_PUBLIC_URL")
             .or_else(|| from_file("public_url", &file.public_url))
@@ -490,6 +544,7 @@ impl Config {
             log_filter: log.value,
             log_format: log_format_value,
             db_pool_size: pool_size,
+            verify,
             public_url: public_url_value,
             tte_issuer: tte_issuer.value.trim().to_owned(),
             pki_dir,

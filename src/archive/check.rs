@@ -7,10 +7,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Seek};
-use std::sync::Arc;
 
 use super::export::{MANIFEST_JSON, MANIFEST_XML, Manifest};
-use crate::verify::{self, ChangesAfter, Integrity, Roots, Trust};
+use crate::verify::sandbox::Sandbox;
+use crate::verify::{self, ChangesAfter, Integrity, Trust};
 
 /// The most files an export may hold.
 const MAX_FILES: usize = 200_000;
@@ -36,8 +36,9 @@ pub enum CheckError {
     Manifest(&'static str, String),
 }
 
-/// Checks the export read from `input`, against `roots` when there are any.
-pub fn check(input: impl Read + Seek, roots: &Roots) -> Result<Checked, CheckError> {
+/// Checks the export read from `input`, its signed revisions verified in `sandbox` (against
+/// its roots when there are any).
+pub fn check(input: impl Read + Seek, sandbox: &Sandbox) -> Result<Checked, CheckError> {
     let mut zip = zip::ZipArchive::new(input).map_err(|e| CheckError::Zip(e.to_string()))?;
     if zip.len() > MAX_FILES {
         return Err(CheckError::Zip(format!(
@@ -139,8 +140,7 @@ pub fn check(input: impl Read + Seek, roots: &Roots) -> Result<Checked, CheckErr
     }
 
     // Each revision's bytes, and the signed ones verified in batches.
-    let shared_roots = Arc::new(roots.clone());
-    let mut signed: Vec<(String, Arc<Vec<u8>>)> = Vec::new();
+    let mut signed: Vec<(String, Vec<u8>)> = Vec::new();
     for letter in &manifest.letters {
         for revision in &letter.revisions {
             let at = format!("letter {} revision {}", letter.id, revision.revision);
@@ -178,36 +178,24 @@ pub fn check(input: impl Read + Seek, roots: &Roots) -> Result<Checked, CheckErr
                 revision.purpose.as_str(),
                 "paraf" | "signature" | "ltv" | "timestamp"
             ) {
-                signed.push((revision.file.clone(), Arc::new(bytes)));
+                signed.push((revision.file.clone(), bytes));
                 if signed.len() == BATCH {
-                    verify_batch(&mut signed, &shared_roots, &mut checked);
+                    verify_batch(&mut signed, sandbox, &mut checked);
                 }
             }
         }
     }
-    verify_batch(&mut signed, &shared_roots, &mut checked);
+    verify_batch(&mut signed, sandbox, &mut checked);
     Ok(checked)
 }
 
 /// Verifies the signed revisions gathered so far, and lets them go.
-fn verify_batch(
-    signed: &mut Vec<(String, Arc<Vec<u8>>)>,
-    roots: &Arc<Roots>,
-    checked: &mut Checked,
-) {
+fn verify_batch(signed: &mut Vec<(String, Vec<u8>)>, sandbox: &Sandbox, checked: &mut Checked) {
     if signed.is_empty() {
         return;
     }
-    let batch: Vec<(String, Arc<Vec<u8>>)> = std::mem::take(signed);
-    let files: Arc<Vec<Arc<Vec<u8>>>> = Arc::new(batch.iter().map(|(_, b)| b.clone()).collect());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let reports = verify::pool::verify_many(
-        files.len(),
-        Box::new(move |i| Ok(files[i].clone())),
-        roots.clone(),
-        workers,
-        verify::TIME_LIMIT,
-    );
+    let batch: Vec<(String, Vec<u8>)> = std::mem::take(signed);
+    let reports = sandbox.verify_many(batch.len(), &|i| Ok(batch[i].1.clone()));
     for ((file, _), outcome) in batch.iter().zip(reports) {
         checked.verified += 1;
         let report = match outcome {
@@ -228,7 +216,7 @@ fn verify_batch(
             if s.changes_after == ChangesAfter::Disallowed {
                 wrong.push("disallowed changes after it".to_owned());
             }
-            if !roots.is_empty() && s.trust != Trust::Trusted {
+            if sandbox.has_roots() && s.trust != Trust::Trusted {
                 wrong.push(format!("trust {}", verify::name(&s.trust)));
             }
             if !wrong.is_empty() {

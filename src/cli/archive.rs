@@ -159,7 +159,9 @@ pub fn check(file: &std::path::Path, trust: &[PathBuf]) -> Result<(), Failure> {
         .map_err(|e| Failure::Usage(format!("--trust {e}")))?;
     let input = std::fs::File::open(file)
         .map_err(|e| Failure::Usage(format!("{}: {e}", file.display())))?;
-    let checked = crate::archive::check::check(std::io::BufReader::new(input), &roots)
+    let sandbox =
+        crate::verify::sandbox::Sandbox::own(&roots, Default::default()).map_err(Failure::Work)?;
+    let checked = crate::archive::check::check(std::io::BufReader::new(input), &sandbox)
         .map_err(|e| Failure::Work(format!("{}: {e}", file.display())))?;
     for problem in &checked.problems {
         println!("{problem}");

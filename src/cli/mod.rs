@@ -80,6 +80,10 @@ enum Command {
     },
     /// Verify signed PDFs: every signature's integrity, trust, level and later changes.
     Verify(verify::VerifyArgs),
+    /// A worker process that reads untrusted PDFs for its parent (verify::sandbox), within
+    /// MEMORY bytes of data and SECONDS of CPU time per file.
+    #[command(name = "verify-worker", hide = true)]
+    VerifyWorker { memory: u64, seconds: u64 },
     /// The audit log and the archive, checked again.
     Audit {
         #[command(subcommand)]
@@ -424,6 +428,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Verify(args) = &cli.command {
         return verify::run(args, cli.config.clone());
     }
+    if let Command::VerifyWorker { memory, seconds } = &cli.command {
+        return crate::verify::sandbox::worker(*memory, *seconds).map_err(Failure::Work);
+    }
     if let Command::Sign(args) = &cli.command {
         return signing::sign(args);
     }
@@ -621,6 +628,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         | Command::Letter { .. }
         | Command::Sign(_)
         | Command::Verify(_)
+        | Command::VerifyWorker { .. }
         | Command::Certs { .. } => {
             unreachable!("handled above: they need no database")
         }
@@ -1258,7 +1266,8 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
                 },
             );
         }
-        let roots = trust_roots(config)?;
+        let verifier = crate::verify::sandbox::Sandbox::own(&trust_roots(config)?, config.verify)
+            .map_err(Failure::Work)?;
         let scheduler = crate::schedule::start(std::sync::Arc::new(crate::schedule::Context {
             db: db.clone(),
             tte: tte.clone(),
@@ -1287,7 +1296,7 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
             db,
             letters,
             tte,
-            roots: std::sync::Arc::new(roots),
+            verifier: std::sync::Arc::new(verifier),
             demo: with_demo,
         };
         let (server, addr) = web::start(listener, state)

@@ -2,16 +2,15 @@
 //! parallel. Exit 0 when every file is VALID, 1 when any is not, 2 on a usage error or a file
 //! that cannot be read.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
 use clap::Args;
 use serde::Serialize;
+use std::path::PathBuf;
 
 use super::Failure;
 use crate::config::{Config, Overrides};
 use crate::db::{Db, DbError};
 use crate::verify::archive::{self, Archived};
+use crate::verify::sandbox::{Limits, Sandbox};
 use crate::verify::{self, Report, Roots, Verdict, VerifyError};
 
 #[derive(Debug, Args)]
@@ -30,6 +29,11 @@ pub struct VerifyArgs {
     /// CRL distribution points (http:// only, 10 s each).
     #[arg(long)]
     fetch_revocation: bool,
+    /// How long one file may take (wall-clock and CPU time) before it is given up on; each
+    /// file is read in a worker process within a memory budget as well.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::verify::TIME_LIMIT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    seconds: u64,
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
 }
@@ -127,24 +131,31 @@ fn look_up(db: &Db, path: &PathBuf) -> Result<Option<Archived>, Failure> {
     archive::lookup(&mut *db.get()?, &pdf, &ends).map_err(|e| Failure::from(DbError::from(e)))
 }
 
+/// A file to verify, refused before it is read when it is larger than any PDF naskah reads.
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, VerifyError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| VerifyError::Unreadable(e.to_string()))?
+        .len();
+    if size > crate::signing::pdf::MAX_INPUT as u64 {
+        return Err(VerifyError::TooLarge(
+            usize::try_from(size).unwrap_or(usize::MAX),
+        ));
+    }
+    std::fs::read(path).map_err(|e| VerifyError::Unreadable(e.to_string()))
+}
+
 pub fn run(args: &VerifyArgs, config_file: Option<PathBuf>) -> Result<(), Failure> {
     let roots = Roots::from_pem_files(&args.trust)
         .map_err(|e| Failure::Usage(format!("--trust {e}")))?
         .fetching_revocation(args.fetch_revocation);
     let archive = open_archive(args, config_file)?;
-    let roots = Arc::new(roots);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let files: Arc<Vec<PathBuf>> = Arc::new(args.files.clone());
-    let source = {
-        let files = files.clone();
-        Box::new(move |index: usize| {
-            std::fs::read(&files[index])
-                .map(Arc::new)
-                .map_err(|e| VerifyError::Unreadable(e.to_string()))
-        })
+    let limits = Limits {
+        time: std::time::Duration::from_secs(args.seconds),
+        ..Limits::default()
     };
-    let results =
-        verify::pool::verify_many(files.len(), source, roots, workers, verify::TIME_LIMIT);
+    let sandbox = Sandbox::own(&roots, limits).map_err(Failure::Work)?;
+    let source = |index: usize| read_file(&args.files[index]);
+    let results = sandbox.verify_many(args.files.len(), &source);
     let mut unreadable = 0;
     let mut not_valid = 0;
     for (path, outcome) in args.files.iter().zip(results) {

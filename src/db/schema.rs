@@ -258,15 +258,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    signing_locks (person_id) {
-        person_id -> Int8,
-        failures -> Int4,
-        locked_until -> Nullable<Timestamp>,
-        updated_at -> Timestamp,
-    }
-}
-
-diesel::table! {
     report_runs (id) {
         id -> Int8,
         office_id -> Int8,
@@ -319,6 +310,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        instance -> Nullable<Text>,
     }
 }
 
@@ -372,8 +364,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    signin_failures (username) {
-        username -> Text,
+    attempts (scope, subject) {
+        scope -> Text,
+        subject -> Text,
         failures -> Int4,
         locked_until -> Nullable<Timestamp>,
         updated_at -> Timestamp,
@@ -407,7 +400,6 @@ diesel::joinable!(api_tokens -> people (person_id));
 diesel::joinable!(classification_codes -> offices (office_id));
 diesel::joinable!(letter_signatures -> letters (letter_id));
 diesel::joinable!(letter_signatures -> people (person_id));
-diesel::joinable!(signing_locks -> people (person_id));
 diesel::joinable!(report_runs -> offices (office_id));
 diesel::joinable!(report_runs -> letters (letter_id));
 diesel::joinable!(inbox -> people (person_id));
@@ -441,7 +433,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     classification_codes,
     letter_signatures,
-    signing_locks,
     report_runs,
     inbox,
     account_handovers,
@@ -450,5 +441,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_deliveries,
     retention_schedule,
     sessions,
-    signin_failures,
+    attempts,
 );

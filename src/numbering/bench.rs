@@ -233,12 +233,16 @@ pub fn run(
     let (sender, receiver) = std::sync::mpsc::channel();
     let server_db = db.clone();
     let handover = std::sync::Arc::new(crate::handover::Key::ephemeral().map_err(fail)?);
+    let verifier = std::sync::Arc::new(
+        crate::verify::sandbox::Sandbox::own(&Default::default(), Default::default())
+            .map_err(fail)?,
+    );
     let server = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let state = crate::web::AppState {
                 db: server_db,
                 tte: crate::tte::Settings::local(PathBuf::new(), settings.clone()),
-                roots: Default::default(),
+                verifier,
                 letters: settings,
                 demo: false,
                 handover,

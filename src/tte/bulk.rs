@@ -47,7 +47,12 @@ fn run(
 ) -> Result<jobs::Ended, crate::db::DbError> {
     for letter in letters {
         let mut conn = db.get()?;
-        let name = describe(&mut conn, *letter)?;
+        let name = match super::visible(&mut conn, *letter, person) {
+            Ok(_) => describe(&mut conn, *letter)?,
+            Err(TteError::Database(e)) => return Err(e.into()),
+            // A letter the signer may not see is named by the id they gave, nothing more.
+            Err(_) => format!("surat {letter}"),
+        };
         let result = super::sign_letter_with(
             &mut conn,
             settings,

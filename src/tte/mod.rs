@@ -21,8 +21,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::attempts::{self, Attempt, Policy, Scope};
 use crate::audit::{self, Event};
-use crate::db::schema::{letter_signatures, letters, signing_locks};
+use crate::db::schema::{letter_signatures, letters};
 use crate::db::{DbConn, write_transaction};
 use crate::ids::{LetterId, PersonId};
 use crate::letters::store::{self, LetterError, NewRevision};
@@ -167,55 +168,64 @@ pub fn signer_nips(fields: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Refuses while the official's signing is locked.
+/// Signing passphrases: five wrong in a row lock signing for [`LOCK_MINUTES`]; then the count
+/// starts over. Counted before each passphrase is tried (`crate::attempts`), so parallel
+/// attempts try at most five.
+const PASSPHRASE_POLICY: Policy = Policy {
+    free: MAX_FAILURES,
+    wait: chrono::Duration::minutes(LOCK_MINUTES),
+    doubling: false,
+    longest: chrono::Duration::minutes(LOCK_MINUTES),
+    forget_after: None,
+};
+
+fn passphrase_subject(person: PersonId) -> String {
+    format!("person:{person}")
+}
+
+/// Refuses while the official's signing is locked (before any work is done for the letter).
 fn check_lock(conn: &mut DbConn, person: PersonId, now: NaiveDateTime) -> Result<(), TteError> {
-    let until: Option<Option<NaiveDateTime>> = signing_locks::table
-        .find(person)
-        .select(signing_locks::locked_until)
-        .first(conn)
-        .optional()?;
-    match until.flatten() {
-        Some(until) if until > now => Err(TteError::Locked { until }),
-        _ => Ok(()),
+    match attempts::waiting(conn, Scope::Passphrase, &passphrase_subject(person), now)? {
+        Some(until) => Err(TteError::Locked { until }),
+        None => Ok(()),
     }
 }
 
-/// Counts a wrong passphrase, in a transaction of its own that commits whatever happens to
-/// the signing; the fifth in a row locks signing for [`LOCK_MINUTES`].
-fn count_failure(
+/// A place for one passphrase attempt, taken right before the passphrase is tried.
+fn reserve_attempt(
+    conn: &mut DbConn,
+    person: PersonId,
+    now: NaiveDateTime,
+) -> Result<Attempt, TteError> {
+    match attempts::reserve(
+        conn,
+        Scope::Passphrase,
+        &passphrase_subject(person),
+        &PASSPHRASE_POLICY,
+        now,
+    )? {
+        Attempt::Waiting { until } => Err(TteError::Locked { until }),
+        go => Ok(go),
+    }
+}
+
+/// A wrong passphrase, already counted by `attempt`: audited, and answered with how many are
+/// left, or with the lock it set.
+fn wrong_passphrase(
     conn: &mut DbConn,
     person: PersonId,
     office: crate::ids::OfficeId,
-    now: NaiveDateTime,
+    attempt: Attempt,
 ) -> Result<TteError, TteError> {
+    let (failures, until) = match attempt {
+        Attempt::Go {
+            failures,
+            waits_until,
+        } => (failures, waits_until),
+        Attempt::Waiting { until } => (MAX_FAILURES, Some(until)),
+    };
+    let locked = until.is_some();
     write_transaction(conn, |conn| {
-        let failures: i32 = signing_locks::table
-            .find(person)
-            .select(signing_locks::failures)
-            .first(conn)
-            .optional()?
-            .unwrap_or(0)
-            + 1;
-        let locked = failures >= MAX_FAILURES;
-        let until = locked.then(|| now + chrono::Duration::minutes(LOCK_MINUTES));
-        let stored = if locked { 0 } else { failures };
-        let updated = diesel::update(signing_locks::table.find(person))
-            .set((
-                signing_locks::failures.eq(stored),
-                signing_locks::locked_until.eq(until),
-                signing_locks::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(signing_locks::table)
-                .values((
-                    signing_locks::person_id.eq(person),
-                    signing_locks::failures.eq(stored),
-                    signing_locks::locked_until.eq(until),
-                    signing_locks::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
         audit::append(
             conn,
             Event {
@@ -229,20 +239,31 @@ fn count_failure(
                 subject: format!("person:{person}"),
                 detail: serde_json::json!({ "failures": failures, "locked_until": until }),
             },
-        )?;
-        tracing::warn!(%person, failures, locked, "wrong signing passphrase");
-        Ok(match until {
-            Some(until) => TteError::Locked { until },
-            None => TteError::WrongPassphrase {
-                left: MAX_FAILURES - failures,
-            },
-        })
+        )
+    })?;
+    tracing::warn!(%person, failures, locked, "wrong signing passphrase");
+    Ok(match until {
+        Some(until) => TteError::Locked { until },
+        None => TteError::WrongPassphrase {
+            left: MAX_FAILURES - failures,
+        },
     })
 }
 
-fn reset_failures(conn: &mut DbConn, person: PersonId) -> Result<(), TteError> {
-    diesel::delete(signing_locks::table.find(person)).execute(conn)?;
-    Ok(())
+/// The official's passphrase counts, as their office's admin sees them.
+pub fn passphrase_count(
+    conn: &mut DbConn,
+    person: PersonId,
+) -> diesel::QueryResult<Option<attempts::Count>> {
+    let subject = passphrase_subject(person);
+    Ok(attempts::counts(conn, Scope::Passphrase, &subject)?
+        .into_iter()
+        .find(|count| count.subject == subject))
+}
+
+/// Lifts the official's signing lock (an admin's act).
+pub fn clear_passphrase_count(conn: &mut DbConn, person: PersonId) -> diesel::QueryResult<()> {
+    attempts::clear(conn, Scope::Passphrase, &passphrase_subject(person))
 }
 
 fn rect_of(spot: &crate::letters::SignatureSpot) -> (u32, Rect) {
@@ -304,6 +325,21 @@ pub fn sign_letter(
     )
 }
 
+/// The office of `letter` when `person` may see it (`workflow::desk::letter_if_visible`);
+/// otherwise "not found", as for a letter that does not exist.
+pub fn visible(
+    conn: &mut DbConn,
+    letter: LetterId,
+    person: PersonId,
+) -> Result<crate::ids::OfficeId, TteError> {
+    match crate::workflow::desk::letter_if_visible(conn, letter, person) {
+        Ok(Some(seen)) => Ok(seen.office),
+        Ok(None) => Err(TteError::NotFound(letter)),
+        Err(crate::workflow::WorkflowError::Database(e)) => Err(TteError::Database(e)),
+        Err(_) => Err(TteError::NotFound(letter)),
+    }
+}
+
 /// [`sign_letter`] with either credential.
 pub fn sign_letter_with(
     conn: &mut DbConn,
@@ -314,21 +350,18 @@ pub fn sign_letter_with(
     mode: Mode,
 ) -> Result<Signed, TteError> {
     let now = crate::db::now();
-    let (office, status, fields): (crate::ids::OfficeId, String, String) = letters::table
+    // Who may not see the letter learns nothing of it, its state included.
+    let office = visible(conn, letter, person)?;
+    let (status, fields): (String, String) = letters::table
         .find(letter)
-        .select((letters::office_id, letters::status, letters::fields))
-        .first(conn)
-        .optional()?
-        .ok_or(TteError::NotFound(letter))?;
+        .select((letters::status, letters::fields))
+        .first(conn)?;
     match status.as_str() {
         "void" => return Err(TteError::Void(letter)),
         "draft" => return Err(TteError::NotNumbered(letter)),
         _ => {}
     }
     let official = crate::people::find(conn, person)?;
-    if crate::people::roles_in(conn, person, office)?.is_empty() {
-        return Err(TteError::NotFound(letter));
-    }
     check_lock(conn, person, now)?;
 
     let fields: Value = serde_json::from_str(&fields).unwrap_or(Value::Null);
@@ -391,6 +424,7 @@ pub fn sign_letter_with(
     let (signed, signer) = match remote {
         Some(remote) => {
             let nik = official.nik.clone().unwrap_or_default();
+            let attempt = reserve_attempt(conn, person, now)?;
             match remote.sign(
                 &pdf,
                 &nik,
@@ -399,19 +433,27 @@ pub fn sign_letter_with(
                 &settings.letters.public_url,
             ) {
                 Err(bsre::BsreError::WrongPassphrase) => {
-                    return Err(count_failure(conn, person, office, now)?);
+                    return Err(wrong_passphrase(conn, person, office, attempt)?);
                 }
-                other => (other?, "bsre"),
+                other => {
+                    let signed = other?;
+                    clear_passphrase_count(conn, person)?;
+                    (signed, "bsre")
+                }
             }
         }
         None => {
             let Credential::Passphrase(passphrase) = credential else {
                 return Err(TteError::Remote(bsre::BsreError::TotpNeedsV2));
             };
+            let attempt = reserve_attempt(conn, person, now)?;
             let key = unlock(settings, &official.username, passphrase).or_else(|e| match e {
-                TteError::WrongPassphrase { .. } => Err(count_failure(conn, person, office, now)?),
+                TteError::WrongPassphrase { .. } => {
+                    Err(wrong_passphrase(conn, person, office, attempt)?)
+                }
                 other => Err(other),
             })?;
+            clear_passphrase_count(conn, person)?;
             let options = Options {
                 page: rect.map_or(1, |(page, _)| page),
                 rect: rect.map(|(_, rect)| rect),
@@ -440,7 +482,6 @@ pub fn sign_letter_with(
             (signed, "pkcs12")
         }
     };
-    reset_failures(conn, person)?;
 
     let complete_after = done.iter().filter(|f| f.starts_with("TTE-")).count()
         + usize::from(mode == Mode::Signature);
@@ -623,15 +664,7 @@ pub fn request_totp(
     letter: LetterId,
     person: PersonId,
 ) -> Result<(), TteError> {
-    let office: crate::ids::OfficeId = letters::table
-        .find(letter)
-        .select(letters::office_id)
-        .first(conn)
-        .optional()?
-        .ok_or(TteError::NotFound(letter))?;
-    if crate::people::roles_in(conn, person, office)?.is_empty() {
-        return Err(TteError::NotFound(letter));
-    }
+    visible(conn, letter, person)?;
     let official = crate::people::find(conn, person)?;
     // Only an official may sign (a signer of the letter) or paraf it (another official): a
     // code is asked for nobody else.

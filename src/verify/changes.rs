@@ -12,7 +12,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 use serde::Serialize;
 
 /// Whether anything followed a signature, and whether it was permitted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ChangesAfter {
     None,

@@ -12,13 +12,13 @@ pub mod archive;
 pub mod changes;
 pub mod cms;
 pub mod fetch;
-pub mod pool;
 pub mod revisions;
+pub mod sandbox;
 pub mod trust;
 
 use lopdf::{Document, Object, ObjectId};
 use openssl::x509::X509;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use changes::ChangesAfter;
 pub use trust::{Roots, Trust};
@@ -34,7 +34,7 @@ pub fn name(value: &impl Serialize) -> String {
 }
 
 /// Why a file could not be verified at all.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error, Serialize, Deserialize)]
 pub enum VerifyError {
     #[error("berkas terlalu besar ({0} byte; batas {max})", max = crate::signing::pdf::MAX_INPUT)]
     TooLarge(usize),
@@ -42,10 +42,16 @@ pub enum VerifyError {
     Unreadable(String),
     #[error("pemeriksaan melebihi batas waktu {0} detik")]
     TimedOut(u64),
+    /// The reader needed more memory than a worker has (a file built to exhaust it).
+    #[error("berkas PDF terlalu rumit untuk diperiksa (melebihi batas memori {0} MB)")]
+    TooComplex(u64),
+    /// Every worker is busy; the caller may try again shortly.
+    #[error("terlalu banyak pemeriksaan sedang berjalan; coba lagi sebentar lagi")]
+    Busy,
 }
 
 /// The document's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Verdict {
     Valid,
@@ -55,14 +61,14 @@ pub enum Verdict {
     Untrusted,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Integrity {
     Intact,
     Broken,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Signature,
@@ -70,7 +76,7 @@ pub enum Kind {
 }
 
 /// Who signed, from their certificate.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Signer {
     pub name: String,
     pub nip: Option<String>,
@@ -78,7 +84,7 @@ pub struct Signer {
 }
 
 /// One signature or document time-stamp.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignatureReport {
     pub field: String,
     #[serde(rename = "type")]
@@ -102,7 +108,7 @@ pub struct SignatureReport {
 }
 
 /// The report on one PDF.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub sha256: String,
     pub verdict: Verdict,
@@ -114,17 +120,6 @@ const MAX_FIELDS: usize = 1_000;
 
 /// How long one file may take before the verifier gives up on it.
 pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// [`verify`] on a thread of its own, given up after `limit` (see [`pool`]).
-pub fn verify_within(
-    pdf: std::sync::Arc<Vec<u8>>,
-    roots: std::sync::Arc<Roots>,
-    limit: std::time::Duration,
-) -> Result<Report, VerifyError> {
-    pool::verify_many(1, Box::new(move |_| Ok(pdf.clone())), roots, 1, limit)
-        .pop()
-        .unwrap_or_else(|| Err(VerifyError::Unreadable("tidak diperiksa".into())))
-}
 
 /// Verifies `pdf` against `roots`.
 pub fn verify(pdf: &[u8], roots: &Roots) -> Result<Report, VerifyError> {

@@ -13,7 +13,7 @@ use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyParam;
 use openssl::x509::{CrlStatus, X509, X509Crl, X509StoreContext};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The roots an auditor trusts, and whether revocation a document lacks may be fetched.
 #[derive(Clone, Default)]
@@ -39,6 +39,18 @@ impl Roots {
             }
             certificates.extend(found);
         }
+        Roots::of(certificates)
+    }
+
+    /// The roots of one PEM text, as [`Roots::to_pem`] writes it (none when it is empty).
+    pub fn from_pem_bytes(pem: &[u8]) -> Result<Roots, String> {
+        if pem.is_empty() {
+            return Ok(Roots::default());
+        }
+        Roots::of(X509::stack_from_pem(pem).map_err(|e| e.to_string())?)
+    }
+
+    fn of(certificates: Vec<X509>) -> Result<Roots, String> {
         let mut hasher = openssl::sha::Sha256::new();
         for cert in &certificates {
             hasher.update(&cert.to_der().map_err(|e| e.to_string())?);
@@ -48,6 +60,19 @@ impl Roots {
             id: hasher.finish(),
             fetch_revocation: false,
         })
+    }
+
+    /// Every root as PEM, one after the other.
+    pub fn to_pem(&self) -> Result<Vec<u8>, String> {
+        let mut pem = Vec::new();
+        for cert in &self.certificates {
+            pem.extend(cert.to_pem().map_err(|e| e.to_string())?);
+        }
+        Ok(pem)
+    }
+
+    pub fn fetches_revocation(&self) -> bool {
+        self.fetch_revocation
     }
 
     /// The same roots, fetching revocation information a document does not carry from the
@@ -65,7 +90,7 @@ impl Roots {
 }
 
 /// The trust verdict of one certificate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Trust {
     Trusted,

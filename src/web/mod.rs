@@ -42,8 +42,8 @@ pub struct AppState {
     pub letters: crate::letters::store::Settings,
     /// What signing a letter needs: the officials' keys, the time-stamp authority, BSrE.
     pub tte: crate::tte::Settings,
-    /// The roots verification trusts.
-    pub roots: std::sync::Arc<crate::verify::Roots>,
+    /// The worker processes uploaded PDFs are read in, with the roots verification trusts.
+    pub verifier: std::sync::Arc<crate::verify::sandbox::Sandbox>,
     /// A demo installation: the front page lists the demo accounts and their passwords.
     pub demo: bool,
     /// The key hosting accounts' passwords are sealed under until the applicant sees them.
@@ -53,6 +53,14 @@ pub struct AppState {
     /// When reports are made and the audit log checked, and who signs each office's reports:
     /// shown to the office's admins and auditors (set in the configuration, not here).
     pub schedule: crate::schedule::Schedule,
+}
+
+/// The address a request came from, as sign-in attempts are counted by: the peer's IP
+/// address (a deployment behind a reverse proxy sees the proxy's; see the README).
+pub fn client_address(request: &actix_web::HttpRequest) -> String {
+    request
+        .peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string())
 }
 
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything

@@ -183,10 +183,11 @@ async fn signin(
         ));
     }
     let name = username.clone();
+    let address = super::client_address(&request);
     let outcome = state
         .db
         .run(move |conn| {
-            accounts::sign_in(conn, &name, &password, crate::db::now())
+            accounts::sign_in(conn, &name, &password, &address, crate::db::now())
                 .map_err(|e| ApiError::internal(e.to_string()))
         })
         .await?;

@@ -18,7 +18,10 @@ use serde::Serialize;
 use super::AppState;
 use super::error::ApiError;
 use super::pages::page;
-use crate::verify::{self, ChangesAfter, Integrity, Kind, Report, Trust, Verdict, archive};
+use crate::verify::sandbox::Wait;
+use crate::verify::{
+    self, ChangesAfter, Integrity, Kind, Report, Trust, Verdict, VerifyError, archive,
+};
 
 /// The largest upload: official letters are well under a megabyte.
 pub const MAX_UPLOAD: usize = 20 << 20;
@@ -47,6 +50,10 @@ fn too_large() -> ApiError {
 }
 
 async fn upload(state: web::Data<AppState>, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    // Refused before the body is read when every worker is busy.
+    if !state.verifier.has_room() {
+        return Err(busy());
+    }
     let pdf = body
         .to_bytes_limited(MAX_UPLOAD)
         .await
@@ -57,7 +64,19 @@ async fn upload(state: web::Data<AppState>, body: web::Payload) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(Answer { report, archive }))
 }
 
-/// Verifies an uploaded PDF and looks it up in the archive.
+/// How long a caller told that every worker is busy should wait before trying again.
+const RETRY_AFTER_SECONDS: u64 = 5;
+
+fn busy() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        VerifyError::Busy.to_string(),
+    )
+    .retry_after(RETRY_AFTER_SECONDS)
+}
+
+/// Verifies an uploaded PDF in a worker process and looks it up in the archive.
 async fn examine(
     state: &AppState,
     pdf: Vec<u8>,
@@ -66,12 +85,15 @@ async fn examine(
         return Err(ApiError::bad_request("berkas bukan PDF"));
     }
     let pdf = Arc::new(pdf);
-    let roots = state.roots.clone();
+    let verifier = state.verifier.clone();
     let checked = pdf.clone();
-    let report = web::block(move || verify::verify_within(checked, roots, verify::TIME_LIMIT))
+    let report = web::block(move || verifier.verify(&checked, Wait::No))
         .await
         .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        .map_err(|e| match e {
+            VerifyError::Busy => busy(),
+            other => ApiError::bad_request(other.to_string()),
+        })?;
     let archive = state
         .db
         .run(move |conn| {
@@ -223,16 +245,19 @@ struct ReportPage {
 fn error_page(error: &ApiError) -> HttpResponse {
     let title = match error.status {
         StatusCode::PAYLOAD_TOO_LARGE => "Berkas terlalu besar",
+        StatusCode::SERVICE_UNAVAILABLE => "Pemeriksa sedang penuh",
         StatusCode::NOT_FOUND => "Tidak ditemukan",
         status if status.is_client_error() => "Berkas tidak dapat diperiksa",
         _ => "Terjadi kesalahan",
     };
-    let message = if error.status.is_server_error() {
+    let message = if error.status == StatusCode::SERVICE_UNAVAILABLE {
+        error.message.clone()
+    } else if error.status.is_server_error() {
         "Silakan coba lagi nanti.".to_owned()
     } else {
         error.message.clone()
     };
-    page(
+    let mut answer = page(
         error.status,
         &super::pages::ErrorPage {
             title,
@@ -240,7 +265,15 @@ fn error_page(error: &ApiError) -> HttpResponse {
             back: "/verifikasi",
             back_label: "Kembali ke verifikasi",
         },
-    )
+    );
+    if let Some(seconds) = error.retry_after
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds.to_string())
+    {
+        answer
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    answer
 }
 
 async fn form_page() -> HttpResponse {
@@ -291,6 +324,9 @@ async fn uploaded_file(form: actix_multipart::Multipart) -> Result<Vec<u8>, ApiE
 }
 
 async fn upload_page(state: web::Data<AppState>, form: actix_multipart::Multipart) -> HttpResponse {
+    if !state.verifier.has_room() {
+        return error_page(&busy());
+    }
     let examined = match uploaded_file(form).await {
         Ok(pdf) => examine(&state, pdf).await,
         Err(error) => Err(error),

@@ -381,23 +381,9 @@ pub async fn pdf(
     state
         .db
         .run(move |conn| {
-            use crate::db::schema::letters;
-            use diesel::prelude::*;
-            let found: Option<(OfficeId, Option<RequestId>, String)> = letters::table
-                .find(letter)
-                .select((letters::office_id, letters::request_id, letters::kind))
-                .first(conn)
-                .optional()?;
-            let (office, request, kind) = found.ok_or_else(|| ApiError::not_found("surat"))?;
-            let roles = crate::people::roles_in(conn, person, office)?;
-            let applicant = workflow::applicant_only(conn, office, &roles)?;
-            let own = match request {
-                Some(request) => workflow::find(conn, request)?.applicant_id == person,
-                None => false,
-            };
-            if roles.is_empty() || (applicant && !own) {
-                return Err(ApiError::not_found("surat"));
-            }
+            let kind = desk::letter_if_visible(conn, letter, person)?
+                .ok_or_else(|| ApiError::not_found("surat"))?
+                .kind;
             let (revision, _, pdf) = crate::letters::store::latest_revision(conn, letter)?
                 .ok_or_else(|| ApiError::not_found("surat"))?;
             Ok((format!("{kind}-{}-r{revision}.pdf", letter.0), pdf))

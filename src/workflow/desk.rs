@@ -157,6 +157,51 @@ pub fn roles_if_visible(
     Ok(visible.then_some(roles))
 }
 
+/// A letter as a viewer who may see it knows it.
+#[derive(Debug)]
+pub struct SeenLetter {
+    pub office: OfficeId,
+    pub request: Option<RequestId>,
+    pub kind: String,
+}
+
+/// The one rule of who may see a letter, for every route that names one (its PDF, signing
+/// it, a job's outcome): staff of its office, and the applicant of its request. None: the
+/// letter is as unknown to the viewer as one that does not exist, whatever its state.
+pub fn letter_if_visible(
+    conn: &mut DbConn,
+    letter: LetterId,
+    viewer: PersonId,
+) -> Result<Option<SeenLetter>> {
+    let found: Option<(OfficeId, Option<RequestId>, String)> = letters::table
+        .find(letter)
+        .select((letters::office_id, letters::request_id, letters::kind))
+        .first(conn)
+        .optional()?;
+    let Some((office, request, kind)) = found else {
+        return Ok(None);
+    };
+    let roles = crate::people::roles_in(conn, viewer, office)?;
+    if roles.is_empty() {
+        return Ok(None);
+    }
+    let applicant = match applicant_only(conn, office, &roles) {
+        Ok(applicant) => applicant,
+        // An office without an SOP has no applicants: its people are its staff.
+        Err(WorkflowError::NoSop) => false,
+        Err(error) => return Err(error),
+    };
+    let own = match request {
+        Some(request) => find(conn, request)?.applicant_id == viewer,
+        None => false,
+    };
+    Ok((!applicant || own).then_some(SeenLetter {
+        office,
+        request,
+        kind,
+    }))
+}
+
 fn current(
     conn: &mut DbConn,
     sop: &Sop,

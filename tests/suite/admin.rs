@@ -47,7 +47,7 @@ on_both_backends! {
         let (operator, password) = admin::create(&mut conn, admin, banggai, &account("Banggai.Operator", &["tim_teknis"]), now).expect("made");
         let member = admin::member(&mut conn, banggai, operator).expect("member");
         assert_eq!((member.username.as_str(), member.roles.as_slice()), ("banggai.operator", &["tim_teknis".to_owned()][..]));
-        let signed = sign_in(&mut conn, "banggai.operator", &password, naskah::db::now()).expect("sign in");
+        let signed = sign_in(&mut conn, "banggai.operator", &password, "127.0.0.1", naskah::db::now()).expect("sign in");
         assert!(matches!(signed, SignIn::In(_)), "the first password signs in");
 
         // Roles replaced, the account closed: its sessions end and it cannot sign in.
@@ -59,7 +59,7 @@ on_both_backends! {
             .get_result(&mut conn)
             .expect("sessions");
         assert_eq!(left, 0);
-        let signed = sign_in(&mut conn, "banggai.operator", &password, naskah::db::now()).expect("sign in");
+        let signed = sign_in(&mut conn, "banggai.operator", &password, "127.0.0.1", naskah::db::now()).expect("sign in");
         assert!(matches!(signed, SignIn::Wrong), "a closed account does not sign in");
         assert_eq!(admin::member(&mut conn, banggai, operator).expect("member").roles, ["auditor", "tim_teknis"]);
 
@@ -67,9 +67,9 @@ on_both_backends! {
         admin::update(&mut conn, admin, banggai, operator, &roles, true).expect("reopened");
         let fresh = admin::reset_password(&mut conn, admin, banggai, operator).expect("reset");
         assert_ne!(fresh, password);
-        let old = sign_in(&mut conn, "banggai.operator", &password, naskah::db::now()).expect("sign in");
+        let old = sign_in(&mut conn, "banggai.operator", &password, "127.0.0.1", naskah::db::now()).expect("sign in");
         assert!(matches!(old, SignIn::Wrong));
-        let new = sign_in(&mut conn, "banggai.operator", &fresh, naskah::db::now()).expect("sign in");
+        let new = sign_in(&mut conn, "banggai.operator", &fresh, "127.0.0.1", naskah::db::now()).expect("sign in");
         assert!(matches!(new, SignIn::In(_)));
 
         // The admin keeps their own admin role and account, and no one of another office.
@@ -199,7 +199,7 @@ on_both_backends! {
         assert_eq!((office.city.as_str(), office.zone().code()), ("Bitung", "WITA"));
         let admin = naskah::people::find_by_username(&mut conn, "bitung.admin").expect("q").expect("admin");
         assert_eq!(naskah::people::roles_in(&mut conn, admin.id, office.id).expect("roles"), ["admin"]);
-        let signed = naskah::accounts::sign_in(&mut conn, "bitung.admin", "kata-sandi-admin-awal", naskah::db::now()).expect("sign in");
+        let signed = naskah::accounts::sign_in(&mut conn, "bitung.admin", "kata-sandi-admin-awal", "127.0.0.1", naskah::db::now()).expect("sign in");
         assert!(matches!(signed, naskah::accounts::SignIn::In(_)));
         // The admin keeps the rest: here, an account for the head of office.
         let (_, sop) = naskah::workflow::current_sop(&mut conn, office.id).expect("the SOP");

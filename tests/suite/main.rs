@@ -16,6 +16,7 @@ mod letters;
 mod notify;
 mod numbering;
 mod openapi;
+mod probe;
 mod reports;
 mod schedule;
 mod serve;

@@ -33,7 +33,7 @@ fn assert_refused(code: u16, error: &serde_json::Value, status: u16, kind: &str,
     );
 }
 
-fn settings() -> store::Settings {
+pub(crate) fn settings() -> store::Settings {
     store::Settings {
         public_url: "https://naskah.example.go.id".into(),
         tte_issuer: "BSrE".into(),
@@ -41,7 +41,7 @@ fn settings() -> store::Settings {
     }
 }
 
-fn person(conn: &mut DbConn, username: &str) -> naskah::people::Person {
+pub(crate) fn person(conn: &mut DbConn, username: &str) -> naskah::people::Person {
     naskah::people::find_by_username(conn, username)
         .expect("query")
         .expect(username)
@@ -49,7 +49,7 @@ fn person(conn: &mut DbConn, username: &str) -> naskah::people::Person {
 
 /// A letter of `kind` for Banggai with `signers` (usernames) in its blocks, numbered by the
 /// secretariat.
-fn numbered_letter(conn: &mut DbConn, kind: LetterKind, signers: &[&str]) -> LetterId {
+pub(crate) fn numbered_letter(conn: &mut DbConn, kind: LetterKind, signers: &[&str]) -> LetterId {
     let office = naskah::office::find_by_code(conn, "banggai")
         .expect("query")
         .expect("office");
@@ -99,13 +99,13 @@ fn number(conn: &mut DbConn, office: OfficeId, letter: LetterId) {
     store::add_numbered_revision(conn, letter, secretary, &settings()).expect("numbered revision");
 }
 
-fn token(conn: &mut DbConn, username: &str) -> String {
+pub(crate) fn token(conn: &mut DbConn, username: &str) -> String {
     let id = person(conn, username).id;
     naskah::tokens::create(conn, id, "uji").expect("token")
 }
 
 /// POSTs `body` to `path` with `token`; returns the status and the JSON answer.
-fn post(server: &Server, path: &str, token: &str, body: &Value) -> (u16, Value) {
+pub(crate) fn post(server: &Server, path: &str, token: &str, body: &Value) -> (u16, Value) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -154,7 +154,7 @@ fn newest_pdf(conn: &mut DbConn, letter: LetterId, dir: &std::path::Path) -> (St
     (path.to_string_lossy().into_owned(), pdf)
 }
 
-fn status(conn: &mut DbConn, letter: LetterId) -> String {
+pub(crate) fn status(conn: &mut DbConn, letter: LetterId) -> String {
     naskah::db::schema::letters::table
         .find(letter)
         .select(naskah::db::schema::letters::status)
@@ -162,7 +162,11 @@ fn status(conn: &mut DbConn, letter: LetterId) -> String {
         .expect("status")
 }
 
-fn server(db: &TestDb, extra: &[(&str, &str)], config: Option<&std::path::Path>) -> Server {
+pub(crate) fn server(
+    db: &TestDb,
+    extra: &[(&str, &str)],
+    config: Option<&std::path::Path>,
+) -> Server {
     let mut command = naskah(db.dir.path());
     command
         .env("NASKAH_DATABASE_URL", &db.url)
@@ -177,7 +181,7 @@ fn server(db: &TestDb, extra: &[(&str, &str)], config: Option<&std::path::Path>)
     Server::start(command)
 }
 
-fn setup(db: &TestDb) -> naskah::db::Db {
+pub(crate) fn setup(db: &TestDb) -> naskah::db::Db {
     let pool = db.open();
     let mut conn = pool.get().expect("connection");
     naskah::db::migrate::run_pending(&mut conn).expect("migrate");
@@ -295,7 +299,7 @@ on_both_backends! {
             let mut conn = pool.get().expect("connection");
             let who = person(&mut conn, username).id;
             naskah::accounts::set_password(&mut conn, who, "kata-sandi-uji-1", None).expect("password");
-            match naskah::accounts::sign_in(&mut conn, username, "kata-sandi-uji-1", naskah::db::now()).expect("sign in") {
+            match naskah::accounts::sign_in(&mut conn, username, "kata-sandi-uji-1", "127.0.0.1", naskah::db::now()).expect("sign in") {
                 naskah::accounts::SignIn::In(session) => format!("naskah_sesi={}", session.token),
                 _ => panic!("{username} does not sign in"),
             }
@@ -376,8 +380,8 @@ on_both_backends! {
         let details: Vec<String> = naskah::db::schema::audit_log::table.select(naskah::db::schema::audit_log::detail).load(&mut conn).expect("audit");
         assert!(details.iter().all(|d| !d.contains("tebakan-salah-123")), "the audit log holds no passphrase");
         // Fifteen minutes on, the official signs.
-        diesel::update(naskah::db::schema::signing_locks::table.find(kadis_id))
-            .set(naskah::db::schema::signing_locks::locked_until.eq(naskah::db::now() - chrono::Duration::seconds(1)))
+        diesel::update(naskah::db::schema::attempts::table.find(("passphrase", format!("person:{kadis_id}"))))
+            .set(naskah::db::schema::attempts::locked_until.eq(naskah::db::now() - chrono::Duration::seconds(1)))
             .execute(&mut conn)
             .expect("time passes");
         let tte = naskah::tte::Settings::local(pki().dir.clone(), settings());

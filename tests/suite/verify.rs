@@ -793,7 +793,11 @@ fn upload(server: &crate::common::Server, body: &[u8]) -> (u16, serde_json::Valu
 
 /// Posts `pdf` as the page's upload form does (multipart, field `berkas`); the status, the
 /// Content-Security-Policy header and the page.
-fn upload_form(server: &crate::common::Server, field: &str, pdf: &[u8]) -> (u16, String, String) {
+pub(crate) fn upload_form(
+    server: &crate::common::Server,
+    field: &str,
+    pdf: &[u8],
+) -> (u16, String, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -1065,12 +1069,14 @@ fn hostile_files_end_with_a_verdict_or_an_error() {
             signed[..signed.len() - 100].to_vec(),
         ),
     ];
+    let sandbox = naskah::verify::sandbox::Sandbox::new(
+        env!("CARGO_BIN_EXE_naskah").into(),
+        &roots,
+        Default::default(),
+    )
+    .expect("sandbox");
     for (name, pdf) in cases {
-        let outcome = verify::verify_within(
-            std::sync::Arc::new(pdf),
-            std::sync::Arc::new(roots.clone()),
-            verify::TIME_LIMIT,
-        );
+        let outcome = sandbox.verify(&pdf, naskah::verify::sandbox::Wait::Yes);
         if let Ok(report) = outcome {
             assert_ne!(report.verdict, Verdict::Valid, "{name}");
         }

@@ -1,0 +1,437 @@
+//! Untrusted PDFs are read in worker processes, never in the process that serves: a crafted
+//! file can make a PDF reader allocate gigabytes from a few kilobytes (an object stream of
+//! millions of tiny objects) or spin for minutes (a dictionary of millions of repeated keys),
+//! and no budget kept by hand inside the reader can be proven to catch every such shape. A
+//! process can: each worker runs `naskah verify-worker` under an address-space budget for its
+//! data (`RLIMIT_DATA`: heap and anonymous mappings) and a CPU budget per file
+//! (`RLIMIT_CPU`, raised before each file to what it has used plus the limit), and the caller
+//! kills it when a file passes the time limit. A worker that dies takes only its own file with
+//! it; the next file gets a fresh worker.
+//!
+//! Workers are kept between files (their certificate and chain caches stay warm), at most
+//! [`Limits::workers`] at once: a caller that may not wait (a web request) is told
+//! [`VerifyError::Busy`] when all are taken, one that may (the command line, an archive
+//! check) waits for the next to come free.
+//!
+//! The protocol on the worker's standard input and output: first the roots (length-prefixed
+//! PEM) and whether revocation may be fetched; then, for each file, a job tag, the file's
+//! length and bytes; the answer is the length of a JSON document and the document.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Condvar, Mutex, mpsc};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Report, Roots, VerifyError};
+
+/// The hidden subcommand a worker runs as.
+pub const WORKER_COMMAND: &str = "verify-worker";
+
+/// What one instance spends on untrusted PDFs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of data (heap and anonymous mappings) one worker may hold.
+    pub memory: u64,
+    /// How long one file may take, in wall-clock time and in CPU time.
+    pub time: Duration,
+    /// How many files are read at once.
+    pub workers: usize,
+}
+
+/// 192 MiB of data per worker: an honest letter of 20 MB needs well under half of it, and the
+/// worker's whole resident size stays under 256 MB.
+pub const DEFAULT_MEMORY: u64 = 192 << 20;
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            memory: DEFAULT_MEMORY,
+            time: super::TIME_LIMIT,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// What a worker is asked to do with a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Task {
+    Verify = b'V' as isize,
+    Inspect = b'I' as isize,
+}
+
+/// What reading a PDF found, for accepting it as an attachment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inspected {
+    pub pages: usize,
+    pub encrypted: bool,
+}
+
+/// A worker's answer.
+#[derive(Serialize, Deserialize)]
+enum Answer {
+    Verified(Result<Report, VerifyError>),
+    Inspected(Result<Inspected, VerifyError>),
+}
+
+/// Whether a caller waits for a worker when all are busy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    Yes,
+    No,
+}
+
+struct Worker {
+    child: Child,
+    input: BufWriter<ChildStdin>,
+    output: BufReader<ChildStdout>,
+}
+
+#[derive(Default)]
+struct Crew {
+    idle: Vec<Worker>,
+    running: usize,
+}
+
+/// The worker processes of one instance.
+pub struct Sandbox {
+    program: PathBuf,
+    roots_pem: Vec<u8>,
+    fetch_revocation: bool,
+    limits: Limits,
+    crew: Mutex<Crew>,
+    freed: Condvar,
+}
+
+impl Sandbox {
+    /// Workers run `program verify-worker` (the `naskah` binary: [`Sandbox::own`]).
+    pub fn new(program: PathBuf, roots: &Roots, limits: Limits) -> Result<Sandbox, String> {
+        Ok(Sandbox {
+            program,
+            roots_pem: roots.to_pem()?,
+            fetch_revocation: roots.fetches_revocation(),
+            limits: Limits {
+                workers: limits.workers.max(1),
+                ..limits
+            },
+            crew: Mutex::new(Crew::default()),
+            freed: Condvar::new(),
+        })
+    }
+
+    /// Workers run by the binary this process runs: `naskah` itself.
+    pub fn own(roots: &Roots, limits: Limits) -> Result<Sandbox, String> {
+        let program = std::env::current_exe().map_err(|e| format!("naskah's own path: {e}"))?;
+        Sandbox::new(program, roots, limits)
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Whether any root is trusted (with none, trust is not judged).
+    pub fn has_roots(&self) -> bool {
+        !self.roots_pem.is_empty()
+    }
+
+    /// Verifies `pdf` in a worker.
+    pub fn verify(&self, pdf: &[u8], wait: Wait) -> Result<Report, VerifyError> {
+        match self.run(Task::Verify, pdf, wait)? {
+            Answer::Verified(outcome) => outcome,
+            Answer::Inspected(_) => Err(broken("jawaban tak terduga")),
+        }
+    }
+
+    /// Reads `pdf` in a worker: is it a PDF at all, and how many pages has it.
+    pub fn inspect(&self, pdf: &[u8], wait: Wait) -> Result<Inspected, VerifyError> {
+        match self.run(Task::Inspect, pdf, wait)? {
+            Answer::Inspected(outcome) => outcome,
+            Answer::Verified(_) => Err(broken("jawaban tak terduga")),
+        }
+    }
+
+    /// Verifies `count` files read by `source` on every worker, waiting for workers as they
+    /// come free; the outcomes in the files' order.
+    pub fn verify_many(
+        &self,
+        count: usize,
+        source: &(dyn Fn(usize) -> Result<Vec<u8>, VerifyError> + Sync),
+    ) -> Vec<Result<Report, VerifyError>> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<Result<Report, VerifyError>>>> =
+            (0..count).map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..self.limits.workers.min(count) {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                        if index >= count {
+                            break;
+                        }
+                        let outcome = source(index).and_then(|pdf| self.verify(&pdf, Wait::Yes));
+                        if let Ok(mut slot) = results[index].lock() {
+                            *slot = Some(outcome);
+                        }
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| Err(broken("tidak diperiksa")))
+            })
+            .collect()
+    }
+
+    /// Whether a worker would be free now (a hint: another caller may take it first).
+    pub fn has_room(&self) -> bool {
+        self.crew
+            .lock()
+            .is_ok_and(|crew| crew.running < self.limits.workers)
+    }
+
+    fn run(&self, task: Task, pdf: &[u8], wait: Wait) -> Result<Answer, VerifyError> {
+        if pdf.len() > crate::signing::pdf::MAX_INPUT {
+            return Err(VerifyError::TooLarge(pdf.len()));
+        }
+        let worker = self.take(wait)?;
+        let (outcome, worker) = match worker {
+            Some(worker) => self.ask(worker, task, pdf),
+            None => match self.spawn() {
+                Ok(worker) => self.ask(worker, task, pdf),
+                Err(error) => (Err(error), None),
+            },
+        };
+        self.give_back(worker);
+        outcome
+    }
+
+    /// A place among the running workers, with an idle worker when one is kept.
+    fn take(&self, wait: Wait) -> Result<Option<Worker>, VerifyError> {
+        let mut crew = self.crew.lock().map_err(|_| broken("kru pemeriksa"))?;
+        while crew.running >= self.limits.workers {
+            if wait == Wait::No {
+                return Err(VerifyError::Busy);
+            }
+            crew = self.freed.wait(crew).map_err(|_| broken("kru pemeriksa"))?;
+        }
+        crew.running += 1;
+        Ok(crew.idle.pop())
+    }
+
+    fn give_back(&self, worker: Option<Worker>) {
+        if let Ok(mut crew) = self.crew.lock() {
+            crew.running -= 1;
+            crew.idle.extend(worker);
+        }
+        self.freed.notify_one();
+    }
+
+    fn spawn(&self) -> Result<Worker, VerifyError> {
+        let mut child = Command::new(&self.program)
+            .arg(WORKER_COMMAND)
+            .arg(self.limits.memory.to_string())
+            .arg(self.limits.time.as_secs().max(1).to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| broken(&format!("pemeriksa tidak dapat dijalankan: {e}")))?;
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(broken("pemeriksa tanpa saluran"));
+        };
+        let mut worker = Worker {
+            child,
+            input: BufWriter::new(input),
+            output: BufReader::new(output),
+        };
+        let greeting = (|| -> std::io::Result<()> {
+            write_frame(&mut worker.input, &self.roots_pem)?;
+            worker.input.write_all(&[u8::from(self.fetch_revocation)])?;
+            worker.input.flush()
+        })();
+        if let Err(error) = greeting {
+            end(worker);
+            return Err(broken(&format!("pemeriksa tidak menerima akar: {error}")));
+        }
+        Ok(worker)
+    }
+
+    /// Hands `pdf` to `worker` and waits for its answer, killing it past the time limit. The
+    /// worker comes back when it answered and may take the next file.
+    fn ask(
+        &self,
+        mut worker: Worker,
+        task: Task,
+        pdf: &[u8],
+    ) -> (Result<Answer, VerifyError>, Option<Worker>) {
+        let pid = worker.child.id();
+        let (done, watched) = mpsc::channel::<()>();
+        let limit = self.limits.time;
+        let (answer, killed) = std::thread::scope(|scope| {
+            let watchdog = scope.spawn(move || {
+                let late = matches!(
+                    watched.recv_timeout(limit),
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                );
+                if late {
+                    kill(pid);
+                }
+                late
+            });
+            let answer = exchange(&mut worker, task, pdf);
+            let _ = done.send(());
+            (answer, watchdog.join().unwrap_or(true))
+        });
+        match answer {
+            Ok(answer) if !killed => (Ok(answer), Some(worker)),
+            Ok(_) => {
+                end(worker);
+                (Err(VerifyError::TimedOut(limit.as_secs())), None)
+            }
+            Err(_) => {
+                let status = end(worker);
+                (Err(self.death(killed, status)), None)
+            }
+        }
+    }
+
+    /// Why a worker stopped answering.
+    fn death(&self, killed: bool, status: Option<std::process::ExitStatus>) -> VerifyError {
+        use std::os::unix::process::ExitStatusExt;
+        let xcpu = nix::sys::signal::Signal::SIGXCPU as i32;
+        if killed || status.and_then(|s| s.signal()) == Some(xcpu) {
+            return VerifyError::TimedOut(self.limits.time.as_secs());
+        }
+        VerifyError::TooComplex(self.limits.memory >> 20)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Ok(crew) = self.crew.get_mut() {
+            for worker in crew.idle.drain(..) {
+                end(worker);
+            }
+        }
+    }
+}
+
+fn broken(why: &str) -> VerifyError {
+    VerifyError::Unreadable(format!("pemeriksa gagal: {why}"))
+}
+
+fn kill(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// Ends a worker and reaps it; its exit status when it had one.
+fn end(mut worker: Worker) -> Option<std::process::ExitStatus> {
+    drop(worker.input);
+    if worker.child.try_wait().ok().flatten().is_none() {
+        kill(worker.child.id());
+    }
+    worker.child.wait().ok()
+}
+
+fn exchange(worker: &mut Worker, task: Task, pdf: &[u8]) -> std::io::Result<Answer> {
+    worker.input.write_all(&[task as u8])?;
+    write_frame(&mut worker.input, pdf)?;
+    worker.input.flush()?;
+    let answer = read_frame(&mut worker.output, MAX_ANSWER)?;
+    serde_json::from_slice(&answer).map_err(std::io::Error::other)
+}
+
+/// The largest answer a worker may send: a report of a thousand signatures fits many times.
+const MAX_ANSWER: usize = 16 << 20;
+
+fn write_frame(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    out.write_all(&(bytes.len() as u64).to_le_bytes())?;
+    out.write_all(bytes)
+}
+
+fn read_frame(input: &mut impl Read, max: usize) -> std::io::Result<Vec<u8>> {
+    let mut length = [0u8; 8];
+    input.read_exact(&mut length)?;
+    let length = usize::try_from(u64::from_le_bytes(length))
+        .ok()
+        .filter(|&n| n <= max)
+        .ok_or_else(|| std::io::Error::other("frame too large"))?;
+    let mut bytes = vec![0u8; length];
+    input.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The worker's side: `naskah verify-worker MEMORY SECONDS`, its budget set before it reads
+/// anything, then one file after another until its input ends.
+pub fn worker(memory: u64, seconds: u64) -> Result<(), String> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    setrlimit(Resource::RLIMIT_DATA, memory, memory).map_err(|e| format!("memory limit: {e}"))?;
+    let (_, cpu_hard) = getrlimit(Resource::RLIMIT_CPU).map_err(|e| format!("CPU limit: {e}"))?;
+    let mut input = BufReader::new(std::io::stdin().lock());
+    let mut output = BufWriter::new(std::io::stdout().lock());
+    let pem = read_frame(&mut input, MAX_ANSWER).map_err(|e| format!("roots: {e}"))?;
+    let mut fetch = [0u8; 1];
+    input
+        .read_exact(&mut fetch)
+        .map_err(|e| format!("roots: {e}"))?;
+    let roots = Roots::from_pem_bytes(&pem)?.fetching_revocation(fetch[0] == 1);
+    loop {
+        let mut task = [0u8; 1];
+        match input.read_exact(&mut task) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        }
+        let pdf = read_frame(&mut input, crate::signing::pdf::MAX_INPUT)
+            .map_err(|e| format!("file: {e}"))?;
+        // The CPU budget of this file: what the worker has used so far, plus the limit.
+        let used = cpu_seconds()?;
+        setrlimit(Resource::RLIMIT_CPU, used + seconds + 1, cpu_hard)
+            .map_err(|e| format!("CPU limit: {e}"))?;
+        let answer = if task[0] == Task::Inspect as u8 {
+            Answer::Inspected(guarded(|| inspect(&pdf)))
+        } else {
+            Answer::Verified(guarded(|| super::verify(&pdf, &roots)))
+        };
+        drop(pdf);
+        let json = serde_json::to_vec(&answer).map_err(|e| e.to_string())?;
+        write_frame(&mut output, &json).map_err(|e| e.to_string())?;
+        output.flush().map_err(|e| e.to_string())?;
+    }
+}
+
+/// A panic of the reader becomes an error of its file.
+fn guarded<T>(work: impl FnOnce() -> Result<T, VerifyError>) -> Result<T, VerifyError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(VerifyError::Unreadable("pembaca PDF gagal".into())))
+}
+
+fn inspect(pdf: &[u8]) -> Result<Inspected, VerifyError> {
+    let document = crate::signing::pdf::read(pdf, false)
+        .map_err(|e| VerifyError::Unreadable(e.to_string()))?;
+    Ok(Inspected {
+        pages: document.get_pages().len(),
+        encrypted: document.trailer.get(b"Encrypt").is_ok(),
+    })
+}
+
+fn cpu_seconds() -> Result<u64, String> {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let usage = getrusage(UsageWho::RUSAGE_SELF).map_err(|e| format!("CPU time: {e}"))?;
+    let seconds = usage.user_time().tv_sec() + usage.system_time().tv_sec();
+    Ok(u64::try_from(seconds).unwrap_or(0))
+}

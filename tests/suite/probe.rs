@@ -1,0 +1,395 @@
+//! The holes an outside probe found, each sent as the attacker sent it: PDF bombs against the
+//! public verification and the command line (memory and CPU budgets, a cap on concurrent
+//! verifications), letters of other offices named to a signing job and to the signing route,
+//! parallel guesses at a password and a passphrase, and guesses that would lock an official
+//! out of their own desk.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{Server, TestDb, naskah};
+
+/// A PDF whose objects 3… are object streams, each holding one object whose text inflates
+/// to `body` (compressed once, repeated `streams` times); the xref names every stream.
+fn object_stream_bomb(body: &[u8], streams: usize) -> Vec<u8> {
+    let header = b"1000 0 ";
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(header).expect("compress");
+    encoder.write_all(body).expect("compress");
+    let compressed = encoder.finish().expect("compress");
+    let stream = {
+        let mut s = format!(
+            "<< /Type /ObjStm /N 1 /First {} /Filter /FlateDecode /Length {} >>\nstream\n",
+            header.len(),
+            compressed.len()
+        )
+        .into_bytes();
+        s.extend_from_slice(&compressed);
+        s.extend_from_slice(b"\nendstream");
+        s
+    };
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
+    ];
+    objects.extend(std::iter::repeat_n(stream, streams));
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(object);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// One object stream holding an array of `count` integers.
+fn integer_array_bomb(count: usize) -> Vec<u8> {
+    let mut body = Vec::with_capacity(count * 2 + 2);
+    body.push(b'[');
+    for _ in 0..count {
+        body.extend_from_slice(b"0 ");
+    }
+    body.push(b']');
+    object_stream_bomb(&body, 1)
+}
+
+/// `streams` object streams, each a dictionary of `pairs` repeated `/A 0` entries.
+fn dictionary_bomb(streams: usize, pairs: usize) -> Vec<u8> {
+    let mut body = Vec::with_capacity(pairs * 5 + 4);
+    body.extend_from_slice(b"<<");
+    for _ in 0..pairs {
+        body.extend_from_slice(b"/A 0 ");
+    }
+    body.extend_from_slice(b">>");
+    object_stream_bomb(&body, streams)
+}
+
+/// A process's resident size and CPU time (utime + stime, in clock ticks), while it lives.
+fn usage(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some((rss, ticks))
+}
+
+/// The processes whose parent is `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after = stat
+                        .rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(1)?
+                        .to_owned();
+                    after.parse::<u32>().ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// The largest resident size seen of a process and of any of its children, sampled every
+/// 10 ms until dropped.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    peaks: Arc<Mutex<(u64, u64)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    fn start(pid: u32) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peaks = Arc::new(Mutex::new((0, 0)));
+        let (halt, seen) = (stop.clone(), peaks.clone());
+        let thread = std::thread::spawn(move || {
+            while !halt.load(Ordering::Relaxed) {
+                let own = usage(pid).map_or(0, |(rss, _)| rss);
+                let worker = children(pid)
+                    .into_iter()
+                    .filter_map(usage)
+                    .map(|(rss, _)| rss)
+                    .max()
+                    .unwrap_or(0);
+                if let Ok(mut peaks) = seen.lock() {
+                    peaks.0 = peaks.0.max(own);
+                    peaks.1 = peaks.1.max(worker);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        Sampler {
+            stop,
+            peaks,
+            thread: Some(thread),
+        }
+    }
+
+    /// (the process's own peak, its largest child's peak), in bytes.
+    fn finish(mut self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        *self.peaks.lock().expect("peaks")
+    }
+}
+
+const MB: u64 = 1 << 20;
+/// What one verification may add to the memory of the machine.
+const BUDGET: u64 = 256 * MB;
+
+/// The attack files of the probe, at the sizes it sent, with the words of the refusal each
+/// must get.
+fn bombs() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    vec![
+        (
+            "16.7 million integers in one object stream",
+            integer_array_bomb(16_700_000),
+            "melebihi batas memori",
+        ),
+        (
+            "33 million integers in one object stream",
+            integer_array_bomb(33_000_000),
+            "melebihi batas memori",
+        ),
+        (
+            "60 object streams of 13 million repeated keys",
+            dictionary_bomb(60, 13_000_000),
+            "melebihi batas waktu",
+        ),
+    ]
+}
+
+#[test]
+fn pdf_bombs_end_within_the_budget_on_the_command_line() {
+    let bombs = bombs();
+    // The files are as small as the probe's: 33 KB, 64 KB, 5.7 MB.
+    assert!(bombs[0].1.len() < 40_000, "{}", bombs[0].1.len());
+    assert!(bombs[1].1.len() < 70_000, "{}", bombs[1].1.len());
+    assert!(bombs[2].1.len() < 6_500_000, "{}", bombs[2].1.len());
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, pdf, words) in bombs {
+        let path = dir.path().join("bomb.pdf");
+        std::fs::write(&path, &pdf).expect("write");
+        let started = Instant::now();
+        let mut child = naskah(dir.path())
+            .args(["verify", "--seconds", "5"])
+            .arg(&path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("naskah verify");
+        let sampler = Sampler::start(child.id());
+        let status = child.wait().expect("wait");
+        let elapsed = started.elapsed();
+        let (own, worker) = sampler.finish();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr)
+            .expect("stderr");
+        assert_eq!(status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(words), "{name}: {stderr}");
+        assert!(elapsed < Duration::from_secs(8), "{name}: took {elapsed:?}");
+        assert!(
+            own < BUDGET && worker < BUDGET,
+            "{name}: {own} and {worker} bytes"
+        );
+    }
+}
+
+/// POSTs `pdf` to the public API; the status, the Retry-After header and the answer.
+fn upload(addr: std::net::SocketAddr, pdf: &[u8]) -> (u16, Option<String>, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut response = agent
+        .post(&format!("http://{addr}/api/v1/verify"))
+        .header("Content-Type", "application/pdf")
+        .send(pdf)
+        .expect("response");
+    let status = response.status().as_u16();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        retry,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+/// Asks /healthz every 100 ms until dropped; what did not answer 200 within a second.
+struct Health {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<(usize, Vec<String>)>>,
+}
+
+impl Health {
+    fn watch(addr: std::net::SocketAddr) -> Health {
+        let stop = Arc::new(AtomicBool::new(false));
+        let halt = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(1)))
+                .build()
+                .into();
+            let (mut asked, mut failed) = (0, Vec::new());
+            while !halt.load(Ordering::Relaxed) {
+                asked += 1;
+                match agent.get(&format!("http://{addr}/healthz")).call() {
+                    Ok(r) if r.status().as_u16() == 200 => {}
+                    Ok(r) => failed.push(format!("status {}", r.status())),
+                    Err(e) => failed.push(e.to_string()),
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            (asked, failed)
+        });
+        Health {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> (usize, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .map(|t| t.join().expect("health thread"))
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn pdf_bombs_sent_to_the_public_endpoint_stay_within_the_budget_while_the_server_answers() {
+    let db = TestDb::new(crate::common::Backend::Sqlite);
+    let mut command = naskah(db.dir.path());
+    command
+        .env("NASKAH_DATABASE_URL", &db.url)
+        .env("NASKAH_VERIFY_SECONDS", "5")
+        .env("NASKAH_VERIFY_WORKERS", "2")
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    let server = Server::start(command);
+    let pid = server.child.id();
+    let (before, _) = usage(pid).expect("the server's usage");
+    let health = Health::watch(server.addr);
+    let sampler = Sampler::start(pid);
+    for (name, pdf, words) in bombs() {
+        let started = Instant::now();
+        let (status, _, answer) = upload(server.addr, &pdf);
+        let elapsed = started.elapsed();
+        assert_eq!(status, 422, "{name}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(words), "{name}: {answer}");
+        assert!(elapsed < Duration::from_secs(8), "{name}: {elapsed:?}");
+        // The work ended with the answer: no worker of the server is still busy.
+        let busy = |workers: &[u32]| -> Vec<(u32, u64)> {
+            workers
+                .iter()
+                .filter_map(|w| Some((*w, usage(*w)?.1)))
+                .collect()
+        };
+        let workers = children(pid);
+        let first = busy(&workers);
+        std::thread::sleep(Duration::from_secs(1));
+        for (worker, ticks) in busy(&workers) {
+            let earlier = first
+                .iter()
+                .find(|(w, _)| *w == worker)
+                .map_or(ticks, |(_, t)| *t);
+            assert!(
+                ticks - earlier <= 10,
+                "{name}: worker {worker} still burns CPU ({} ticks in a second)",
+                ticks - earlier
+            );
+        }
+    }
+    // The page takes the same budget.
+    let (status, _, page) =
+        crate::verify::upload_form(&server, "berkas", &integer_array_bomb(16_700_000));
+    assert_eq!(status, 422);
+    assert!(page.contains("melebihi batas memori"), "{page}");
+
+    // Twenty bombs at once, on two workers: the excess is told to come back later.
+    let slow = Arc::new(dictionary_bomb(4, 13_000_000));
+    let barrier = Arc::new(Barrier::new(20));
+    let answers: Vec<(u16, Option<String>)> = (0..20)
+        .map(|_| {
+            let (slow, barrier, addr) = (slow.clone(), barrier.clone(), server.addr);
+            std::thread::spawn(move || {
+                barrier.wait();
+                let (status, retry, _) = upload(addr, &slow);
+                (status, retry)
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().expect("upload thread"))
+        .collect();
+    let refused = answers.iter().filter(|(status, _)| *status == 503).count();
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| [422, 503].contains(status)),
+        "{answers:?}"
+    );
+    assert!(refused >= 18, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .filter(|(status, _)| *status == 503)
+            .all(|(_, retry)| retry.is_some()),
+        "{answers:?}"
+    );
+    let (own, worker) = sampler.finish();
+    let (asked, failed) = health.finish();
+    assert!(
+        failed.is_empty(),
+        "/healthz failed {} of {asked}: {failed:?}",
+        failed.len()
+    );
+    assert!(
+        own < before + BUDGET,
+        "the server grew from {before} to {own} bytes"
+    );
+    assert!(worker < BUDGET, "a worker reached {worker} bytes");
+}
