@@ -393,3 +393,245 @@ fn pdf_bombs_sent_to_the_public_endpoint_stay_within_the_budget_while_the_server
     );
     assert!(worker < BUDGET, "a worker reached {worker} bytes");
 }
+
+/// The applicant of Banggai's SOP (its role's demo account).
+fn banggai_applicant(conn: &mut naskah::db::DbConn) -> String {
+    let office = naskah::office::find_by_code(conn, "banggai")
+        .expect("query")
+        .expect("office");
+    let (_, sop) = naskah::workflow::current_sop(conn, office.id).expect("sop");
+    let role = sop.roles.iter().find(|r| r.applicant).expect("applicant");
+    format!("banggai.{}", role.id)
+}
+
+#[test]
+fn letters_a_caller_may_not_see_stay_unknown_to_signing_jobs_and_the_signing_route() {
+    use naskah::letters::LetterKind;
+    let db = TestDb::new(crate::common::Backend::Sqlite);
+    let pool = crate::tte::setup(&db);
+    let mut conn = pool.get().expect("connection");
+    let numbered =
+        crate::tte::numbered_letter(&mut conn, LetterKind::SuratRekomendasi, &["banggai.kadis"]);
+    let draft = crate::common::banggai_draft(&mut conn, LetterKind::SuratRekomendasi, None);
+    let missing = naskah::ids::LetterId(numbered.0 + draft.0 + 1000);
+    let applicant = banggai_applicant(&mut conn);
+    // An applicant of the office (none of these letters is of their requests), an official of
+    // another office, an applicant of another office.
+    let callers = [applicant.as_str(), "sumbar.kadis", "sumbar.pic_opd"];
+    let tokens: Vec<(String, String)> = callers
+        .iter()
+        .map(|username| (username.to_string(), crate::tte::token(&mut conn, username)))
+        .collect();
+    drop(conn);
+    let server = crate::tte::server(&db, &[], None);
+    let letters = [numbered, draft, missing];
+    for (username, token) in &tokens {
+        // A wrong passphrase, and the caller's own right one where they hold a certificate.
+        let own = naskah::signing::pki::passphrase_of(
+            &crate::signing::pki().dir,
+            &naskah::signing::pki::official_p12(username),
+        );
+        for passphrase in std::iter::once("x".to_owned()).chain(own) {
+            let ids: Vec<i64> = letters.iter().map(|l| l.0).collect();
+            let (code, started) = crate::tte::post(
+                &server,
+                "/api/v1/signing-jobs",
+                token,
+                &serde_json::json!({ "passphrase": passphrase, "letters": ids }),
+            );
+            assert_eq!(code, 202, "{username}: {started}");
+            let job = started["job"].as_i64().expect("a job");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let job = loop {
+                let (status, text) = crate::common::get_with(
+                    &format!("http://{}/api/v1/jobs/{job}", server.addr),
+                    token,
+                );
+                assert_eq!(status, 200, "{text}");
+                let job: Value = serde_json::from_str(&text).expect("json");
+                if job["status"] != "running" {
+                    break job;
+                }
+                assert!(Instant::now() < deadline, "{job}");
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            let outcomes = job["outcomes"].as_array().expect("outcomes");
+            assert_eq!(outcomes.len(), 3, "{job}");
+            for (outcome, letter) in outcomes.iter().zip(letters) {
+                assert_eq!(
+                    outcome["name"],
+                    format!("surat {letter}"),
+                    "{username}: {job}"
+                );
+                assert_eq!(
+                    outcome["message"],
+                    format!("surat {letter} tidak ditemukan"),
+                    "{username}: {job}"
+                );
+            }
+        }
+        // The signing route answers alike for a numbered letter, a draft and none at all.
+        for letter in letters {
+            for path in [
+                format!("/api/v1/letters/{letter}/sign"),
+                format!("/api/v1/letters/{letter}/sign/totp"),
+            ] {
+                let (code, answer) = crate::tte::post(
+                    &server,
+                    &path,
+                    token,
+                    &serde_json::json!({ "passphrase": "x" }),
+                );
+                assert_eq!(code, 404, "{username} {path}: {answer}");
+                assert_eq!(
+                    answer["error"]["message"],
+                    format!("surat {letter} tidak ditemukan"),
+                    "{username} {path}"
+                );
+            }
+        }
+    }
+}
+
+/// POSTs the sign-in form as a browser at `source` (a loopback address) would; the status.
+fn sign_in_from(source: &str, server: std::net::SocketAddr, username: &str, password: &str) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let from: std::net::SocketAddr = format!("{source}:0").parse().expect("address");
+    socket.bind(&from.into()).expect("bind");
+    socket.connect(&server.into()).expect("connect");
+    let mut stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let body = format!("username={username}&password={password}&csrf=form-token-1");
+    write!(
+        stream,
+        "POST /masuk HTTP/1.1\r\nHost: {server}\r\nCookie: naskah_masuk=form-token-1\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).expect("status");
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Lets the waits of `scope` run out, as if the time had passed.
+fn time_passes(pool: &naskah::db::Db, scope: &str) {
+    use diesel::prelude::*;
+    use naskah::db::schema::attempts;
+    diesel::update(attempts::table.filter(attempts::scope.eq(scope)))
+        .set(attempts::locked_until.eq(naskah::db::now() - chrono::Duration::seconds(1)))
+        .execute(&mut *pool.get().expect("connection"))
+        .expect("time passes");
+}
+
+crate::common::on_both_backends! {
+    fn parallel_wrong_passwords_check_at_most_five_and_lock_no_one_out_of_their_own_desk(db) {
+        let pool = crate::tte::setup(db);
+        let mut conn = pool.get().expect("connection");
+        let usernames = ["banggai.kadis", "banggai.sekretariat", "banggai.kabid_egov", "banggai.tim_teknis", "sumbar.kadis", "sumbar.helpdesk", "malut.kabid_tik", "bolmut.kadis", "tarakan.kadis", "tarakan.bagian_umum"];
+        for username in usernames {
+            let who = naskah::people::find_by_username(&mut conn, username).expect("query").expect(username);
+            naskah::accounts::set_password(&mut conn, who.id, "kata-sandi-benar-1", None).expect("password");
+        }
+        drop(conn);
+        let server = crate::tte::server(db, &[], None);
+        let addr = server.addr;
+
+        // Sixty wrong passwords at once for one account: five are checked, the rest wait.
+        let barrier = Arc::new(Barrier::new(60));
+        let codes: Vec<u16> = (0..60)
+            .map(|i| {
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    sign_in_from("127.0.0.1", addr, "banggai.kadis", &format!("tebakan-{i}"))
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().expect("attempt"))
+            .collect();
+        let checked = codes.iter().filter(|c| **c == 401).count();
+        assert!((1..=5).contains(&checked), "{checked} checked: {codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 429).count(), 60 - checked, "{codes:?}");
+        // The lock holds: the right password waits too, from that address.
+        assert_eq!(sign_in_from("127.0.0.1", addr, "banggai.kadis", "kata-sandi-benar-1"), 429);
+        // The official at another desk signs in at once.
+        assert_eq!(sign_in_from("127.0.0.2", addr, "banggai.kadis", "kata-sandi-benar-1"), 303);
+        // Once the wait is over, from the first address too.
+        time_passes(&pool, "signin");
+        assert_eq!(sign_in_from("127.0.0.1", addr, "banggai.kadis", "kata-sandi-benar-1"), 303);
+
+        // Fifty more wrong ones, one after the other: still at most five checked, and the
+        // official signs in from elsewhere at once.
+        let codes: Vec<u16> = (0..50).map(|i| sign_in_from("127.0.0.1", addr, "banggai.kadis", &format!("lagi-{i}"))).collect();
+        assert_eq!(codes.iter().filter(|c| **c == 401).count(), 5, "{codes:?}");
+        assert_eq!(sign_in_from("127.0.0.3", addr, "banggai.kadis", "kata-sandi-benar-1"), 303);
+
+        // Guessing across accounts from one address: twenty failures, then the address waits
+        // for every account; other addresses do not.
+        let mut codes = Vec::new();
+        for username in usernames {
+            for guess in 0..4 {
+                codes.push(sign_in_from("127.0.0.4", addr, username, &format!("tebak-{guess}")));
+            }
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 401).count(), 20, "{codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 429).count(), 20, "{codes:?}");
+        assert_eq!(sign_in_from("127.0.0.4", addr, "tarakan.bagian_umum", "kata-sandi-benar-1"), 429);
+        assert_eq!(sign_in_from("127.0.0.5", addr, "tarakan.bagian_umum", "kata-sandi-benar-1"), 303);
+    }
+
+    fn parallel_wrong_passphrases_try_at_most_five_and_the_lock_holds(db) {
+        use diesel::prelude::*;
+        let pool = crate::tte::setup(db);
+        let mut conn = pool.get().expect("connection");
+        let letter = crate::tte::numbered_letter(&mut conn, naskah::letters::LetterKind::SuratRekomendasi, &["banggai.kadis"]);
+        let token = crate::tte::token(&mut conn, "banggai.kadis");
+        let kadis = crate::tte::person(&mut conn, "banggai.kadis").id;
+        drop(conn);
+        let server = Arc::new(crate::tte::server(db, &[], None));
+        let barrier = Arc::new(Barrier::new(30));
+        let codes: Vec<u16> = (0..30)
+            .map(|i| {
+                let (server, barrier, token) = (server.clone(), barrier.clone(), token.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let path = format!("/api/v1/letters/{letter}/sign");
+                    crate::tte::post(&server, &path, &token, &serde_json::json!({ "passphrase": format!("tebakan-{i}") })).0
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().expect("attempt"))
+            .collect();
+        // Each tried passphrase is in the audit log: at most five.
+        let mut conn = pool.get().expect("connection");
+        let tried: i64 = naskah::db::schema::audit_log::table
+            .filter(naskah::db::schema::audit_log::subject.eq(format!("person:{kadis}")))
+            .filter(naskah::db::schema::audit_log::action.eq_any(["signing.wrong_passphrase", "signing.locked"]))
+            .count()
+            .get_result(&mut conn)
+            .expect("audit");
+        assert!((1..=5).contains(&tried), "{tried} tried: {codes:?}");
+        assert!(codes.iter().all(|c| [422, 423].contains(c)), "{codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 422).count() as i64, tried.min(4), "{codes:?}");
+        let sign = |passphrase: &str| {
+            crate::tte::post(&server, &format!("/api/v1/letters/{letter}/sign"), &token, &serde_json::json!({ "passphrase": passphrase })).0
+        };
+        // Locked: the right passphrase is refused, until the lock runs out.
+        assert_eq!(sign(&crate::signing::passphrase("banggai.kadis")), 423);
+        assert_eq!(crate::tte::status(&mut conn, letter), "numbered");
+        time_passes(&pool, "passphrase");
+        assert_eq!(sign(&crate::signing::passphrase("banggai.kadis")), 201);
+        assert_eq!(crate::tte::status(&mut conn, letter), "signed");
+    }
+}
