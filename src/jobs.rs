@@ -108,6 +108,50 @@ pub fn run_in_background(
     Ok(())
 }
 
+/// This naskah process, as jobs and report runs name it: host and process id.
+pub fn instance_name() -> String {
+    format!("{}:{}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "naskah".to_owned())
+}
+
+/// Ends the running jobs of processes of this host that are gone (a stop, a crash), so that
+/// they hold nobody's next job back; run when `serve` starts. Jobs of other hosts end when
+/// they have not moved for [`STALE_MINUTES`]. How many were ended.
+pub fn release_orphans(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    let prefix = format!("{}:", host_name());
+    let running: Vec<(i64, Option<String>)> = jobs::table
+        .filter(jobs::status.eq("running"))
+        .select((jobs::id, jobs::instance))
+        .load(conn)?;
+    let mut released = 0;
+    for (job, instance) in running {
+        let Some(pid) = instance
+            .as_deref()
+            .and_then(|i| i.strip_prefix(&prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // A process that just started has no jobs yet: one with its own id was an earlier's.
+        let gone =
+            pid == std::process::id() || !std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if gone {
+            end(conn, job, Some(STOPPED), now)?;
+            released += 1;
+        }
+    }
+    Ok(released)
+}
+
+/// What a job whose process stopped says.
+const STOPPED: &str = "pekerjaan terhenti karena server dimulai ulang; surat yang belum \
+                       ditandatangani dapat ditandatangani lagi";
+
 /// Starts a job of `kind` with `total` items for `person`.
 pub fn start(
     conn: &mut DbConn,
@@ -125,6 +169,7 @@ pub fn start(
             jobs::outcomes.eq("[]"),
             jobs::created_at.eq(now),
             jobs::updated_at.eq(now),
+            jobs::instance.eq(instance_name()),
         ))
         .returning(jobs::id)
         .get_result(conn)
@@ -255,11 +300,7 @@ pub fn find(
                 done,
                 failed,
                 status: if stale { "stopped".into() } else { status },
-                message: if stale {
-                    Some("pekerjaan terhenti (server dimulai ulang?); surat yang belum ditandatangani dapat ditandatangani lagi".into())
-                } else {
-                    message
-                },
+                message: if stale { Some(STOPPED.into()) } else { message },
                 outcomes: serde_json::from_str(&outcomes).unwrap_or_default(),
                 created_at: created,
                 updated_at: updated,

@@ -1156,7 +1156,7 @@ fn report_command(
             kind,
             period: &period,
             made_by: signer,
-            instance: &instance_name(),
+            instance: &crate::jobs::instance_name(),
         },
         &make::Signer {
             person: person.id,
@@ -1173,14 +1173,6 @@ fn report_command(
         made.number
     );
     Ok(())
-}
-
-/// This naskah process, as the runs table names it: host and process id.
-pub fn instance_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "naskah".to_owned());
-    format!("{host}:{}", std::process::id())
 }
 
 /// Signing in the workflow as configured: keys under the PKI directory, the CRLs there (for
@@ -1241,6 +1233,22 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
         let set = demo::set_passwords(&mut *db.get()?)?;
         tracing::info!(accounts = set, "demo passwords set where missing");
     }
+    // What a stop left half done is put right before anyone is served: a numbered letter
+    // without its numbered revision gets it; a job of a process that is gone ends.
+    let repaired = letters::store::repair_numbered(&mut *db.get()?, &letter_settings(config))
+        .map_err(|e| {
+            Failure::Work(format!(
+                "numbered letters could not be given their number: {e}"
+            ))
+        })?;
+    let released = crate::jobs::release_orphans(&mut *db.get()?, crate::db::now())?;
+    if repaired + released > 0 {
+        tracing::warn!(
+            repaired,
+            released,
+            "left half done by a stop, now put right"
+        );
+    }
     actix_web::rt::System::new().block_on(async {
         let letters = letter_settings(config);
         // A configured time-stamp authority, or in the demo the demo PKI's own on loopback.
@@ -1272,7 +1280,7 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
             db: db.clone(),
             tte: tte.clone(),
             schedule: config.schedule.clone(),
-            instance: instance_name(),
+            instance: crate::jobs::instance_name(),
         }))
         .await
         .map_err(|e| Failure::Work(format!("the schedule did not start: {e}")))?;

@@ -314,7 +314,8 @@ pub fn append_revision(
 /// revision "numbered", in its own transaction. A letter without a generated PDF (an incoming
 /// letter in the agenda book, a letter made outside naskah) has none to renew and is left as it
 /// is. Should the process stop between the two transactions, the letter is numbered without the
-/// numbered revision; signing renders it from the stored data first.
+/// numbered revision until [`repair_numbered`] runs at the next start (or signing renders it
+/// from the stored data first).
 pub fn add_numbered_revision(
     conn: &mut DbConn,
     letter: LetterId,
@@ -334,6 +335,49 @@ pub fn add_numbered_revision(
     };
     let (revision, _) = append_revision(conn, letter, new, |_| Ok(()))?;
     Ok(Some(revision))
+}
+
+/// Letters numbered whose newest revision is still the one generated before the number: the
+/// process stopped between numbering and rendering. Each gets its numbered revision now, as
+/// the one who numbered it; `serve` calls this before it serves, so that no numbered letter is
+/// downloaded without its number. How many were repaired.
+pub fn repair_numbered(conn: &mut DbConn, settings: &Settings) -> Result<usize, LetterError> {
+    use crate::db::schema::issued_numbers;
+    let rows: Vec<(LetterId, i32, String)> = letters::table
+        .inner_join(letter_revisions::table)
+        .filter(letters::status.eq("numbered"))
+        .select((
+            letters::id,
+            letter_revisions::revision,
+            letter_revisions::purpose,
+        ))
+        .load(conn)?;
+    let mut newest: std::collections::BTreeMap<LetterId, (i32, String)> = Default::default();
+    for (letter, revision, purpose) in rows {
+        let entry = newest.entry(letter).or_insert((revision, purpose.clone()));
+        if revision > entry.0 {
+            *entry = (revision, purpose);
+        }
+    }
+    let mut repaired = 0;
+    for (letter, (_, purpose)) in newest {
+        if purpose != "generated" {
+            continue;
+        }
+        let numbered_by: Option<PersonId> = issued_numbers::table
+            .filter(issued_numbers::letter_id.eq(letter))
+            .filter(issued_numbers::status.ne("void"))
+            .select(issued_numbers::issued_by)
+            .first(conn)
+            .optional()?;
+        let Some(actor) = numbered_by else {
+            continue;
+        };
+        add_numbered_revision(conn, letter, actor, settings)?;
+        tracing::warn!(%letter, "a numbered letter got its numbered revision at start-up");
+        repaired += 1;
+    }
+    Ok(repaired)
 }
 
 /// The letters of `request` in the order they were made: permohonan, disposisi, …, berita acara.

@@ -32,7 +32,7 @@ pub fn start(
                 kind,
                 period: &period,
                 made_by: &username,
-                instance: &crate::cli::instance_name(),
+                instance: &crate::jobs::instance_name(),
             },
             &Signer {
                 person,

@@ -5,6 +5,7 @@
 //! out of their own desk.
 
 use std::io::Write;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
@@ -633,5 +634,126 @@ crate::common::on_both_backends! {
         time_passes(&pool, "passphrase");
         assert_eq!(sign(&crate::signing::passphrase("banggai.kadis")), 201);
         assert_eq!(crate::tte::status(&mut conn, letter), "signed");
+    }
+}
+
+/// The numbered letters whose newest stored revision is not the numbered one: what a stop
+/// between numbering and rendering leaves behind (read, never written, by the test).
+fn torn(pool: &naskah::db::Db) -> Vec<naskah::ids::LetterId> {
+    use diesel::prelude::*;
+    use naskah::db::schema::{letter_revisions, letters};
+    let mut conn = pool.get().expect("connection");
+    let numbered: Vec<naskah::ids::LetterId> = letters::table
+        .filter(letters::status.eq("numbered"))
+        .select(letters::id)
+        .load(&mut conn)
+        .expect("letters");
+    numbered
+        .into_iter()
+        .filter(|letter| {
+            let newest: String = letter_revisions::table
+                .filter(letter_revisions::letter_id.eq(letter))
+                .order(letter_revisions::revision.desc())
+                .select(letter_revisions::purpose)
+                .first(&mut conn)
+                .expect("revision");
+            newest == "generated"
+        })
+        .collect()
+}
+
+crate::common::on_both_backends! {
+    fn a_stop_in_the_middle_of_numbering_and_signing_is_put_right_at_the_next_start(db) {
+        use naskah::letters::LetterKind;
+        let pool = crate::tte::setup(db);
+        let mut conn = pool.get().expect("connection");
+        let mut drafts: Vec<naskah::ids::LetterId> = (0..80)
+            .map(|_| crate::common::banggai_draft(&mut conn, LetterKind::SuratRekomendasi, None))
+            .collect();
+        let to_sign: Vec<i64> = (0..20)
+            .map(|_| crate::tte::numbered_letter(&mut conn, LetterKind::SuratRekomendasi, &["banggai.kadis"]).0)
+            .collect();
+        let secretary = crate::tte::token(&mut conn, "banggai.sekretariat");
+        let kadis = crate::tte::token(&mut conn, "banggai.kadis");
+        drop(conn);
+
+        // The secretariat numbers letters on four desks at once; the server is killed under
+        // them, until a kill has caught a letter numbered but not yet rendered with its number.
+        let mut caught = Vec::new();
+        for round in 0..8 {
+            let server = Arc::new(crate::tte::server(db, &[], None));
+            let batch: Vec<naskah::ids::LetterId> = drafts.drain(..drafts.len().min(10)).collect();
+            assert!(!batch.is_empty(), "no kill caught a letter in between after {round} rounds");
+            let desks: Vec<_> = batch
+                .chunks(batch.len().div_ceil(4))
+                .map(|letters| {
+                    let (server, token, letters) = (server.clone(), secretary.clone(), letters.to_vec());
+                    std::thread::spawn(move || {
+                        for letter in letters {
+                            let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                            let sent = agent
+                                .post(&format!("http://{}/api/v1/letters/{letter}/number", server.addr))
+                                .header("Authorization", &format!("Bearer {token}"))
+                                .header("Content-Type", "application/json")
+                                .send(serde_json::json!({ "register": "keluar" }).to_string().as_bytes());
+                            if sent.is_err() {
+                                break;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            std::thread::sleep(Duration::from_millis(150 + 60 * round));
+            let pid = server.child.id().to_string();
+            assert!(Command::new("kill").args(["-KILL", &pid]).status().expect("kill").success());
+            for desk in desks {
+                desk.join().expect("desk");
+            }
+            caught = torn(&pool);
+            if !caught.is_empty() {
+                break;
+            }
+        }
+        assert!(!caught.is_empty(), "no kill caught a letter between its number and its PDF");
+
+        // A signing job killed halfway.
+        let server = crate::tte::server(db, &[], None);
+        let (code, started) = crate::tte::post(&server, "/api/v1/signing-jobs", &kadis, &serde_json::json!({ "passphrase": crate::signing::passphrase("banggai.kadis"), "letters": to_sign }));
+        assert_eq!(code, 202, "{started}");
+        let job = started["job"].as_i64().expect("a job");
+        std::thread::sleep(Duration::from_millis(300));
+        let (_, text) = crate::common::get_with(&format!("http://{}/api/v1/jobs/{job}", server.addr), &kadis);
+        assert!(text.contains("\"status\":\"running\""), "the job should still run when killed: {text}");
+        drop(server);
+
+        // At the next start, before it serves, every numbered letter has its number printed.
+        let server = crate::tte::server(db, &[], None);
+        assert!(torn(&pool).is_empty(), "{:?}", torn(&pool));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut conn = pool.get().expect("connection");
+        for letter in caught {
+            let (number, _) = naskah::numbering::number_of(&mut conn, letter).expect("query").expect("a number");
+            let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+            let mut response = agent
+                .get(&format!("http://{}/api/v1/letters/{letter}/pdf", server.addr))
+                .header("Authorization", &format!("Bearer {secretary}"))
+                .call()
+                .expect("pdf");
+            assert_eq!(response.status().as_u16(), 200);
+            let pdf = response.body_mut().with_config().limit(64 << 20).read_to_vec().expect("body");
+            let path = dir.path().join(format!("{letter}.pdf"));
+            std::fs::write(&path, pdf).expect("write");
+            let text = crate::common::tool("pdftotext", &[path.to_str().expect("path"), "-"]);
+            let text = String::from_utf8_lossy(&text.stdout);
+            assert!(text.contains(&number), "letter {letter} lacks {number}:\n{text}");
+        }
+        // The killed job no longer holds the kadis' next one back, and says it stopped.
+        let (status, text) = crate::common::get_with(&format!("http://{}/api/v1/jobs/{job}", server.addr), &kadis);
+        assert_eq!(status, 200, "{text}");
+        let old: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(old["status"], "stopped", "{old}");
+        assert!(old["message"].as_str().is_some_and(|m| m.contains("dimulai ulang")), "{old}");
+        let (code, again) = crate::tte::post(&server, "/api/v1/signing-jobs", &kadis, &serde_json::json!({ "passphrase": crate::signing::passphrase("banggai.kadis"), "letters": to_sign }));
+        assert_eq!(code, 202, "{again}");
     }
 }
