@@ -214,6 +214,12 @@ pub fn create(
             "nama lengkap harus diisi (paling banyak 200 karakter)".into(),
         ));
     }
+    crate::workflow::one_line("nama lengkap", full_name)?;
+    crate::workflow::one_line("jabatan", new.position.as_deref().unwrap_or_default())?;
+    crate::workflow::one_line(
+        "perangkat daerah",
+        new.organization.as_deref().unwrap_or_default(),
+    )?;
     let nip = match blank_none(&new.nip) {
         Some(text) => Some(
             text.parse::<crate::people::Nip>()
@@ -426,6 +432,7 @@ pub fn add_holiday(
             "nama hari libur harus diisi (paling banyak 200 karakter)".into(),
         ));
     }
+    crate::workflow::one_line("nama hari libur", name)?;
     write_transaction(conn, |conn| {
         require_admin(conn, admin, office)?;
         let taken: i64 = office_holidays::table

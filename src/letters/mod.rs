@@ -156,6 +156,37 @@ pub enum RenderError {
     Pdf(#[from] pdf::PdfError),
     #[error("template {file}: {problem}")]
     Unreadable { file: String, problem: String },
+    /// A value holds a character no letter can print (a NUL byte, an escape): refused by name
+    /// rather than written into the PDF.
+    #[error("isian {0} memuat karakter kendali yang tidak dapat dicetak")]
+    ControlCharacter(String),
+}
+
+/// The first field of `data` (a dotted path) whose text holds a control character other than
+/// a line break or a tab.
+fn unprintable(data: &Value, path: &str) -> Option<String> {
+    match data {
+        Value::String(text) => text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            .then(|| path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| unprintable(item, &join(path, &i.to_string()))),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(key, value)| unprintable(value, &join(path, key))),
+        _ => None,
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 /// The built-in templates, one per kind.
@@ -315,6 +346,9 @@ pub fn render(
     electronic: &Electronic,
     info: &Info,
 ) -> Result<Rendered, RenderError> {
+    if let Some(field) = unprintable(data, "") {
+        return Err(RenderError::ControlCharacter(field));
+    }
     let laid_out = render::layout(template, data, letterhead, electronic).map_err(|error| {
         RenderError::Field {
             file: file.to_owned(),

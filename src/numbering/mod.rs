@@ -63,11 +63,31 @@ pub enum NumberingError {
     NotReserved { number: String, status: String },
     #[error("jumlah nomor cadangan harus 1 sampai 500")]
     ReservationSize,
+    #[error(
+        "tanggal {date} tidak dapat diberi nomor: paling awal 1 Januari {earliest}, paling akhir hari ini"
+    )]
+    DateOutOfRange { date: NaiveDate, earliest: i32 },
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
 
 pub type Result<T> = std::result::Result<T, NumberingError>;
+
+/// How many calendar years back a number may still be dated (letters recorded late).
+const YEARS_BACK: i32 = 5;
+
+/// Refuses a number dated after today (in the easternmost zone, WIT, so that no office's today
+/// is refused) or more than [`YEARS_BACK`] years back: a date far in the future would hold
+/// every later number of its register back, one far in the past opens a register year nobody
+/// keeps.
+fn check_date(date: NaiveDate, at: NaiveDateTime) -> Result<()> {
+    let today = (at + chrono::Duration::hours(9)).date();
+    let earliest = today.year() - YEARS_BACK;
+    if date > today || date.year() < earliest {
+        return Err(NumberingError::DateOutOfRange { date, earliest });
+    }
+    Ok(())
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -505,6 +525,7 @@ pub fn issue_as(
         return Err(NumberingError::NotSecretariat);
     }
     let actor = secretary.person;
+    check_date(date, at)?;
     write_transaction(conn, |conn| {
         let pattern = register.parsed()?;
         let (classification, sifat) = claim_letter(conn, letter, register.office_id, date)?;
@@ -558,6 +579,7 @@ pub fn insert(
     write_transaction(conn, |conn| {
         let register = self::register(conn, register)?;
         Secretary::check(conn, actor, register.office_id)?;
+        check_date(date, at)?;
         let pattern = register.parsed()?;
         let (classification, sifat) = claim_letter(conn, letter, register.office_id, date)?;
         let year = date.year();
@@ -634,6 +656,7 @@ pub fn reserve(
         if !(1..=500).contains(&count) {
             return Err(NumberingError::ReservationSize);
         }
+        check_date(date, at)?;
         let pattern = register.parsed()?;
         let values = values_for(&register, None);
         let year = date.year();

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use super::pages::{ErrorPage, cookie, page, read_parts, see_other};
+use super::pages::{ErrorPage, cookie, declared_within, page, read_parts, see_other};
 use super::session::SESSION_COOKIE;
 use super::work;
 use crate::ids::{LetterId, PersonId, RequestId};
@@ -46,15 +46,20 @@ pub struct Viewer {
 impl Viewer {
     /// Refuses a form that does not repeat the session's token.
     pub fn check(&self, given: &str) -> Result<(), PageError> {
+        self.check_token(given).map_err(PageError::from)
+    }
+
+    /// [`Viewer::check`] as the API's error, for a form read part by part.
+    pub fn check_token(&self, given: &str) -> Result<(), ApiError> {
         if crate::accounts::same_secret(given, &self.csrf) {
             Ok(())
         } else {
-            Err(PageError::from(ApiError::new(
+            Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "csrf",
                 "Formulir kedaluwarsa atau tidak berasal dari naskah; muat ulang halaman dan \
                  coba lagi.",
-            )))
+            ))
         }
     }
 }
@@ -220,6 +225,14 @@ fn filing_offices(
     Ok(out)
 }
 
+fn not_an_applicant() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "Anda tidak terdaftar sebagai pemohon di kantor ini.",
+    )
+}
+
 async fn new_form(state: web::Data<AppState>, viewer: Viewer) -> PageResult {
     let person = viewer.person;
     let (offices, organization) = state
@@ -233,12 +246,7 @@ async fn new_form(state: web::Data<AppState>, viewer: Viewer) -> PageResult {
         })
         .await?;
     if offices.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Anda tidak terdaftar sebagai pemohon di kantor mana pun.",
-        )
-        .into());
+        return Err(not_an_applicant().into());
     }
     Ok(page(
         StatusCode::OK,
@@ -257,10 +265,33 @@ const MAX_FILING: usize = 8 * work::MAX_ATTACHMENT;
 async fn file(
     state: web::Data<AppState>,
     viewer: Viewer,
+    request: actix_web::HttpRequest,
     form: actix_multipart::Multipart,
 ) -> PageResult {
-    let parts = read_parts(form, MAX_FILING).await?;
-    viewer.check(parts.text("csrf").unwrap_or_default())?;
+    declared_within(&request, MAX_FILING)?;
+    // Who may file where is known before the form is read: its files are read only after its
+    // token and its office (the first fields) pass.
+    let person = viewer.person;
+    let offices: Vec<String> = state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            Ok(filing_offices(conn, person)?
+                .into_iter()
+                .map(|office| office.code)
+                .collect())
+        })
+        .await?;
+    if offices.is_empty() {
+        return Err(not_an_applicant().into());
+    }
+    let parts = read_parts(form, MAX_FILING, |parts| {
+        viewer.check_token(parts.text("csrf").unwrap_or_default())?;
+        match parts.text("office") {
+            Some(office) if offices.iter().any(|o| o == office) => Ok(()),
+            _ => Err(not_an_applicant()),
+        }
+    })
+    .await?;
     let text = |name: &str| parts.text(name).map(str::to_owned);
     let filing = work::Filing {
         organization: text("organization"),
@@ -504,16 +535,29 @@ async fn complete(
 async fn add_item(
     state: web::Data<AppState>,
     viewer: Viewer,
+    request: actix_web::HttpRequest,
     path: web::Path<i64>,
     form: actix_multipart::Multipart,
 ) -> PageResult {
     let id = RequestId(path.into_inner());
     let back = request_page(id);
     let refused = |e: ApiError| PageError::from(e).back_to(back.clone());
-    let parts = read_parts(form, work::MAX_ATTACHMENT + 64 * 1024)
+    let limit = work::MAX_ATTACHMENT + 64 * 1024;
+    declared_within(&request, limit).map_err(refused)?;
+    // Whether the viewer may see the request and attach to it is known before its file is
+    // read; the token and the item come first in the form.
+    let applicant = work::applicant_of(&state, viewer.person, id)
         .await
         .map_err(refused)?;
-    viewer.check(parts.text("csrf").unwrap_or_default())?;
+    let parts = read_parts(form, limit, |parts| {
+        viewer.check_token(parts.text("csrf").unwrap_or_default())?;
+        match work::item_ref(parts.text("item").unwrap_or_default())? {
+            ItemRef::Attachment(_) if applicant != viewer.person => Err(work::not_applicant()),
+            _ => Ok(()),
+        }
+    })
+    .await
+    .map_err(refused)?;
     let item = work::item_ref(parts.text("item").unwrap_or_default()).map_err(refused)?;
     let (value, file) = match item {
         ItemRef::Attachment(_) => match parts.file("berkas") {

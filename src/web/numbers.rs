@@ -54,7 +54,8 @@ impl From<NumberingError> for ApiError {
             | E::InsertAfterLatest { .. }
             | E::NothingToInsertAfter(_)
             | E::ReasonRequired
-            | E::ReservationSize => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            | E::ReservationSize
+            | E::DateOutOfRange { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             E::Database(cause) => return ApiError::internal(cause),
         };
         ApiError::new(status, code, error.to_string())

@@ -116,11 +116,34 @@ impl Parts {
     }
 }
 
+/// Refuses a body that says it is larger than `limit` before a byte of it is read.
+pub fn declared_within(
+    request: &actix_web::HttpRequest,
+    limit: usize,
+) -> Result<(), super::error::ApiError> {
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit as u64 => Err(super::error::ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("berkas lebih dari {} MB", limit >> 20),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Reads a multipart form of at most `limit` bytes in all (413 beyond), and text fields of at
-/// most 64 KiB each.
+/// most 64 KiB each. `gate` judges the text fields that came before the first file, before a
+/// byte of the file is read (the CSRF token and what says who may upload come first in
+/// naskah's forms), and once more at the end.
 pub async fn read_parts(
     mut form: actix_multipart::Multipart,
     limit: usize,
+    gate: impl Fn(&Parts) -> Result<(), super::error::ApiError>,
 ) -> Result<Parts, super::error::ApiError> {
     use super::error::ApiError;
     use futures_util::StreamExt;
@@ -136,6 +159,7 @@ pub async fn read_parts(
     };
     let mut parts = Parts::default();
     let mut total = 0usize;
+    let mut gated = false;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(broken)?;
         let name = field.name().unwrap_or_default().to_owned();
@@ -143,6 +167,10 @@ pub async fn read_parts(
             .content_disposition()
             .and_then(|d| d.get_filename())
             .map(str::to_owned);
+        if file_name.is_some() && !gated {
+            gate(&parts)?;
+            gated = true;
+        }
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(broken)?;
@@ -165,5 +193,6 @@ pub async fn read_parts(
                 .push((name, String::from_utf8_lossy(&bytes).into_owned())),
         }
     }
+    gate(&parts)?;
     Ok(parts)
 }

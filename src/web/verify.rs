@@ -49,8 +49,13 @@ fn too_large() -> ApiError {
     )
 }
 
-async fn upload(state: web::Data<AppState>, body: web::Payload) -> Result<HttpResponse, ApiError> {
-    // Refused before the body is read when every worker is busy.
+async fn upload(
+    state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    // Refused before the body is read when it says it is too large or every worker is busy.
+    super::pages::declared_within(&request, MAX_UPLOAD)?;
     if !state.verifier.has_room() {
         return Err(busy());
     }
@@ -67,7 +72,7 @@ async fn upload(state: web::Data<AppState>, body: web::Payload) -> Result<HttpRe
 /// How long a caller told that every worker is busy should wait before trying again.
 const RETRY_AFTER_SECONDS: u64 = 5;
 
-fn busy() -> ApiError {
+pub fn busy() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "busy",
@@ -316,14 +321,21 @@ async fn letter_page(state: web::Data<AppState>, path: web::Path<String>) -> Htt
 
 /// The PDF of an upload form: the field `berkas`, at most [`MAX_UPLOAD`] bytes.
 async fn uploaded_file(form: actix_multipart::Multipart) -> Result<Vec<u8>, ApiError> {
-    let mut parts = super::pages::read_parts(form, MAX_UPLOAD).await?;
+    let mut parts = super::pages::read_parts(form, MAX_UPLOAD, |_| Ok(())).await?;
     match parts.files.iter().position(|(name, _, _)| name == "berkas") {
         Some(at) => Ok(parts.files.swap_remove(at).2),
         None => Err(ApiError::bad_request("tidak ada berkas yang diunggah")),
     }
 }
 
-async fn upload_page(state: web::Data<AppState>, form: actix_multipart::Multipart) -> HttpResponse {
+async fn upload_page(
+    state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
+    form: actix_multipart::Multipart,
+) -> HttpResponse {
+    if let Err(error) = super::pages::declared_within(&request, MAX_UPLOAD + 64 * 1024) {
+        return error_page(&error);
+    }
     if !state.verifier.has_room() {
         return error_page(&busy());
     }

@@ -15,6 +15,8 @@ use crate::db::DbConn;
 use crate::ids::{LetterId, OfficeId, PersonId, RequestId};
 use crate::letters::LetterKind;
 use crate::sop::{Artefact, Attachment};
+use crate::verify::VerifyError;
+use crate::verify::sandbox::Wait;
 use crate::workflow::{self, ItemRef, NewRequest, WorkflowError, compose, desk};
 
 /// The largest attachment an applicant may upload.
@@ -101,7 +103,7 @@ pub async fn file(
     attachments: Vec<(Attachment, String, Vec<u8>)>,
 ) -> Result<RequestId, ApiError> {
     for (_, name, pdf) in &attachments {
-        check_pdf(name, pdf)?;
+        check_pdf(state, name, pdf).await?;
     }
     state
         .db
@@ -144,8 +146,9 @@ fn blank_none(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
 }
 
-/// Refuses an attachment that is not a PDF or is too large.
-pub fn check_pdf(name: &str, pdf: &[u8]) -> Result<(), ApiError> {
+/// Refuses an attachment that is too large or is not a PDF that reads: it is parsed in a
+/// verification worker, within the same budget as any uploaded PDF (503 when all are busy).
+pub async fn check_pdf(state: &AppState, name: &str, pdf: &[u8]) -> Result<(), ApiError> {
     if pdf.len() > MAX_ATTACHMENT {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -158,7 +161,21 @@ pub fn check_pdf(name: &str, pdf: &[u8]) -> Result<(), ApiError> {
             "{name}: lampiran harus berupa berkas PDF"
         )));
     }
-    Ok(())
+    let verifier = state.verifier.clone();
+    let bytes = pdf.to_vec();
+    let inspected = web::block(move || verifier.inspect(&bytes, Wait::No))
+        .await
+        .map_err(ApiError::internal)?;
+    match inspected {
+        Ok(found) if found.pages > 0 => Ok(()),
+        Ok(_) => Err(ApiError::bad_request(format!(
+            "{name}: PDF ini tidak memiliki halaman"
+        ))),
+        Err(VerifyError::Busy) => Err(super::verify::busy()),
+        Err(error) => Err(ApiError::bad_request(format!(
+            "{name}: lampiran harus berupa berkas PDF yang dapat dibaca ({error})"
+        ))),
+    }
 }
 
 /// The overview of a request for `person`.
@@ -182,6 +199,28 @@ fn visible(conn: &mut DbConn, request: RequestId, person: PersonId) -> Result<()
         Some(_) => Ok(()),
         None => Err(ApiError::not_found("permohonan")),
     }
+}
+
+/// The applicant of `request`, when `person` may see it: known before an upload is read.
+pub async fn applicant_of(
+    state: &AppState,
+    person: PersonId,
+    request: RequestId,
+) -> Result<PersonId, ApiError> {
+    state
+        .db
+        .run(move |conn| {
+            visible(conn, request, person)?;
+            Ok(workflow::find(conn, request)?.applicant_id)
+        })
+        .await
+}
+
+/// Who is not the request's applicant may not attach its documents.
+pub fn not_applicant() -> ApiError {
+    ApiError::from(WorkflowError::Forbidden(
+        "lampiran permohonan hanya dapat diunggah oleh pemohon".into(),
+    ))
 }
 
 /// Completes `step` of `request` as `person`.
@@ -221,7 +260,7 @@ pub async fn add(
     file: Option<Vec<u8>>,
 ) -> Result<(), ApiError> {
     match (&item, &file) {
-        (ItemRef::Attachment(_), Some(pdf)) => check_pdf(&value, pdf)?,
+        (ItemRef::Attachment(_), Some(pdf)) => check_pdf(state, &value, pdf).await?,
         (ItemRef::Attachment(a), None) => {
             return Err(ApiError::bad_request(format!(
                 "{}: pilih berkas PDF yang diunggah",
@@ -535,6 +574,7 @@ struct AttachmentQuery {
 async fn attachment_api(
     state: web::Data<AppState>,
     caller: Caller,
+    request: actix_web::HttpRequest,
     path: web::Path<(i64, String)>,
     query: web::Query<AttachmentQuery>,
     body: web::Payload,
@@ -544,6 +584,11 @@ async fn attachment_api(
         ItemRef::Artefact(_) => return Err(ApiError::bad_request("bukan jenis lampiran")),
         attachment => attachment,
     };
+    // Size, then who may attach, before a byte of the body is read.
+    super::pages::declared_within(&request, MAX_ATTACHMENT)?;
+    if applicant_of(&state, caller.person, RequestId(id)).await? != caller.person {
+        return Err(not_applicant());
+    }
     let pdf = body.to_bytes_limited(MAX_ATTACHMENT).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

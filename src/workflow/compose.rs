@@ -63,7 +63,20 @@ pub fn draft(
         .unwrap_or_else(|| "Kepala Dinas".to_owned());
     let configuration = numbered_rows(&records);
 
+    // The subdomain asked for, else the one the Dinas recorded; left blank for the writer to
+    // fill in when neither is known (a request filed without one).
+    let subdomain = req
+        .subdomain
+        .clone()
+        .or_else(|| {
+            records
+                .iter()
+                .find(|(a, _)| *a == Artefact::Subdomain)
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap_or_default();
     let mut fields = json!({
+        "subdomain": subdomain,
         "sifat": "Biasa",
         "lampiran": "-",
         "date": date,
@@ -162,6 +175,15 @@ pub fn draft(
     };
     if let (Value::Object(fields), Value::Object(own)) = (&mut fields, own) {
         fields.extend(own);
+        // The subdomain only where the letter names it.
+        if !matches!(
+            kind,
+            LetterKind::SuratPermohonan
+                | LetterKind::SuratRekomendasi
+                | LetterKind::SuratTanggapanPersetujuan
+        ) {
+            fields.remove("subdomain");
+        }
         // Letters that do not answer the applicant's letter by its number and date.
         if matches!(
             kind,

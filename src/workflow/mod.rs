@@ -263,6 +263,14 @@ pub fn file_request(
     if new.application_name.trim().is_empty() {
         return Err(WorkflowError::Invalid("nama aplikasi wajib diisi".into()));
     }
+    for (label, text) in [
+        ("nama aplikasi", Some(new.application_name)),
+        ("nama perangkat daerah", Some(new.organization)),
+        ("subdomain", new.subdomain),
+        ("jenis aplikasi", new.application_type),
+    ] {
+        one_line(label, text.unwrap_or_default())?;
+    }
     write_transaction(conn, |conn| {
         let (version, sop) = current_sop(conn, office)?;
         let first = sop.first_step().ok_or(WorkflowError::NoSop)?;
@@ -352,6 +360,58 @@ pub fn add_item(
     })
 }
 
+/// Refuses text meant for one line that holds a control character (a NUL byte, a line
+/// break, an escape), which no page or letter can show as it was typed.
+pub fn one_line(label: &str, text: &str) -> Result<()> {
+    if text.contains(char::is_control) {
+        return Err(WorkflowError::Invalid(format!(
+            "{label} memuat karakter kendali; tulis dalam satu baris tanpa karakter khusus"
+        )));
+    }
+    Ok(())
+}
+
+/// The most bytes of attachments one request keeps, and the most attachments.
+pub const ATTACHMENT_QUOTA: i64 = 100 << 20;
+pub const MAX_ATTACHMENTS: i64 = 50;
+
+/// The bytes to store for an attachment of `request`: none when the same file is stored for it
+/// already (the row then names it by its SHA-256); refused past the request's quota.
+fn stored_once<'a>(
+    conn: &mut DbConn,
+    request: RequestId,
+    item: ItemRef,
+    bytes: &'a [u8],
+    sha256: &str,
+) -> Result<Option<&'a [u8]>> {
+    let stored: i64 = request_items::table
+        .filter(request_items::request_id.eq(request))
+        .filter(request_items::sha256.eq(sha256))
+        .filter(request_items::content.is_not_null())
+        .count()
+        .get_result(conn)?;
+    if stored > 0 {
+        return Ok(None);
+    }
+    let (count, size): (i64, Option<i64>) = request_items::table
+        .filter(request_items::request_id.eq(request))
+        .filter(request_items::kind.eq(item.kind()))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "CAST(SUM(LENGTH(content)) AS BIGINT)",
+            ),
+        ))
+        .first(conn)?;
+    if count >= MAX_ATTACHMENTS || size.unwrap_or(0) + bytes.len() as i64 > ATTACHMENT_QUOTA {
+        return Err(WorkflowError::Invalid(format!(
+            "lampiran permohonan ini sudah mencapai batas ({MAX_ATTACHMENTS} berkas, {} MB)",
+            ATTACHMENT_QUOTA >> 20
+        )));
+    }
+    Ok(Some(bytes))
+}
+
 /// [`add_item`] inside the caller's write transaction.
 pub(crate) fn add_item_in(
     conn: &mut DbConn,
@@ -365,6 +425,7 @@ pub(crate) fn add_item_in(
     if value.trim().is_empty() {
         return Err(WorkflowError::Invalid("isian tidak boleh kosong".into()));
     }
+    one_line("isian", value)?;
     {
         let req = find(conn, request)?;
         if req.status != "open" {
@@ -389,6 +450,23 @@ pub(crate) fn add_item_in(
             }
             _ => {}
         }
+        let sha256 = content.map(sha256_hex);
+        let content = match (content, &sha256) {
+            (Some(bytes), Some(sha256)) => stored_once(conn, request, item, bytes, sha256)?,
+            _ => None,
+        };
+        if content.is_none() && sha256.is_some() {
+            // The same file again for the same item: it is there already.
+            let again: i64 = request_items::table
+                .filter(request_items::request_id.eq(request))
+                .filter(request_items::item.eq(item.id()))
+                .filter(request_items::sha256.eq(&sha256))
+                .count()
+                .get_result(conn)?;
+            if again > 0 {
+                return Ok(());
+            }
+        }
         diesel::insert_into(request_items::table)
             .values((
                 request_items::request_id.eq(request),
@@ -396,7 +474,7 @@ pub(crate) fn add_item_in(
                 request_items::item.eq(item.id()),
                 request_items::value.eq(value.trim()),
                 request_items::content.eq(content),
-                request_items::sha256.eq(content.map(sha256_hex)),
+                request_items::sha256.eq(&sha256),
                 request_items::step_no.eq(&req.current_step),
                 request_items::created_by.eq(actor),
                 request_items::created_at.eq(stored(at)),
@@ -452,6 +530,15 @@ pub fn produce_letter(
             "isian surat harus berupa objek JSON".into(),
         ));
     };
+    // A blank subdomain is one not yet known: the request's, when it has one, else the letter
+    // is refused by its template with the field named.
+    if data
+        .get("subdomain")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        data.remove("subdomain");
+    }
     let office = office::find(conn, req.office_id)?;
     let local_date = (stored(at) + office.zone().offset()).date();
     let defaults = [

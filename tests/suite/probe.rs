@@ -757,3 +757,287 @@ crate::common::on_both_backends! {
         assert_eq!(code, 202, "{again}");
     }
 }
+
+/// Sends the head of a request that says `length` bytes follow, then only `prefix` of them,
+/// and waits up to five seconds for an answer: the status, or 0 when none came (the server
+/// waits for the rest of the body).
+fn answer_before_the_body(
+    server: std::net::SocketAddr,
+    head: &str,
+    length: usize,
+    prefix: &[u8],
+) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let mut stream = std::net::TcpStream::connect(server).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{head}\r\nHost: {server}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("head");
+    stream.write_all(prefix).expect("prefix");
+    let mut line = String::new();
+    match BufReader::new(stream).read_line(&mut line) {
+        Ok(_) => line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// A session of `username` (password set and signed in as the pages do): its cookie header
+/// and CSRF token.
+fn session_of(pool: &naskah::db::Db, username: &str) -> (String, String) {
+    let mut conn = pool.get().expect("connection");
+    let who = crate::tte::person(&mut conn, username).id;
+    naskah::accounts::set_password(&mut conn, who, "kata-sandi-uji-1", None).expect("password");
+    match naskah::accounts::sign_in(
+        &mut conn,
+        username,
+        "kata-sandi-uji-1",
+        "127.0.0.9",
+        naskah::db::now(),
+    )
+    .expect("sign in")
+    {
+        naskah::accounts::SignIn::In(session) => {
+            (format!("naskah_sesi={}", session.token), session.csrf)
+        }
+        other => panic!("{username} does not sign in: {other:?}"),
+    }
+}
+
+#[test]
+fn uploads_are_judged_before_they_are_read_and_kept_once() {
+    use diesel::prelude::*;
+    let db = TestDb::new(crate::common::Backend::Sqlite);
+    let pool = crate::tte::setup(&db);
+    let mut conn = pool.get().expect("connection");
+    let applicant = banggai_applicant(&mut conn);
+    let token = crate::tte::token(&mut conn, &applicant);
+    drop(conn);
+    let (auditor_cookie, auditor_csrf) = session_of(&pool, "banggai.auditor");
+    let (cookie, _) = session_of(&pool, &applicant);
+    let server = crate::tte::server(&db, &[], None);
+    let (code, filed) = crate::tte::post(
+        &server,
+        "/api/v1/offices/banggai/requests",
+        &token,
+        &serde_json::json!({ "application_name": "SIMPUS", "subdomain": "simpus" }),
+    );
+    assert_eq!(code, 201, "{filed}");
+    let request = filed["id"].as_i64().expect("an id");
+
+    // 154 MB announced by an auditor, who may not file: refused with only its first bytes sent.
+    let boundary = "batas-uji";
+    let first_part = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{auditor_csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"office\"\r\n\r\nbanggai\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"lampiran_manual_book\"; \
+         filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+    );
+    let head = |path: &str, cookie: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nCookie: {cookie}\r\n\
+             Content-Type: multipart/form-data; boundary={boundary}"
+        )
+    };
+    assert_eq!(
+        answer_before_the_body(
+            server.addr,
+            &head("/permohonan", &auditor_cookie),
+            154 << 20,
+            first_part.as_bytes()
+        ),
+        403
+    );
+    // The applicant with a forged token: refused at the token, before the file.
+    let forged = first_part.replace(&auditor_csrf, "token-palsu");
+    assert_eq!(
+        answer_before_the_body(
+            server.addr,
+            &head("/permohonan", &cookie),
+            100 << 20,
+            forged.as_bytes()
+        ),
+        403
+    );
+    let forged_item = forged.replace(
+        "name=\"office\"\r\n\r\nbanggai",
+        "name=\"item\"\r\n\r\nmanual_book",
+    );
+    assert_eq!(
+        answer_before_the_body(
+            server.addr,
+            &head(&format!("/permohonan/{request}/berkas"), &cookie),
+            10 << 20,
+            forged_item.as_bytes()
+        ),
+        403
+    );
+    // The auditor's file for another's request, through the API: refused before the body.
+    let mut conn = pool.get().expect("connection");
+    let auditor_token = crate::tte::token(&mut conn, "banggai.auditor");
+    drop(conn);
+    assert_eq!(
+        answer_before_the_body(
+            server.addr,
+            &format!(
+                "POST /api/v1/requests/{request}/attachments/manual_book HTTP/1.1\r\n\
+                 Authorization: Bearer {auditor_token}\r\nContent-Type: application/pdf"
+            ),
+            10 << 20,
+            b"%PDF-1.7\n"
+        ),
+        403
+    );
+    // More than the limit says so at once.
+    assert_eq!(
+        answer_before_the_body(
+            server.addr,
+            &format!(
+                "POST /api/v1/requests/{request}/attachments/manual_book HTTP/1.1\r\n\
+                 Authorization: Bearer {token}\r\nContent-Type: application/pdf"
+            ),
+            200 << 20,
+            b"%PDF-1.7\n"
+        ),
+        413
+    );
+
+    let attach = |name: &str, bytes: &[u8]| -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .post(&format!(
+                "http://{}/api/v1/requests/{request}/attachments/manual_book?name={name}",
+                server.addr
+            ))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/pdf")
+            .send(bytes)
+            .expect("response");
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    // Anything that merely starts like a PDF is not one.
+    let (code, answer) = attach(
+        "halaman.pdf",
+        b"%PDF-1.7\n<html><body>bukan PDF</body></html>",
+    );
+    assert_eq!(code, 422, "{answer}");
+    assert!(answer.contains("dapat dibaca"), "{answer}");
+    // The same real PDF five times is kept once.
+    let pdf = crate::signing::sample(naskah::letters::LetterKind::SuratRekomendasi);
+    for _ in 0..5 {
+        let (code, answer) = attach("manual.pdf", &pdf);
+        assert_eq!(code, 204, "{answer}");
+    }
+    let mut conn = pool.get().expect("connection");
+    use naskah::db::schema::request_items;
+    let kept: i64 = request_items::table
+        .filter(request_items::request_id.eq(request))
+        .filter(request_items::content.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .expect("items");
+    assert_eq!(kept, 1);
+}
+
+#[test]
+fn the_probes_minor_findings_are_refused_in_words() {
+    let db = TestDb::new(crate::common::Backend::Sqlite);
+    let pool = crate::tte::setup(&db);
+    let mut conn = pool.get().expect("connection");
+    let applicant = banggai_applicant(&mut conn);
+    let token = crate::tte::token(&mut conn, &applicant);
+    let secretary = crate::tte::token(&mut conn, "banggai.sekretariat");
+    drop(conn);
+    let server = crate::tte::server(&db, &[], None);
+    let post = |path: &str, token: &str, body: &Value| crate::tte::post(&server, path, token, body);
+
+    // JSON past 64 KiB is too large, not unreadable.
+    let (code, answer) = post(
+        "/api/v1/offices/banggai/requests",
+        &token,
+        &serde_json::json!({ "application_name": "x".repeat(70_000) }),
+    );
+    assert_eq!(
+        (code, answer["error"]["code"].as_str()),
+        (413, Some("too_large")),
+        "{answer}"
+    );
+    // A NUL byte in a name is refused, not stored.
+    let (code, answer) = post(
+        "/api/v1/offices/banggai/requests",
+        &token,
+        &serde_json::json!({ "application_name": "SIM\u{0}PUS" }),
+    );
+    assert_eq!(code, 422, "{answer}");
+    assert!(answer.to_string().contains("karakter kendali"), "{answer}");
+
+    // Filed without the optional subdomain: the permohonan's draft asks for it.
+    let (code, filed) = post(
+        "/api/v1/offices/banggai/requests",
+        &token,
+        &serde_json::json!({ "application_name": "SIMPUS" }),
+    );
+    assert_eq!(code, 201, "{filed}");
+    let request = filed["id"].as_i64().expect("an id");
+    let (status, text) = crate::common::get_with(
+        &format!(
+            "http://{}/api/v1/requests/{request}/letters/draft/surat_permohonan",
+            server.addr
+        ),
+        &token,
+    );
+    assert_eq!(status, 200, "{text}");
+    let mut draft: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(draft["subdomain"], "", "{draft}");
+    // Left blank, the letter is refused naming the field; filled in, it is made.
+    let (code, answer) = post(
+        &format!("/api/v1/requests/{request}/letters"),
+        &token,
+        &serde_json::json!({ "kind": "surat_permohonan", "fields": draft }),
+    );
+    assert_eq!(code, 422, "{answer}");
+    assert!(answer.to_string().contains("subdomain"), "{answer}");
+    draft["subdomain"] = "simpus".into();
+    let (code, answer) = post(
+        &format!("/api/v1/requests/{request}/letters"),
+        &token,
+        &serde_json::json!({ "kind": "surat_permohonan", "fields": draft.clone() }),
+    );
+    assert_eq!(code, 201, "{answer}");
+    // A control character in a letter's field is named, not an internal error.
+    draft["hal"] = "Permohonan\u{1b}[31m".into();
+    let (code, answer) = post(
+        &format!("/api/v1/requests/{request}/letters"),
+        &token,
+        &serde_json::json!({ "kind": "surat_permohonan", "fields": draft }),
+    );
+    assert_eq!(code, 422, "{answer}");
+    assert!(answer.to_string().contains("isian hal"), "{answer}");
+
+    // Reservations a century back or far ahead are refused.
+    for date in ["1900-01-01", "9999-12-31"] {
+        let (code, answer) = post(
+            "/api/v1/offices/banggai/registers/keluar/reservations",
+            &secretary,
+            &serde_json::json!({ "count": 2, "date": date, "reason": "uji" }),
+        );
+        assert_eq!(code, 422, "{date}: {answer}");
+        assert!(
+            answer.to_string().contains("tidak dapat diberi nomor"),
+            "{answer}"
+        );
+    }
+}
