@@ -191,9 +191,11 @@ fn every_route_refuses_whom_it_must() {
         Through,
         Refused(404),
     ]);
+    // The letter is of no request of the applicant's: to them it is as unknown as another
+    // office's (404), whatever its state.
     let signers_only = and_admin([
         Refused(401),
-        Refused(403),
+        Refused(404),
         Refused(403),
         Through,
         Refused(403),
@@ -203,6 +205,15 @@ fn every_route_refuses_whom_it_must() {
     let officials_only = and_admin([
         Refused(401),
         Refused(403),
+        Through,
+        Through,
+        Refused(403),
+        Refused(404),
+    ]);
+    // The same for a letter of no request of the applicant's: unknown to them.
+    let officials_of_the_letter = and_admin([
+        Refused(401),
+        Refused(404),
         Through,
         Through,
         Refused(403),
@@ -278,7 +289,7 @@ fn every_route_refuses_whom_it_must() {
             "POST",
             format!("/api/v1/letters/{b}/sign/totp"),
             "{}",
-            officials_only,
+            officials_of_the_letter,
         ),
         (
             "GET",

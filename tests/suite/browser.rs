@@ -425,7 +425,7 @@ fn drive(session: &mut Session<'_>, office: &str, request: i64, decisions: &[&st
                         .suffix(".pdf")
                         .tempfile()
                         .expect("file");
-                    std::fs::write(file.path(), b"%PDF-1.7\n% lampiran\n").expect("write");
+                    std::fs::write(file.path(), attachment_pdf()).expect("write");
                     session.driver.type_into(
                         &format!("#berkas_{}", id.id()),
                         &file.path().display().to_string(),
@@ -736,4 +736,9 @@ fn two_requests_go_through_every_step_in_a_browser() {
         visible_text(&driver.source()).contains("hanya untuk petugas kantor"),
         "an applicant does not read the register"
     );
+}
+
+/// A PDF for an attachment: a real one, since naskah reads what it is given.
+fn attachment_pdf() -> Vec<u8> {
+    crate::signing::sample(naskah::letters::LetterKind::SuratPermohonan)
 }

@@ -703,7 +703,11 @@ crate::common::on_both_backends! {
                     })
                 })
                 .collect();
-            std::thread::sleep(Duration::from_millis(150 + 60 * round));
+            // Killed the moment a letter stands numbered without its numbered PDF.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while torn(&pool).is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             let pid = server.child.id().to_string();
             assert!(Command::new("kill").args(["-KILL", &pid]).status().expect("kill").success());
             for desk in desks {
