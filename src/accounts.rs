@@ -133,11 +133,6 @@ pub const ADDRESS_POLICY: Policy = Policy {
     forget_after: Some(Duration::hours(1)),
 };
 
-/// The count of `username`'s sign-ins from `address`.
-fn account_subject(username: &str, address: &str) -> String {
-    format!("{username}|{address}")
-}
-
 /// Signs `username` in with `password` from `address` (the client's IP address) at `now`.
 /// The attempt is counted, for the address and for the account from that address, before the
 /// password is checked; an attempt that finds either waiting is not checked at all.
@@ -149,7 +144,7 @@ pub fn sign_in(
     now: NaiveDateTime,
 ) -> Result<SignIn, AccountError> {
     let username = username.trim().to_lowercase();
-    let subject = account_subject(&username, address);
+    let subject = attempts::sign_in_subject(&username, address);
     if let Attempt::Waiting { until } =
         attempts::reserve(conn, Scope::SignInAddress, address, &ADDRESS_POLICY, now)?
     {
@@ -198,7 +193,7 @@ pub fn sign_in(
 /// The sign-in counts of `username`, one per address it was tried from, as its office's
 /// admin sees them.
 pub fn sign_in_counts(conn: &mut DbConn, username: &str) -> QueryResult<Vec<attempts::Count>> {
-    let prefix = account_subject(username, "");
+    let prefix = attempts::sign_in_subject(username, "");
     Ok(attempts::counts(conn, Scope::SignIn, &prefix)?
         .into_iter()
         .map(|count| attempts::Count {
@@ -210,7 +205,11 @@ pub fn sign_in_counts(conn: &mut DbConn, username: &str) -> QueryResult<Vec<atte
 
 /// Lifts every wait on `username`'s sign-ins (an admin's act); how many counts there were.
 pub fn clear_sign_in_counts(conn: &mut DbConn, username: &str) -> QueryResult<usize> {
-    attempts::clear_all(conn, Scope::SignIn, &account_subject(username, ""))
+    attempts::clear_all(
+        conn,
+        Scope::SignIn,
+        &attempts::sign_in_subject(username, ""),
+    )
 }
 
 /// The session the cookie `token` opens, while it lasts.

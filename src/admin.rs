@@ -370,6 +370,59 @@ pub fn reset_password(
     Ok(password)
 }
 
+/// What holds a person's sign-in or signing back, as their office's admin sees it.
+#[derive(Debug, Serialize)]
+pub struct Waits {
+    /// The account's sign-in counts, one per client address it was tried from.
+    pub sign_in: Vec<crate::attempts::Count>,
+    /// Wrong signing passphrases in a row, and the lock they set.
+    pub passphrase: Option<crate::attempts::Count>,
+}
+
+/// The waits of `person`, a member of `office`.
+pub fn waits(conn: &mut DbConn, office: OfficeId, person: PersonId) -> Result<Waits> {
+    let member = member(conn, office, person)?;
+    Ok(Waits {
+        sign_in: crate::accounts::sign_in_counts(conn, &member.username)?,
+        passphrase: crate::attempts::count(
+            conn,
+            crate::attempts::Scope::Passphrase,
+            &crate::attempts::passphrase_subject(person),
+        )?,
+    })
+}
+
+/// Lifts every wait on `person`'s sign-ins and signing (an admin's act, audited); how many
+/// counts there were.
+pub fn clear_waits(
+    conn: &mut DbConn,
+    admin: PersonId,
+    office: OfficeId,
+    person: PersonId,
+) -> Result<usize> {
+    write_transaction(conn, |conn| {
+        require_admin(conn, admin, office)?;
+        let member = member(conn, office, person)?;
+        let subject = crate::attempts::passphrase_subject(person);
+        let passphrase =
+            crate::attempts::count(conn, crate::attempts::Scope::Passphrase, &subject)?.is_some();
+        crate::attempts::clear(conn, crate::attempts::Scope::Passphrase, &subject)?;
+        let cleared = crate::accounts::clear_sign_in_counts(conn, &member.username)?
+            + usize::from(passphrase);
+        audit::append(
+            conn,
+            Event {
+                actor: Some(admin),
+                office: Some(office),
+                action: "person.waits_cleared",
+                subject: format!("person:{person}"),
+                detail: serde_json::json!({ "cleared": cleared }),
+            },
+        )?;
+        Ok(cleared)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

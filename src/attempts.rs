@@ -71,6 +71,16 @@ pub struct Count {
     pub updated_at: NaiveDateTime,
 }
 
+/// The subject of `username`'s sign-ins from `address`.
+pub fn sign_in_subject(username: &str, address: &str) -> String {
+    format!("{username}|{address}")
+}
+
+/// The subject of an official's signing passphrase.
+pub fn passphrase_subject(person: crate::ids::PersonId) -> String {
+    format!("person:{person}")
+}
+
 /// How many times an attempt tries again when others changed the count under it.
 const RACES: usize = 64;
 
@@ -251,6 +261,13 @@ pub fn counts(conn: &mut DbConn, scope: Scope, prefix: &str) -> QueryResult<Vec<
             updated_at,
         })
         .collect())
+}
+
+/// The count of one subject, when it has failures.
+pub fn count(conn: &mut DbConn, scope: Scope, subject: &str) -> QueryResult<Option<Count>> {
+    Ok(counts(conn, scope, subject)?
+        .into_iter()
+        .find(|count| count.subject == subject))
 }
 
 /// Every count in `scope` whose subject starts with `prefix` starts over; how many there were.

@@ -128,6 +128,7 @@ struct FileSettings {
     verify_workers: Option<u64>,
     verify_memory_mb: Option<u64>,
     verify_seconds: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
     public_url: Option<String>,
     tte_issuer: Option<String>,
     pki_dir: Option<String>,
@@ -238,6 +239,9 @@ pub struct Config {
     pub db_pool_size: u32,
     /// What reading untrusted PDFs may spend: workers at once, memory each, time per file.
     pub verify: crate::verify::sandbox::Limits,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (per-address limits, the
+    /// log); none: the peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The address people reach naskah at; the QR code of a signed letter opens
     /// `{public_url}/verifikasi/{letter}`.
     pub public_url: String,
@@ -260,6 +264,21 @@ pub struct Config {
     pub schedule: crate::schedule::Schedule,
     /// Where notifications go: webhooks, the SMTP server.
     pub notify: crate::notify::worker::Settings,
+}
+
+/// IP addresses, each checked; an error names the setting and the address.
+fn addresses<'a>(
+    origin: &str,
+    given: impl Iterator<Item = &'a str>,
+) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    given
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse()
+                .map_err(|_| ConfigError::new(origin, format!("'{a}' is not an IP address")))
+        })
+        .collect()
 }
 
 /// A whole number setting from the environment, else the file, else its default, within
@@ -429,6 +448,13 @@ impl Config {
             )?),
         };
 
+        let trusted_proxies = match env("NASKAH_TRUSTED_PROXIES") {
+            Some(text) => addresses("NASKAH_TRUSTED_PROXIES", text.split(','))?,
+            None => addresses(
+                &format!("trusted_proxies in {file_name}"),
+                file.trusted_proxies.iter().flatten().map(String::as_str),
+            )?,
+        };
         let public_url = from_env("NASKAH_PUBLIC_URL")
             .or_else(|| from_file("public_url", &file.public_url))
             .unwrap_or_else(|| default(DEFAULT_PUBLIC_URL));
@@ -545,6 +571,7 @@ impl Config {
             log_format: log_format_value,
             db_pool_size: pool_size,
             verify,
+            trusted_proxies,
             public_url: public_url_value,
             tte_issuer: tte_issuer.value.trim().to_owned(),
             pki_dir,

@@ -1305,6 +1305,7 @@ fn serve(config: &Config, with_demo: bool) -> Result<(), Failure> {
             letters,
             tte,
             verifier: std::sync::Arc::new(verifier),
+            limits: std::sync::Arc::new(web::limits::Limits::new(config.trusted_proxies.clone())),
             demo: with_demo,
         };
         let (server, addr) = web::start(listener, state)

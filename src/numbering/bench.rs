@@ -243,6 +243,7 @@ pub fn run(
                 db: server_db,
                 tte: crate::tte::Settings::local(PathBuf::new(), settings.clone()),
                 verifier,
+                limits: std::sync::Arc::new(crate::web::limits::Limits::new(Vec::new())),
                 letters: settings,
                 demo: false,
                 handover,

@@ -179,13 +179,14 @@ const PASSPHRASE_POLICY: Policy = Policy {
     forget_after: None,
 };
 
-fn passphrase_subject(person: PersonId) -> String {
-    format!("person:{person}")
-}
-
 /// Refuses while the official's signing is locked (before any work is done for the letter).
 fn check_lock(conn: &mut DbConn, person: PersonId, now: NaiveDateTime) -> Result<(), TteError> {
-    match attempts::waiting(conn, Scope::Passphrase, &passphrase_subject(person), now)? {
+    match attempts::waiting(
+        conn,
+        Scope::Passphrase,
+        &attempts::passphrase_subject(person),
+        now,
+    )? {
         Some(until) => Err(TteError::Locked { until }),
         None => Ok(()),
     }
@@ -200,7 +201,7 @@ fn reserve_attempt(
     match attempts::reserve(
         conn,
         Scope::Passphrase,
-        &passphrase_subject(person),
+        &attempts::passphrase_subject(person),
         &PASSPHRASE_POLICY,
         now,
     )? {
@@ -250,20 +251,13 @@ fn wrong_passphrase(
     })
 }
 
-/// The official's passphrase counts, as their office's admin sees them.
-pub fn passphrase_count(
-    conn: &mut DbConn,
-    person: PersonId,
-) -> diesel::QueryResult<Option<attempts::Count>> {
-    let subject = passphrase_subject(person);
-    Ok(attempts::counts(conn, Scope::Passphrase, &subject)?
-        .into_iter()
-        .find(|count| count.subject == subject))
-}
-
-/// Lifts the official's signing lock (an admin's act).
-pub fn clear_passphrase_count(conn: &mut DbConn, person: PersonId) -> diesel::QueryResult<()> {
-    attempts::clear(conn, Scope::Passphrase, &passphrase_subject(person))
+/// A right passphrase: the count of wrong ones starts over.
+fn clear_passphrase_count(conn: &mut DbConn, person: PersonId) -> diesel::QueryResult<()> {
+    attempts::clear(
+        conn,
+        Scope::Passphrase,
+        &attempts::passphrase_subject(person),
+    )
 }
 
 fn rect_of(spot: &crate::letters::SignatureSpot) -> (u32, Rect) {

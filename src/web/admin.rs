@@ -35,6 +35,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(reset_api),
     )
     .route(
+        "/api/v1/offices/{office}/people/{id}/waits",
+        web::get().to(waits_api),
+    )
+    .route(
+        "/api/v1/offices/{office}/people/{id}/waits",
+        web::delete().to(clear_waits_api),
+    )
+    .route(
         "/api/v1/offices/{office}/holidays",
         web::get().to(holidays_api),
     )
@@ -59,7 +67,93 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/admin/{office}/orang/{id}/sandi",
         web::post().to(reset_page),
+    )
+    .route(
+        "/admin/{office}/orang/{id}/buka",
+        web::post().to(clear_waits_page),
     );
+}
+
+/// A person's waits as the administration page says them.
+fn waits_in_words(waits: &admin::Waits) -> Vec<String> {
+    let until = |count: &crate::attempts::Count| {
+        count.locked_until.map_or(String::new(), |until| {
+            format!(", ditahan sampai {} UTC", until.format("%Y-%m-%d %H.%M"))
+        })
+    };
+    let mut lines: Vec<String> = waits
+        .sign_in
+        .iter()
+        .map(|count| {
+            format!(
+                "masuk dari {}: {} kali gagal berturut-turut{}",
+                count.subject,
+                count.failures,
+                until(count)
+            )
+        })
+        .collect();
+    if let Some(count) = &waits.passphrase {
+        lines.push(format!(
+            "penandatanganan: {} kali passphrase salah{}",
+            count.failures,
+            until(count)
+        ));
+    }
+    lines
+}
+
+async fn waits_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let waits = state
+        .db
+        .run(move |conn| {
+            let office = readable(conn, caller.person, &code)?;
+            admin::waits(conn, office, PersonId(id)).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(waits))
+}
+
+async fn clear_waits_api(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let cleared = state
+        .db
+        .run(move |conn| {
+            let office = office_of(conn, caller.person, &code)?;
+            admin::clear_waits(conn, caller.person, office, PersonId(id)).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "cleared": cleared })))
+}
+
+async fn clear_waits_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, i64)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (code, id) = path.into_inner();
+    let back = format!("/admin/{code}");
+    viewer.check(form_field(&form, "csrf").unwrap_or_default())?;
+    let person = viewer.person;
+    state
+        .db
+        .run(move |conn| -> Result<_, ApiError> {
+            let office = office_of(conn, person, &code)?;
+            admin::clear_waits(conn, person, office, PersonId(id)).map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| PageError::from(e).back_to(back.clone()))?;
+    Ok(see_other(&back))
 }
 
 /// The office with `code` if `person` may read its people (admin or auditor).
@@ -283,6 +377,8 @@ async fn remove_holiday_api(
 
 struct MemberLine {
     member: Member,
+    /// What holds their sign-in or signing back, in words.
+    waits: Vec<String>,
     /// Each grantable role: id, name, held.
     roles: Vec<(String, String, bool)>,
     roles_text: String,
@@ -333,7 +429,13 @@ async fn office_page(
             let office = readable(conn, person, &code)?;
             let found = crate::office::find(conn, office)?;
             let roles = crate::people::roles_in(conn, person, office)?;
-            let members = admin::members(conn, office)?;
+            let members = admin::members(conn, office)?
+                .into_iter()
+                .map(|member| {
+                    let waits = admin::waits(conn, office, member.id)?;
+                    Ok((member, waits_in_words(&waits)))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
             let grantable = admin::grantable(conn, office)?;
             let from = this_year(conn, office)?;
             let holidays = admin::holidays(conn, office, from)?;
@@ -343,6 +445,7 @@ async fn office_page(
     let (code, details, roles, members, grantable, holidays) = read;
     let certificates = members
         .iter()
+        .map(|(m, _)| m)
         .filter(|m| m.nip.is_some())
         .map(|m| {
             let how = if state.tte.bsre_signs(&m.username) {
@@ -357,7 +460,8 @@ async fn office_page(
         .collect();
     let members = members
         .into_iter()
-        .map(|member| MemberLine {
+        .map(|(member, waits)| MemberLine {
+            waits,
             roles: grantable
                 .iter()
                 .map(|(id, name)| (id.clone(), name.clone(), member.roles.contains(id)))

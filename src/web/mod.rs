@@ -12,6 +12,7 @@ pub mod error;
 mod health;
 mod hosting;
 mod jobs;
+pub mod limits;
 mod numbers;
 mod pages;
 mod requests;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub tte: crate::tte::Settings,
     /// The worker processes uploaded PDFs are read in, with the roots verification trusts.
     pub verifier: std::sync::Arc<crate::verify::sandbox::Sandbox>,
+    /// Per-address limits on public calls, and who the client is behind trusted proxies.
+    pub limits: std::sync::Arc<limits::Limits>,
     /// A demo installation: the front page lists the demo accounts and their passwords.
     pub demo: bool,
     /// The key hosting accounts' passwords are sealed under until the applicant sees them.
@@ -55,14 +58,6 @@ pub struct AppState {
     pub schedule: crate::schedule::Schedule,
 }
 
-/// The address a request came from, as sign-in attempts are counted by: the peer's IP
-/// address (a deployment behind a reverse proxy sees the proxy's; see the README).
-pub fn client_address(request: &actix_web::HttpRequest) -> String {
-    request
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string())
-}
-
 /// Serves on `listener` (bound by the caller, so that a taken port is reported before anything
 /// else starts) and returns the server, not yet awaited, with the address it listens on.
 pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server, SocketAddr)> {
@@ -72,6 +67,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
         App::new()
             .app_data(state.clone())
             .app_data(error::json_config())
+            .wrap(from_fn(limits::limit))
             .wrap(from_fn(log_request))
             .configure(health::configure)
             .configure(numbers::configure)
@@ -111,11 +107,17 @@ async fn log_request(
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.path().to_owned();
+    let client = request
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.limits.client(request.request()))
+        .map(|address| address.to_string())
+        .unwrap_or_default();
     let response = next.call(request).await?;
     tracing::info!(
         target: "naskah::http",
         %method,
         path,
+        client,
         status = response.status().as_u16(),
         millis = started.elapsed().as_secs_f64() * 1000.0,
         "request"

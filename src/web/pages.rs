@@ -38,6 +38,35 @@ pub fn page(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
+/// A refusal that comes before any page's own handling (a limit), as a page with a way home.
+pub fn refusal_page(error: &super::error::ApiError) -> HttpResponse {
+    let title = match error.status {
+        StatusCode::TOO_MANY_REQUESTS => "Terlalu banyak permintaan",
+        StatusCode::SERVICE_UNAVAILABLE => "Layanan sedang penuh",
+        _ => "Tidak dapat diproses",
+    };
+    let mut response = page(
+        error.status,
+        &ErrorPage {
+            title,
+            message: error.message.clone(),
+            back: "/",
+            back_label: "Kembali ke halaman depan",
+        },
+    );
+    retry_after(&mut response, error);
+    response
+}
+
+/// Tells the browser when to try again, when the error says.
+pub fn retry_after(response: &mut HttpResponse, error: &super::error::ApiError) {
+    if let Some(seconds) = error.retry_after
+        && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+}
+
 /// The value of the cookie `name` the browser sent.
 pub fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
     request

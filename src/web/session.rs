@@ -183,7 +183,10 @@ async fn signin(
         ));
     }
     let name = username.clone();
-    let address = super::client_address(&request);
+    let address = state
+        .limits
+        .client(&request)
+        .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
     let outcome = state
         .db
         .run(move |conn| {

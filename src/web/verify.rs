@@ -271,13 +271,7 @@ fn error_page(error: &ApiError) -> HttpResponse {
             back_label: "Kembali ke verifikasi",
         },
     );
-    if let Some(seconds) = error.retry_after
-        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds.to_string())
-    {
-        answer
-            .headers_mut()
-            .insert(actix_web::http::header::RETRY_AFTER, value);
-    }
+    super::pages::retry_after(&mut answer, error);
     answer
 }
 

@@ -521,6 +521,27 @@ fn every_route_refuses_whom_it_must() {
             "",
             admin_only,
         ),
+        // What holds an account back: the admin and the auditor read it, the admin lifts it.
+        (
+            "GET",
+            format!("/api/v1/offices/banggai/people/{auditor}/waits"),
+            "",
+            [
+                Refused(401),
+                Refused(403),
+                Refused(403),
+                Refused(403),
+                Through,
+                Refused(404),
+                Through,
+            ],
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/offices/banggai/people/{auditor}/waits"),
+            "",
+            admin_only,
+        ),
         (
             "PUT",
             "/api/v1/offices/banggai".into(),

@@ -567,8 +567,21 @@ crate::common::on_both_backends! {
         assert_eq!(sign_in_from("127.0.0.1", addr, "banggai.kadis", "kata-sandi-benar-1"), 429);
         // The official at another desk signs in at once.
         assert_eq!(sign_in_from("127.0.0.2", addr, "banggai.kadis", "kata-sandi-benar-1"), 303);
-        // Once the wait is over, from the first address too.
-        time_passes(&pool, "signin");
+        // The office's admin sees the wait, with the address, and lifts it.
+        let mut conn = pool.get().expect("connection");
+        let admin = crate::tte::token(&mut conn, "banggai.admin");
+        let kadis = crate::tte::person(&mut conn, "banggai.kadis").id;
+        drop(conn);
+        let waits_url = format!("http://{addr}/api/v1/offices/banggai/people/{kadis}/waits");
+        let (status, text) = crate::common::get_with(&waits_url, &admin);
+        assert_eq!(status, 200, "{text}");
+        let waits: Value = serde_json::from_str(&text).expect("json");
+        let from = &waits["sign_in"][0];
+        assert_eq!((from["subject"].as_str(), from["failures"].as_i64()), (Some("127.0.0.1"), Some(5)), "{waits}");
+        assert!(from["locked_until"].is_string(), "{waits}");
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let cleared = agent.delete(&waits_url).header("Authorization", &format!("Bearer {admin}")).call().expect("delete");
+        assert_eq!(cleared.status().as_u16(), 200);
         assert_eq!(sign_in_from("127.0.0.1", addr, "banggai.kadis", "kata-sandi-benar-1"), 303);
 
         // Fifty more wrong ones, one after the other: still at most five checked, and the
@@ -1043,5 +1056,89 @@ fn the_probes_minor_findings_are_refused_in_words() {
             answer.to_string().contains("tidak dapat diberi nomor"),
             "{answer}"
         );
+    }
+}
+
+/// POSTs `body` to the public verification from `source`, with `headers`; the status and the
+/// Retry-After header.
+fn verify_from(
+    source: &str,
+    server: std::net::SocketAddr,
+    headers: &str,
+    body: &[u8],
+) -> (u16, Option<String>) {
+    use std::io::{BufRead, BufReader};
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let from: std::net::SocketAddr = format!("{source}:0").parse().expect("address");
+    socket.bind(&from.into()).expect("bind");
+    socket.connect(&server.into()).expect("connect");
+    let mut stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /api/v1/verify HTTP/1.1\r\nHost: {server}\r\n{headers}Content-Type: application/pdf\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("send");
+    stream.write_all(body).expect("body");
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("status");
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let mut retry = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("retry-after")
+        {
+            retry = Some(value.trim().to_owned());
+        }
+    }
+    (status, retry)
+}
+
+#[test]
+fn public_verification_is_limited_per_client_address() {
+    let junk = b"%PDF-1.7\nbukan isi PDF\n";
+    for trusted in [false, true] {
+        let db = TestDb::new(crate::common::Backend::Sqlite);
+        let mut command = naskah(db.dir.path());
+        command
+            .env("NASKAH_DATABASE_URL", &db.url)
+            .args(["serve", "--bind", "127.0.0.1:0"]);
+        if trusted {
+            command.env("NASKAH_TRUSTED_PROXIES", "127.0.0.1");
+        }
+        let server = Server::start(command);
+        let addr = server.addr;
+        // What a client says of itself counts only behind a trusted proxy.
+        let forwarded = "X-Forwarded-For: 10.9.9.9\r\n";
+        let codes: Vec<u16> = (0..30)
+            .map(|_| verify_from("127.0.0.1", addr, forwarded, junk).0)
+            .collect();
+        assert!(codes.iter().all(|c| *c == 422), "{codes:?}");
+        let (status, retry) = verify_from("127.0.0.1", addr, forwarded, junk);
+        assert_eq!(status, 429);
+        assert!(retry.is_some_and(|s| s.parse::<u64>().is_ok_and(|s| (1..=3).contains(&s))));
+        // Another client is not held back by the first.
+        let other = if trusted {
+            verify_from("127.0.0.1", addr, "X-Forwarded-For: 10.9.9.10\r\n", junk).0
+        } else {
+            verify_from("127.0.0.2", addr, "", junk).0
+        };
+        assert_eq!(other, 422, "trusted proxy: {trusted}");
+        // Nor is the health check, nor a signed-in page.
+        assert_eq!(server.get("/healthz").0, 200);
     }
 }
