@@ -33,34 +33,12 @@ fn object_stream_bomb(body: &[u8], streams: usize) -> Vec<u8> {
         s.extend_from_slice(b"\nendstream");
         s
     };
-    let mut objects: Vec<Vec<u8>> = vec![
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
+    let mut objects: Vec<&[u8]> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [] /Count 0 >>",
     ];
-    objects.extend(std::iter::repeat_n(stream, streams));
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(object);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for offset in offsets {
-        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    objects.extend(std::iter::repeat_n(&stream[..], streams));
+    crate::verify::pdf_of(&objects)
 }
 
 /// One object stream holding an array of `count` integers.
@@ -494,18 +472,25 @@ fn letters_a_caller_may_not_see_stay_unknown_to_signing_jobs_and_the_signing_rou
     }
 }
 
-/// POSTs the sign-in form as a browser at `source` (a loopback address) would; the status.
-fn sign_in_from(source: &str, server: std::net::SocketAddr, username: &str, password: &str) -> u16 {
-    use std::io::{BufRead, BufReader};
+/// A connection to `server` from `source`, a loopback address (127.0.0.2, …): a client at
+/// another desk.
+fn connect_from(source: &str, server: std::net::SocketAddr) -> std::net::TcpStream {
     let socket =
         socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
     let from: std::net::SocketAddr = format!("{source}:0").parse().expect("address");
     socket.bind(&from.into()).expect("bind");
     socket.connect(&server.into()).expect("connect");
-    let mut stream: std::net::TcpStream = socket.into();
+    let stream: std::net::TcpStream = socket.into();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");
+    stream
+}
+
+/// POSTs the sign-in form as a browser at `source` (a loopback address) would; the status.
+fn sign_in_from(source: &str, server: std::net::SocketAddr, username: &str, password: &str) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let mut stream = connect_from(source, server);
     let body = format!("username={username}&password={password}&csrf=form-token-1");
     write!(
         stream,
@@ -1068,15 +1053,7 @@ fn verify_from(
     body: &[u8],
 ) -> (u16, Option<String>) {
     use std::io::{BufRead, BufReader};
-    let socket =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    let from: std::net::SocketAddr = format!("{source}:0").parse().expect("address");
-    socket.bind(&from.into()).expect("bind");
-    socket.connect(&server.into()).expect("connect");
-    let mut stream: std::net::TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
+    let mut stream = connect_from(source, server);
     write!(
         stream,
         "POST /api/v1/verify HTTP/1.1\r\nHost: {server}\r\n{headers}Content-Type: application/pdf\r\n\

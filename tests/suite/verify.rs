@@ -1003,7 +1003,7 @@ fn anyone_verifies_an_upload_against_the_archive() {
 
 /// A minimal PDF of `objects` (numbered from 1, the first the catalog) with a correct
 /// cross-reference table.
-fn pdf_of(objects: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn pdf_of(objects: &[&[u8]]) -> Vec<u8> {
     let mut out = b"%PDF-1.7\n".to_vec();
     let mut offsets = Vec::new();
     for (i, object) in objects.iter().enumerate() {
