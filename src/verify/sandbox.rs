@@ -20,8 +20,8 @@
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Condvar, Mutex, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +93,8 @@ struct Worker {
 struct Crew {
     idle: Vec<Worker>,
     running: usize,
+    /// Callers waiting for a place: woken only when there are any (a wake-up is a system call).
+    waiting: usize,
 }
 
 /// The worker processes of one instance.
@@ -103,6 +105,7 @@ pub struct Sandbox {
     limits: Limits,
     crew: Mutex<Crew>,
     freed: Condvar,
+    watchdog: Watchdog,
 }
 
 impl Sandbox {
@@ -118,6 +121,7 @@ impl Sandbox {
             },
             crew: Mutex::new(Crew::default()),
             freed: Condvar::new(),
+            watchdog: Watchdog::start(limits.time)?,
         })
     }
 
@@ -219,18 +223,26 @@ impl Sandbox {
             if wait == Wait::No {
                 return Err(VerifyError::Busy);
             }
+            crew.waiting += 1;
             crew = self.freed.wait(crew).map_err(|_| broken("kru pemeriksa"))?;
+            crew.waiting -= 1;
         }
         crew.running += 1;
         Ok(crew.idle.pop())
     }
 
     fn give_back(&self, worker: Option<Worker>) {
-        if let Ok(mut crew) = self.crew.lock() {
-            crew.running -= 1;
-            crew.idle.extend(worker);
+        let waiting = match self.crew.lock() {
+            Ok(mut crew) => {
+                crew.running -= 1;
+                crew.idle.extend(worker);
+                crew.waiting > 0
+            }
+            Err(_) => true,
+        };
+        if waiting {
+            self.freed.notify_one();
         }
-        self.freed.notify_one();
     }
 
     fn spawn(&self) -> Result<Worker, VerifyError> {
@@ -265,8 +277,8 @@ impl Sandbox {
         Ok(worker)
     }
 
-    /// Hands `pdf` to `worker` and waits for its answer, killing it past the time limit. The
-    /// worker comes back when it answered and may take the next file.
+    /// Hands `pdf` to `worker` and waits for its answer; the watchdog kills it past the time
+    /// limit. The worker comes back when it answered and may take the next file.
     fn ask(
         &self,
         mut worker: Worker,
@@ -274,28 +286,15 @@ impl Sandbox {
         pdf: &[u8],
     ) -> (Result<Answer, VerifyError>, Option<Worker>) {
         let pid = worker.child.id();
-        let (done, watched) = mpsc::channel::<()>();
-        let limit = self.limits.time;
-        let (answer, killed) = std::thread::scope(|scope| {
-            let watchdog = scope.spawn(move || {
-                let late = matches!(
-                    watched.recv_timeout(limit),
-                    Err(mpsc::RecvTimeoutError::Timeout)
-                );
-                if late {
-                    kill(pid);
-                }
-                late
-            });
-            let answer = exchange(&mut worker, task, pdf);
-            let _ = done.send(());
-            (answer, watchdog.join().unwrap_or(true))
-        });
+        self.watchdog.watch(pid, Instant::now() + self.limits.time);
+        let answer = exchange(&mut worker, task, pdf);
+        // Once no longer watched, the worker is not killed, so reaping it below is safe.
+        let killed = self.watchdog.unwatch(pid);
         match answer {
             Ok(answer) if !killed => (Ok(answer), Some(worker)),
             Ok(_) => {
                 end(worker);
-                (Err(VerifyError::TimedOut(limit.as_secs())), None)
+                (Err(VerifyError::TimedOut(self.limits.time.as_secs())), None)
             }
             Err(_) => {
                 let status = end(worker);
@@ -321,6 +320,73 @@ impl Drop for Sandbox {
             for worker in crew.idle.drain(..) {
                 end(worker);
             }
+        }
+    }
+}
+
+/// The workers at work and when each must have answered; one thread of the sandbox's looks
+/// at the clock every tenth of the limit (at most a second) and kills those past it. A thread
+/// per file would cost more than many a file's verification.
+struct Watchdog {
+    watched: Arc<Mutex<Watched>>,
+}
+
+#[derive(Default)]
+struct Watched {
+    /// Worker process ids and their deadlines.
+    deadlines: Vec<(u32, Instant)>,
+    /// Those the watchdog killed, until their caller asks.
+    killed: Vec<u32>,
+}
+
+impl Watchdog {
+    fn start(limit: Duration) -> Result<Watchdog, String> {
+        let watched = Arc::new(Mutex::new(Watched::default()));
+        let weak = Arc::downgrade(&watched);
+        let tick = (limit / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        std::thread::Builder::new()
+            .name("verify-watchdog".into())
+            .spawn(move || {
+                // Ends with the sandbox: the list is gone.
+                while let Some(watched) = weak.upgrade() {
+                    if let Ok(mut watched) = watched.lock() {
+                        let now = Instant::now();
+                        let Watched { deadlines, killed } = &mut *watched;
+                        deadlines.retain(|&(pid, deadline)| {
+                            if deadline > now {
+                                return true;
+                            }
+                            kill(pid);
+                            killed.push(pid);
+                            false
+                        });
+                    }
+                    drop(watched);
+                    std::thread::sleep(tick);
+                }
+            })
+            .map_err(|e| format!("the verification watchdog: {e}"))?;
+        Ok(Watchdog { watched })
+    }
+
+    fn watch(&self, pid: u32, deadline: Instant) {
+        if let Ok(mut watched) = self.watched.lock() {
+            watched.deadlines.push((pid, deadline));
+        }
+    }
+
+    /// Stops watching `pid`; whether the watchdog killed it first.
+    fn unwatch(&self, pid: u32) -> bool {
+        let Ok(mut watched) = self.watched.lock() else {
+            return true;
+        };
+        watched.deadlines.retain(|(watched, _)| *watched != pid);
+        match watched.killed.iter().position(|killed| *killed == pid) {
+            Some(at) => {
+                watched.killed.swap_remove(at);
+                true
+            }
+            None => false,
         }
     }
 }
