@@ -11,7 +11,7 @@ use crate::config::{Config, Overrides};
 use crate::db::{Db, DbError};
 use crate::verify::archive::{self, Archived};
 use crate::verify::sandbox::{Limits, Sandbox};
-use crate::verify::{self, Report, Roots, Verdict, VerifyError};
+use crate::verify::{self, Report, Roots, Verdict};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -131,19 +131,6 @@ fn look_up(db: &Db, path: &PathBuf) -> Result<Option<Archived>, Failure> {
     archive::lookup(&mut *db.get()?, &pdf, &ends).map_err(|e| Failure::from(DbError::from(e)))
 }
 
-/// A file to verify, refused before it is read when it is larger than any PDF naskah reads.
-fn read_file(path: &std::path::Path) -> Result<Vec<u8>, VerifyError> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| VerifyError::Unreadable(e.to_string()))?
-        .len();
-    if size > crate::signing::pdf::MAX_INPUT as u64 {
-        return Err(VerifyError::TooLarge(
-            usize::try_from(size).unwrap_or(usize::MAX),
-        ));
-    }
-    std::fs::read(path).map_err(|e| VerifyError::Unreadable(e.to_string()))
-}
-
 pub fn run(args: &VerifyArgs, config_file: Option<PathBuf>) -> Result<(), Failure> {
     let roots = Roots::from_pem_files(&args.trust)
         .map_err(|e| Failure::Usage(format!("--trust {e}")))?
@@ -154,8 +141,7 @@ pub fn run(args: &VerifyArgs, config_file: Option<PathBuf>) -> Result<(), Failur
         ..Limits::default()
     };
     let sandbox = Sandbox::own(&roots, limits).map_err(Failure::Work)?;
-    let source = |index: usize| read_file(&args.files[index]);
-    let results = sandbox.verify_many(args.files.len(), &source);
+    let results = sandbox.verify_files(&args.files);
     let mut unreadable = 0;
     let mut not_valid = 0;
     for (path, outcome) in args.files.iter().zip(results) {

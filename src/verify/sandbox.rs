@@ -59,6 +59,9 @@ impl Default for Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Task {
     Verify = b'V' as isize,
+    /// Verify the files at these paths (NUL between them), read by the worker itself, one
+    /// answer each as it goes.
+    VerifyFiles = b'B' as isize,
     Inspect = b'I' as isize,
 }
 
@@ -146,6 +149,114 @@ impl Sandbox {
             Answer::Verified(outcome) => outcome,
             Answer::Inspected(_) => Err(broken("jawaban tak terduga")),
         }
+    }
+
+    /// Verifies the files at `paths` on every worker; the outcomes in their order. Each worker
+    /// is handed a few paths at a time, reads the files itself and answers file by file, so it
+    /// never waits for its caller between files; the watchdog gives each file the whole limit
+    /// from the answer before it.
+    pub fn verify_files(&self, paths: &[std::path::PathBuf]) -> Vec<Result<Report, VerifyError>> {
+        /// Paths handed over at once.
+        const BATCH: usize = 16;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<Result<Report, VerifyError>>>> =
+            paths.iter().map(|_| Mutex::new(None)).collect();
+        let store = |index: usize, outcome| {
+            if let Ok(mut slot) = results[index].lock() {
+                *slot = Some(outcome);
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..self.limits.workers.min(paths.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let start = next.fetch_add(BATCH, std::sync::atomic::Ordering::AcqRel);
+                        if start >= paths.len() {
+                            break;
+                        }
+                        let batch = &paths[start..paths.len().min(start + BATCH)];
+                        // A worker that dies ends its file; the rest go to a fresh one.
+                        let mut from = 0;
+                        while from < batch.len() {
+                            let offset = start + from;
+                            from += self.run_batch(&batch[from..], &|i, outcome| {
+                                store(offset + i, outcome)
+                            });
+                        }
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| Err(broken("tidak diperiksa")))
+            })
+            .collect()
+    }
+
+    /// Hands `paths` to one worker and stores each answer as it comes; how many files got an
+    /// outcome (at least one: the answer, or the worker's death).
+    fn run_batch(
+        &self,
+        paths: &[std::path::PathBuf],
+        store: &(dyn Fn(usize, Result<Report, VerifyError>) + Sync),
+    ) -> usize {
+        use std::os::unix::ffi::OsStrExt;
+        let worker = match self.take(Wait::Yes) {
+            Ok(Some(worker)) => Ok(worker),
+            Ok(None) => self.spawn(),
+            Err(error) => {
+                store(0, Err(error));
+                return 1;
+            }
+        };
+        let mut worker = match worker {
+            Ok(worker) => worker,
+            Err(error) => {
+                self.give_back(None);
+                store(0, Err(error));
+                return 1;
+            }
+        };
+        let pid = worker.child.id();
+        let joined = paths
+            .iter()
+            .map(|p| p.as_os_str().as_bytes())
+            .collect::<Vec<_>>()
+            .join(&0u8);
+        self.watchdog.watch(pid, Instant::now() + self.limits.time);
+        let sent = (|| -> std::io::Result<()> {
+            worker.input.write_all(&[Task::VerifyFiles as u8])?;
+            write_frame(&mut worker.input, &joined)?;
+            worker.input.flush()
+        })();
+        let mut answered = 0;
+        while sent.is_ok() && answered < paths.len() {
+            let answer = read_frame(&mut worker.output, MAX_ANSWER).and_then(|answer| {
+                serde_json::from_slice::<Answer>(&answer).map_err(std::io::Error::other)
+            });
+            match answer {
+                Ok(Answer::Verified(outcome)) => {
+                    store(answered, outcome);
+                    answered += 1;
+                    self.watchdog.watch(pid, Instant::now() + self.limits.time);
+                }
+                _ => break,
+            }
+        }
+        let killed = self.watchdog.unwatch(pid);
+        if answered == paths.len() && !killed {
+            self.give_back(Some(worker));
+            return answered;
+        }
+        let status = end(worker);
+        self.give_back(None);
+        store(answered, Err(self.death(killed, status)));
+        answered + 1
     }
 
     /// Reads `pdf` in a worker: is it a PDF at all, and how many pages has it.
@@ -369,9 +480,17 @@ impl Watchdog {
         Ok(Watchdog { watched })
     }
 
+    /// Watches `pid` until `deadline` (a later call moves its deadline).
     fn watch(&self, pid: u32, deadline: Instant) {
         if let Ok(mut watched) = self.watched.lock() {
-            watched.deadlines.push((pid, deadline));
+            match watched
+                .deadlines
+                .iter_mut()
+                .find(|(watched, _)| *watched == pid)
+            {
+                Some(entry) => entry.1 = deadline,
+                None => watched.deadlines.push((pid, deadline)),
+            }
         }
     }
 
@@ -462,22 +581,53 @@ pub fn worker(memory: u64, seconds: u64) -> Result<(), String> {
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(e.to_string()),
         }
-        let pdf = read_frame(&mut input, crate::signing::pdf::MAX_INPUT)
+        let payload = read_frame(&mut input, crate::signing::pdf::MAX_INPUT)
             .map_err(|e| format!("file: {e}"))?;
-        // The CPU budget of this file: what the worker has used so far, plus the limit.
-        let used = cpu_seconds()?;
-        setrlimit(Resource::RLIMIT_CPU, used + seconds + 1, cpu_hard)
-            .map_err(|e| format!("CPU limit: {e}"))?;
-        let answer = if task[0] == Task::Inspect as u8 {
-            Answer::Inspected(guarded(|| inspect(&pdf)))
-        } else {
-            Answer::Verified(guarded(|| super::verify(&pdf, &roots)))
+        // The CPU budget of each file: what the worker has used so far, plus the limit.
+        let budget = || -> Result<(), String> {
+            let used = cpu_seconds()?;
+            setrlimit(Resource::RLIMIT_CPU, used + seconds + 1, cpu_hard)
+                .map_err(|e| format!("CPU limit: {e}"))
         };
-        drop(pdf);
-        let json = serde_json::to_vec(&answer).map_err(|e| e.to_string())?;
-        write_frame(&mut output, &json).map_err(|e| e.to_string())?;
-        output.flush().map_err(|e| e.to_string())?;
+        let mut answer = |answer: &Answer| -> Result<(), String> {
+            let json = serde_json::to_vec(answer).map_err(|e| e.to_string())?;
+            write_frame(&mut output, &json).map_err(|e| e.to_string())?;
+            output.flush().map_err(|e| e.to_string())
+        };
+        if task[0] == Task::VerifyFiles as u8 {
+            for path in payload.split(|b| *b == 0) {
+                budget()?;
+                answer(&Answer::Verified(guarded(|| {
+                    super::verify(&read_file(path)?, &roots)
+                })))?;
+            }
+            continue;
+        }
+        budget()?;
+        let outcome = if task[0] == Task::Inspect as u8 {
+            Answer::Inspected(guarded(|| inspect(&payload)))
+        } else {
+            Answer::Verified(guarded(|| super::verify(&payload, &roots)))
+        };
+        drop(payload);
+        answer(&outcome)?;
     }
+}
+
+/// The file at `path` (bytes of a path), refused before it is read when it is larger than any
+/// PDF naskah reads.
+fn read_file(path: &[u8]) -> Result<Vec<u8>, VerifyError> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
+    let size = std::fs::metadata(path)
+        .map_err(|e| VerifyError::Unreadable(e.to_string()))?
+        .len();
+    if size > crate::signing::pdf::MAX_INPUT as u64 {
+        return Err(VerifyError::TooLarge(
+            usize::try_from(size).unwrap_or(usize::MAX),
+        ));
+    }
+    std::fs::read(path).map_err(|e| VerifyError::Unreadable(e.to_string()))
 }
 
 /// A panic of the reader becomes an error of its file.

@@ -207,6 +207,47 @@ fn pdf_bombs_end_within_the_budget_on_the_command_line() {
             "{name}: {own} and {worker} bytes"
         );
     }
+    // In one call with honest letters: each bomb ends only its own file.
+    let signed = crate::verify::sign(
+        &crate::verify::letter(),
+        "banggai.kadis",
+        &crate::verify::options(true, Some(crate::verify::BLOCK), None),
+        naskah::signing::Level::BB,
+        None,
+    );
+    let mut files = Vec::new();
+    for (i, (_, pdf, _)) in crate::probe::bombs().into_iter().enumerate() {
+        for (kind, bytes) in [("bomb", &pdf), ("letter", &signed)] {
+            let path = dir.path().join(format!("{i}-{kind}.pdf"));
+            std::fs::write(&path, bytes).expect("write");
+            files.push(path);
+        }
+    }
+    let root = crate::signing::pki()
+        .dir
+        .join(naskah::signing::pki::ROOT_CERT);
+    let output = naskah(dir.path())
+        .args(["verify", "--json", "--seconds", "5", "--trust"])
+        .arg(&root)
+        .args(&files)
+        .output()
+        .expect("naskah verify");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{stdout}\n{stderr}");
+    assert!(
+        lines.iter().all(|l| l["verdict"] == "VALID"
+            && l["file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("-letter.pdf"))),
+        "{stdout}"
+    );
+    assert_eq!(stderr.matches("-bomb.pdf: ").count(), 3, "{stderr}");
 }
 
 /// POSTs `pdf` to the public API; the status, the Retry-After header and the answer.

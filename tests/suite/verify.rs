@@ -15,18 +15,18 @@ use naskah::verify::{self, ChangesAfter, Integrity, Roots, Verdict};
 use crate::common::{naskah, tool};
 use crate::signing::{Tsa, key, pki, pyhanko_sign, sample};
 
-const BLOCK: Rect = Rect {
+pub(crate) const BLOCK: Rect = Rect {
     x: 320.0,
     y: 90.0,
     width: 220.0,
     height: 110.0,
 };
 
-fn letter() -> Vec<u8> {
+pub(crate) fn letter() -> Vec<u8> {
     sample(LetterKind::SuratRekomendasi)
 }
 
-fn options(certify: bool, rect: Option<Rect>, field: Option<&str>) -> Options<'static> {
+pub(crate) fn options(certify: bool, rect: Option<Rect>, field: Option<&str>) -> Options<'static> {
     Options {
         page: 1,
         rect,
@@ -39,7 +39,7 @@ fn options(certify: bool, rect: Option<Rect>, field: Option<&str>) -> Options<'s
     }
 }
 
-fn sign(
+pub(crate) fn sign(
     input: &[u8],
     username: &str,
     options: &Options<'_>,
