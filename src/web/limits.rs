@@ -113,7 +113,9 @@ fn kind_of(method: &Method, path: &str) -> Option<Kind> {
         || path == "/masuk"
         || path == "/verifikasi"
         || path.starts_with("/verifikasi/")
-        || path.starts_with("/api/v1/verify/")
+        || path
+            .strip_prefix("/api/v1/verify")
+            .is_some_and(|id| id.starts_with('/'))
         || path == "/api/v1/openapi.json";
     match *method {
         Method::POST if path == "/api/v1/verify" || path == "/verifikasi" => Some(Kind::Upload),
@@ -166,7 +168,7 @@ mod tests {
         assert_eq!(kind_of(&Method::POST, "/masuk"), Some(Kind::Page));
         assert_eq!(kind_of(&Method::GET, "/beranda"), None);
         assert_eq!(kind_of(&Method::GET, "/healthz"), None);
-        assert_eq!(kind_of(&Method::POST, "/api/v1/letters/1/sign"), None);
+        assert_eq!(kind_of(&Method::POST, "/api/v1/signing-jobs"), None);
     }
 
     #[test]
