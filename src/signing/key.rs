@@ -23,6 +23,9 @@ pub enum KeyError {
     Unsupported(String),
     #[error("tanda tangan tidak dapat dibuat: {0}")]
     Sign(#[from] openssl::error::ErrorStack),
+    /// The certificate may not make this signature, and why.
+    #[error("sertifikat tidak dapat dipakai untuk menandatangani: {0}")]
+    Unusable(String),
 }
 
 /// The signature algorithm a key makes, always over SHA-256.
@@ -52,6 +55,73 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
+    /// Refuses a certificate that may not make a signature at `at`: a certificate authority's,
+    /// one whose key usage lacks digitalSignature or nonRepudiation, one outside its validity
+    /// period, or one that `crls` (DER or PEM, naskah's own revocation data) revoke.
+    pub fn check_usable(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+        crls: &[Vec<u8>],
+    ) -> Result<(), KeyError> {
+        use der::Decode;
+        use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+        let unusable = |why: &str| Err(KeyError::Unusable(why.to_owned()));
+        let der = self.certificate.to_der()?;
+        let parsed = x509_cert::Certificate::from_der(&der)
+            .map_err(|e| KeyError::Unreadable(e.to_string()))?;
+        let tbs = &parsed.tbs_certificate;
+        let unreadable = |e: der::Error| KeyError::Unreadable(e.to_string());
+        if tbs
+            .get::<BasicConstraints>()
+            .map_err(unreadable)?
+            .is_some_and(|(_, constraints)| constraints.ca)
+        {
+            return unusable("sertifikat ini milik otoritas sertifikat (CA), bukan pejabat");
+        }
+        match tbs.get::<KeyUsage>().map_err(unreadable)? {
+            Some((_, usage)) if usage.digital_signature() && usage.non_repudiation() => {}
+            _ => {
+                return unusable(
+                    "penggunaan kuncinya (keyUsage) tidak mencakup digitalSignature dan \
+                     nonRepudiation",
+                );
+            }
+        }
+        let now = openssl::asn1::Asn1Time::from_unix(at.timestamp())?;
+        if self.certificate.not_before() > now {
+            return unusable(&format!(
+                "belum berlaku (berlaku mulai {})",
+                self.certificate.not_before()
+            ));
+        }
+        if self.certificate.not_after() < now {
+            return unusable(&format!(
+                "sudah kedaluwarsa (berlaku sampai {})",
+                self.certificate.not_after()
+            ));
+        }
+        for crl in crls {
+            let Ok(crl) = openssl::x509::X509Crl::from_der(crl)
+                .or_else(|_| openssl::x509::X509Crl::from_pem(crl))
+            else {
+                continue;
+            };
+            let same_issuer = crl
+                .issuer_name()
+                .try_cmp(self.certificate.issuer_name())
+                .is_ok_and(|o| o == std::cmp::Ordering::Equal);
+            if same_issuer
+                && matches!(
+                    crl.get_by_cert(&self.certificate),
+                    openssl::x509::CrlStatus::Revoked(_)
+                )
+            {
+                return unusable("sudah dicabut menurut daftar pencabutan (CRL) penerbitnya");
+            }
+        }
+        Ok(())
+    }
+
     /// Unlocks a PKCS#12 file. A wrong passphrase is told apart from a damaged file, since
     /// only the former counts towards locking an official's signing.
     pub fn from_pkcs12(der: &[u8], passphrase: &str) -> Result<SigningKey, KeyError> {

@@ -112,6 +112,7 @@ pub fn sign(
     time_stamper: Option<&tsa::TimeStamper>,
     validation: &ltv::ValidationData,
 ) -> Result<Vec<u8>, SigningError> {
+    key.check_usable(options.signed_at, &validation.crls)?;
     let stamper = match (level, time_stamper) {
         (Level::BB, _) => None,
         (_, Some(stamper)) => Some(stamper),

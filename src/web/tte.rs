@@ -30,6 +30,9 @@ impl From<TteError> for ApiError {
             }
             E::NoCertificate(_)
             | E::Key(_)
+            | E::Signing(crate::signing::SigningError::Key(crate::signing::KeyError::Unusable(
+                _,
+            )))
             | E::Remote(BsreError::NotIssued(_))
             | E::Remote(BsreError::TotpNeedsV2) => (StatusCode::CONFLICT, "certificate_unusable"),
             E::Remote(_) | E::Signing(crate::signing::SigningError::TimeStamp(_)) => {

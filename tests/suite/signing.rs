@@ -721,3 +721,137 @@ pub fn number_and_sign_as_kadis(
     .expect("signed");
     issued.number
 }
+
+/// A self-signed certificate and key as a PKCS#12 (passphrase `uji`) at `dir/name.p12`:
+/// `ca` for basicConstraints CA:TRUE, `usage` the key usage bits, valid from `from` to `to`
+/// days from now.
+fn own_p12(dir: &Path, name: &str, ca: bool, usage: &[&str], from: i64, to: i64) -> PathBuf {
+    use openssl::asn1::Asn1Time;
+    use openssl::x509::extension::{BasicConstraints, KeyUsage};
+    let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).expect("rsa"))
+        .expect("key");
+    let mut subject = openssl::x509::X509NameBuilder::new().expect("name");
+    subject.append_entry_by_text("CN", name).expect("cn");
+    let subject = subject.build();
+    let mut builder = openssl::x509::X509Builder::new().expect("builder");
+    builder.set_version(2).expect("version");
+    builder.set_subject_name(&subject).expect("subject");
+    builder.set_issuer_name(&subject).expect("issuer");
+    builder.set_pubkey(&key).expect("pubkey");
+    let day = |days: i64| {
+        Asn1Time::from_unix(chrono::Utc::now().timestamp() + days * 86_400).expect("time")
+    };
+    builder.set_not_before(&day(from)).expect("not before");
+    builder.set_not_after(&day(to)).expect("not after");
+    let mut constraints = BasicConstraints::new();
+    if ca {
+        constraints.ca();
+    }
+    builder
+        .append_extension(constraints.critical().build().expect("bc"))
+        .expect("bc");
+    let mut key_usage = KeyUsage::new();
+    for bit in usage {
+        match *bit {
+            "digitalSignature" => key_usage.digital_signature(),
+            "nonRepudiation" => key_usage.non_repudiation(),
+            "keyCertSign" => key_usage.key_cert_sign(),
+            other => panic!("{other}"),
+        };
+    }
+    builder
+        .append_extension(key_usage.critical().build().expect("ku"))
+        .expect("ku");
+    builder
+        .sign(&key, openssl::hash::MessageDigest::sha256())
+        .expect("sign");
+    let cert = builder.build();
+    let p12 = openssl::pkcs12::Pkcs12::builder()
+        .name(name)
+        .pkey(&key)
+        .cert(&cert)
+        .build2("uji")
+        .expect("p12");
+    let path = dir.join(format!("{name}.p12"));
+    std::fs::write(&path, p12.to_der().expect("der")).expect("write");
+    path
+}
+
+#[test]
+fn a_key_that_may_not_sign_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write(
+        dir.path(),
+        "letter.pdf",
+        &sample(LetterKind::SuratRekomendasi),
+    );
+    let out = dir.path().join("out.pdf");
+    let run = |p12: &Path, extra: &[&str]| {
+        let output = naskah(dir.path())
+            .env("UJI_PASSPHRASE", "uji")
+            .args(["sign", "--p12"])
+            .arg(p12)
+            .args(["--pass-env", "UJI_PASSPHRASE", "--in", &input, "--out"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .expect("run");
+        let said = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), said)
+    };
+    let signer = ["digitalSignature", "nonRepudiation"];
+    let cases = [
+        (
+            own_p12(
+                dir.path(),
+                "ca",
+                true,
+                &["keyCertSign", "digitalSignature", "nonRepudiation"],
+                -1,
+                30,
+            ),
+            "otoritas sertifikat (CA)",
+        ),
+        (
+            own_p12(
+                dir.path(),
+                "tanpa-nonrepudiation",
+                false,
+                &["digitalSignature"],
+                -1,
+                30,
+            ),
+            "nonRepudiation",
+        ),
+        (
+            own_p12(dir.path(), "kedaluwarsa", false, &signer, -60, -1),
+            "sudah kedaluwarsa",
+        ),
+        (
+            own_p12(dir.path(), "belum-berlaku", false, &signer, 10, 30),
+            "belum berlaku",
+        ),
+    ];
+    for (p12, words) in &cases {
+        let (code, said) = run(p12, &[]);
+        assert_eq!(code, Some(1), "{said}");
+        assert!(
+            said.contains("sertifikat tidak dapat dipakai") && said.contains(words),
+            "{said}"
+        );
+        assert!(!out.exists(), "{said}");
+    }
+    // An honest certificate of its own signs.
+    let (code, said) = run(&own_p12(dir.path(), "pejabat", false, &signer, -1, 30), &[]);
+    assert_eq!(code, Some(0), "{said}");
+    std::fs::remove_file(&out).expect("remove");
+    // Revoked in the CRL naskah is given: refused.
+    let authority = crate::verify::RevokingAuthority::start(&["dicabut"]);
+    let (code, said) = run(
+        Path::new(&authority.path("dicabut.p12")),
+        &["--crl", &authority.path("crl.der")],
+    );
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("dicabut"), "{said}");
+    assert!(!out.exists());
+}

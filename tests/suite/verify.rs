@@ -1279,7 +1279,7 @@ fn ocsp_responses_in_the_dss_revoke_when_their_issuer_says_so() {
 
 /// A certificate authority of the test's own, made with the openssl command line, whose
 /// certificates name an OCSP responder and a CRL on a local HTTP server of the test.
-struct RevokingAuthority {
+pub(crate) struct RevokingAuthority {
     dir: tempfile::TempDir,
     /// The paths the server was asked for, in order.
     asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -1287,7 +1287,7 @@ struct RevokingAuthority {
 }
 
 impl RevokingAuthority {
-    fn path(&self, name: &str) -> String {
+    pub(crate) fn path(&self, name: &str) -> String {
         self.dir.path().join(name).to_string_lossy().into_owned()
     }
 
@@ -1298,7 +1298,7 @@ impl RevokingAuthority {
 
     /// Starts the server and makes the root, a revoked certificate for each of `cases` (its
     /// URLs under `/{case}/`) and the CRL revoking them.
-    fn start(cases: &[&str]) -> RevokingAuthority {
+    pub(crate) fn start(cases: &[&str]) -> RevokingAuthority {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let authority = RevokingAuthority {
             dir: tempfile::tempdir().expect("tempdir"),
