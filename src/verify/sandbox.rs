@@ -134,10 +134,6 @@ impl Sandbox {
         Sandbox::new(program, roots, limits)
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Whether any root is trusted (with none, trust is not judged).
     pub fn has_roots(&self) -> bool {
         !self.roots_pem.is_empty()
@@ -416,12 +412,22 @@ impl Sandbox {
 
     /// Why a worker stopped answering.
     fn death(&self, killed: bool, status: Option<std::process::ExitStatus>) -> VerifyError {
+        use nix::sys::signal::Signal;
         use std::os::unix::process::ExitStatusExt;
-        let xcpu = nix::sys::signal::Signal::SIGXCPU as i32;
-        if killed || status.and_then(|s| s.signal()) == Some(xcpu) {
+        let signal = status.and_then(|s| s.signal());
+        if killed || signal == Some(Signal::SIGXCPU as i32) {
             return VerifyError::TimedOut(self.limits.time.as_secs());
         }
-        VerifyError::TooComplex(self.limits.memory >> 20)
+        // An allocation the memory budget refused aborts the worker (as does a stack that
+        // overflowed); the kernel's out-of-memory killer sends SIGKILL.
+        let out_of_memory = [Signal::SIGABRT, Signal::SIGKILL, Signal::SIGSEGV]
+            .iter()
+            .any(|s| signal == Some(*s as i32));
+        if out_of_memory {
+            VerifyError::TooComplex(self.limits.memory >> 20)
+        } else {
+            broken("pemeriksa berhenti tanpa jawaban")
+        }
     }
 }
 
