@@ -183,15 +183,7 @@ impl Sandbox {
                 });
             }
         });
-        results
-            .into_iter()
-            .map(|slot| {
-                slot.into_inner()
-                    .ok()
-                    .flatten()
-                    .unwrap_or_else(|| Err(broken("tidak diperiksa")))
-            })
-            .collect()
+        outcomes(results)
     }
 
     /// Hands `paths` to one worker and stores each answer as it comes; how many files got an
@@ -289,15 +281,7 @@ impl Sandbox {
                 });
             }
         });
-        results
-            .into_iter()
-            .map(|slot| {
-                slot.into_inner()
-                    .ok()
-                    .flatten()
-                    .unwrap_or_else(|| Err(broken("tidak diperiksa")))
-            })
-            .collect()
+        outcomes(results)
     }
 
     /// Whether a worker would be free now (a hint: another caller may take it first).
@@ -514,6 +498,21 @@ impl Watchdog {
             None => false,
         }
     }
+}
+
+/// The outcome in each slot, in order; a slot nobody filled says so.
+fn outcomes(
+    slots: Vec<Mutex<Option<Result<Report, VerifyError>>>>,
+) -> Vec<Result<Report, VerifyError>> {
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err(broken("tidak diperiksa")))
+        })
+        .collect()
 }
 
 fn broken(why: &str) -> VerifyError {
