@@ -4,14 +4,19 @@
 //! PAdES level, and what changed after it was signed (`changes.rs`).
 //!
 //! The verdict is VALID only when every signature is intact and trusted and only permitted
-//! changes follow it; otherwise NO_SIGNATURE, INVALID, MODIFIED or UNTRUSTED, the first that
-//! applies. The reader works within limits (`revisions.rs`) and ends with an error on what it
+//! changes follow it; otherwise NO_SIGNATURE, INVALID, MODIFIED, UNTRUSTED or INDETERMINATE
+//! (trust cannot be decided), the first that applies. Sub-filters read: `adbe.pkcs7.detached`,
+//! `ETSI.CAdES.detached`, `ETSI.RFC3161`, `adbe.pkcs7.sha1` and `adbe.x509.rsa_sha1`
+//! (`legacy.rs`); a CMS in DER or BER (`ber.rs`); weak algorithms under `policy.rs`. The reader works within limits (`revisions.rs`) and ends with an error on what it
 //! cannot read, never a panic.
 
 pub mod archive;
+pub mod ber;
 pub mod changes;
 pub mod cms;
 pub mod fetch;
+pub mod legacy;
+pub mod policy;
 pub mod revisions;
 pub mod sandbox;
 pub mod trust;
@@ -22,8 +27,6 @@ use serde::{Deserialize, Serialize};
 
 pub use changes::ChangesAfter;
 pub use trust::{Roots, Trust};
-
-use crate::signing::cms::der_prefix;
 
 /// A verdict's name as the JSON report writes it: `VALID`, `INTACT`, `TRUSTED`, `NONE`, ….
 pub fn name(value: &impl Serialize) -> String {
@@ -59,6 +62,7 @@ pub enum Verdict {
     Invalid,
     Modified,
     Untrusted,
+    Indeterminate,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,24 +161,23 @@ fn check_all(
         read: ends.iter().map(|_| std::cell::OnceCell::new()).collect(),
     };
     let mut read_from_file = vec![false; gaps.len()];
-    let mut reports: Vec<SignatureReport> = fields
+    let (mut reports, evidence): (Vec<SignatureReport>, Vec<Option<Evidence>>) = fields
         .iter()
         .map(|(name, value)| {
             check_one(
                 &revisions,
                 name,
                 *value,
-                roots,
-                (&dss_certs, &revocation),
                 docmdp,
                 &mut read_from_file,
             )
         })
-        .collect();
+        .unzip();
     if read_from_file.contains(&false) {
         return Ok(None);
     }
     assign_levels(&mut reports, &document, &ends);
+    judge_trust(&mut reports, &evidence, roots, &dss_certs, &revocation);
     Ok(Some(reports))
 }
 
@@ -189,8 +192,13 @@ fn report(sha256: String, reports: Vec<SignatureReport>) -> Report {
         .any(|r| r.changes_after == ChangesAfter::Disallowed)
     {
         Verdict::Modified
-    } else if reports.iter().any(|r| r.trust != Trust::Trusted) {
+    } else if reports
+        .iter()
+        .any(|r| !matches!(r.trust, Trust::Trusted | Trust::Indeterminate))
+    {
         Verdict::Untrusted
+    } else if reports.iter().any(|r| r.trust == Trust::Indeterminate) {
+        Verdict::Indeterminate
     } else {
         Verdict::Valid
     };
@@ -462,8 +470,9 @@ fn byte_range(
             value
         }
     };
-    // A CMS begins with a SEQUENCE; an empty or zeroed /Contents does not.
-    if value.first() != Some(&0x30) {
+    // A CMS begins with a SEQUENCE (an adbe.x509.rsa_sha1 value with an OCTET STRING); an
+    // empty or zeroed /Contents does not.
+    if !matches!(value.first(), Some(0x30 | 0x04)) {
         return Err("/Contents kosong atau bukan CMS".into());
     }
     let revision = revisions::revision_ending_at(ends, end)
@@ -518,15 +527,46 @@ impl Revisions<'_, '_> {
     }
 }
 
+/// What trust is judged on, gathered while integrity is checked: the signer's certificate,
+/// what the signature carries to build its chain and show its status, the weak algorithms it
+/// uses and its own time-stamp.
+struct Evidence {
+    certificate: X509,
+    certificates: Vec<X509>,
+    revocation: trust::Revocation,
+    weak: Vec<policy::Weakness>,
+    stamp: Option<Box<Evidence>>,
+    /// For a time-stamp: the time it proves.
+    at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Evidence {
+    fn of(parsed: cms::Parsed, digest: cms::Digest) -> Option<Evidence> {
+        let certificate = parsed.certificate?;
+        let weak = certificate
+            .public_key()
+            .map(|key| policy::weaknesses(digest, &key))
+            .unwrap_or_default();
+        Some(Evidence {
+            certificate,
+            certificates: parsed.certificates,
+            revocation: trust::Revocation::from_der(&parsed.crls, &parsed.ocsps),
+            weak,
+            stamp: None,
+            at: None,
+        })
+    }
+}
+
+/// Checks one signature field's signature: its byte range, its integrity, what changed after
+/// it; with what its trust is to be judged on when it is intact.
 fn check_one(
     revisions: &Revisions<'_, '_>,
     field: &str,
     value: Result<ObjectId, ()>,
-    roots: &Roots,
-    (dss_certs, revocation): (&[X509], &trust::Revocation),
     docmdp: Option<i64>,
     read_from_file: &mut [bool],
-) -> SignatureReport {
+) -> (SignatureReport, Option<Evidence>) {
     let (pdf, document, ends) = (revisions.pdf, revisions.document, revisions.ends);
     let mut report = SignatureReport {
         field: field.to_owned(),
@@ -546,11 +586,11 @@ fn check_one(
         report
             .problems
             .push("kamus tanda tangan bukan objek tidak langsung".into());
-        return report;
+        return (report, None);
     };
     let Some(signature) = document.get_object(id).ok().and_then(|o| o.as_dict().ok()) else {
         report.problems.push("kamus tanda tangan tidak ada".into());
-        return report;
+        return (report, None);
     };
     let sub_filter = signature
         .get(b"SubFilter")
@@ -575,7 +615,7 @@ fn check_one(
         Ok(found) => found,
         Err(problem) => {
             report.problems.push(problem);
-            return report;
+            return (report, None);
         }
     };
     report.revision = revision;
@@ -583,42 +623,47 @@ fn check_one(
     let signed_data: [&[u8]; 2] = [&pdf[..ranges[1]], &pdf[ranges[2]..ranges[2] + ranges[3]]];
 
     // Integrity.
-    let checked = match report.kind {
-        Kind::Timestamp => cms::check_time_stamp(der_prefix(contents), &signed_data).map(|stamp| {
-            report.timestamp_at = Some(stamp.at);
-            stamp.parsed
+    let checked = match (report.kind, sub_filter) {
+        (Kind::Timestamp, _) => time_stamp(contents, &signed_data).map(|stamp| {
+            report.timestamp_at = stamp.at;
+            stamp
         }),
-        Kind::Signature => check_signature(revisions, contents, &ranges, &mut report),
+        (Kind::Signature, b"adbe.x509.rsa_sha1") => {
+            legacy::check(document, signature, contents, &signed_data).map(|checked| {
+                let weak = checked
+                    .certificate
+                    .public_key()
+                    .map(|key| policy::weaknesses(checked.digest, &key))
+                    .unwrap_or_default();
+                Evidence {
+                    certificate: checked.certificate,
+                    certificates: checked.certificates,
+                    revocation: trust::Revocation::default(),
+                    weak,
+                    stamp: None,
+                    at: None,
+                }
+            })
+        }
+        (Kind::Signature, _) => {
+            let sha1 = sub_filter == b"adbe.pkcs7.sha1";
+            check_signature(revisions, contents, &ranges, sha1, &mut report)
+        }
     };
-    let parsed = match checked {
-        Ok(parsed) => parsed,
+    let evidence = match checked {
+        Ok(evidence) => evidence,
         Err(problem) => {
             report.problems.push(problem);
-            return report;
+            return (report, None);
         }
     };
     report.integrity = Integrity::Intact;
-
-    // Trust, at the proven time or now.
-    let at = report.timestamp_at.unwrap_or_else(chrono::Utc::now);
-    match &parsed.certificate {
-        Some(certificate) => {
-            report.signer = Some(signer(certificate));
-            if roots.is_empty() {
-                report
-                    .problems
-                    .push("tidak ada akar kepercayaan yang diatur".into());
-            } else {
-                let mut intermediates = parsed.certificates.clone();
-                intermediates.extend(dss_certs.iter().cloned());
-                let (trust, why) = trust::check(roots, certificate, &intermediates, revocation, at);
-                report.trust = trust;
-                report.problems.extend(why);
-            }
-        }
-        None => report
-            .problems
-            .push("sertifikat penanda tangan tidak disertakan".into()),
+    report.signer = Some(signer(&evidence.certificate));
+    report
+        .problems
+        .extend(evidence.weak.iter().map(policy::Weakness::problem));
+    if sub_filter == b"adbe.pkcs7.sha1" || sub_filter == b"adbe.x509.rsa_sha1" {
+        report.level = Some(String::from_utf8_lossy(sub_filter).into_owned());
     }
 
     // What came after.
@@ -643,7 +688,100 @@ fn check_one(
                 .push(format!("revisi yang ditandatangani tidak terbaca: {error}"));
         }
     }
-    report
+    (report, Some(evidence))
+}
+
+/// Checks a time-stamp token over `data`: what its trust is judged on, at the time it proves.
+fn time_stamp(token: &[u8], data: &[&[u8]]) -> Result<Evidence, String> {
+    let stamp = cms::check_time_stamp(token, data)?;
+    let digest = cms::digest_algorithm(&stamp.parsed)?;
+    let mut evidence = Evidence::of(stamp.parsed, digest)
+        .ok_or("sertifikat otoritas cap waktu tidak disertakan")?;
+    evidence.at = Some(stamp.at);
+    Ok(evidence)
+}
+
+/// Judges the trust of every intact signature and time-stamp, from the last revision back:
+/// each at its validation time, the earliest time a trusted time-stamp proves it existed (its
+/// own signature time-stamp, or a document time-stamp of a later revision), else now. A
+/// time-stamp authority is judged the same way, at the time what covers it proves.
+fn judge_trust(
+    reports: &mut [SignatureReport],
+    evidence: &[Option<Evidence>],
+    roots: &Roots,
+    dss_certs: &[X509],
+    dss_revocation: &trust::Revocation,
+) {
+    let now = chrono::Utc::now();
+    let mut order: Vec<usize> = (0..reports.len())
+        .filter(|&i| evidence[i].is_some())
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(reports[i].revision));
+    // The document time-stamps found trusted: the revision each covers and its time.
+    let mut proofs: Vec<(usize, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    let judge = |evidence: &Evidence, at, required| {
+        let mut intermediates = evidence.certificates.clone();
+        intermediates.extend(dss_certs.iter().cloned());
+        let sources = [dss_revocation, &evidence.revocation];
+        trust::check(
+            roots,
+            &evidence.certificate,
+            &intermediates,
+            &sources,
+            at,
+            required,
+        )
+    };
+    for i in order {
+        let Some(evidence) = &evidence[i] else {
+            continue;
+        };
+        let report = &mut reports[i];
+        if roots.is_empty() {
+            report
+                .problems
+                .push("tidak ada akar kepercayaan yang diatur".into());
+            continue;
+        }
+        let covered = proofs
+            .iter()
+            .filter(|(revision, _)| *revision >= report.revision)
+            .filter(|_| report.kind == Kind::Signature)
+            .chain(
+                proofs
+                    .iter()
+                    .filter(|(revision, _)| *revision > report.revision),
+            )
+            .map(|(_, at)| *at)
+            .min();
+        let mut at = covered.map_or(now, |c| c.min(now));
+        if let Some(stamp) = &evidence.stamp {
+            let (trust, why) = judge(stamp, at, false);
+            match (trust, stamp.at) {
+                (Trust::Trusted, Some(proven)) => at = at.min(proven),
+                _ => report.problems.push(format!(
+                    "cap waktu tanda tangan tidak terpercaya: {}",
+                    why.join("; ")
+                )),
+            }
+        }
+        let (mut trust, why) = judge(evidence, at, report.kind == Kind::Signature);
+        report.problems.extend(why);
+        if trust == Trust::Trusted && evidence.weak.iter().any(|w| w.fails_at(at)) {
+            trust = Trust::Indeterminate;
+            report.problems.push(format!(
+                "algoritma tidak lagi diterima pada waktu validasi {}",
+                at.format("%Y-%m-%d %H:%M:%S UTC")
+            ));
+        }
+        report.trust = trust;
+        if report.kind == Kind::Timestamp
+            && report.trust == Trust::Trusted
+            && let Some(proven) = evidence.at
+        {
+            proofs.push((report.revision, proven));
+        }
+    }
 }
 
 fn signer(certificate: &X509) -> Signer {
@@ -655,33 +793,68 @@ fn signer(certificate: &X509) -> Signer {
     }
 }
 
-/// Checks a signature's CMS over the bytes its `ranges` cover, and its time-stamp token if it
+/// Checks a signature's CMS over the bytes its `ranges` cover (or, for `adbe.pkcs7.sha1`,
+/// over the SHA-1 digest of those bytes that it encapsulates), and its time-stamp token if it
 /// has one.
 fn check_signature(
     revisions: &Revisions<'_, '_>,
     contents: &[u8],
     ranges: &[usize; 4],
+    sha1: bool,
     report: &mut SignatureReport,
-) -> Result<cms::Parsed, String> {
-    let parsed = cms::parse(der_prefix(contents))?;
+) -> Result<Evidence, String> {
+    let parsed = cms::parse(contents)?;
     // Who it claims to be, shown even when the signature does not hold.
     report.signer = parsed.certificate.as_ref().map(signer);
     let digest = cms::digest_algorithm(&parsed)?;
     let second = &revisions.pdf[ranges[2]..ranges[2] + ranges[3]];
-    let content_digest = revisions.signed_digest(digest, ranges[1], second);
-    cms::check(&parsed, &content_digest, crate::signing::cms::ID_DATA)?;
+    if sha1 {
+        let encapsulated = parsed
+            .content
+            .econtent
+            .as_ref()
+            .and_then(|c| c.decode_as::<der::asn1::OctetString>().ok())
+            .ok_or("adbe.pkcs7.sha1 tanpa digest dokumen di dalamnya")?;
+        let parts = [&revisions.pdf[..ranges[1]], second];
+        if encapsulated.as_bytes() != cms::Digest::Sha1.hash(&parts) {
+            return Err("digest dokumen tidak sama dengan yang ditandatangani".into());
+        }
+        let inner = [encapsulated.as_bytes()];
+        let content = cms::Content {
+            parts: &inner,
+            digest: digest.hash(&inner),
+        };
+        cms::check(&parsed, &content, crate::signing::cms::ID_DATA)?;
+    } else {
+        let parts = [&revisions.pdf[..ranges[1]], second];
+        let content = cms::Content {
+            parts: &parts,
+            digest: revisions.signed_digest(digest, ranges[1], second),
+        };
+        cms::check(&parsed, &content, crate::signing::cms::ID_DATA)?;
+    }
     if report.signed_at.is_none() {
         report.signed_at = cms::signing_time(&parsed.signer);
     }
-    if let Some(token) = cms::signature_time_stamp_token(&parsed.signer) {
-        match cms::check_time_stamp(&token, &[parsed.signer.signature.as_bytes()]) {
-            Ok(stamp) => report.timestamp_at = Some(stamp.at),
-            Err(problem) => report
-                .problems
-                .push(format!("cap waktu tanda tangan: {problem}")),
-        }
-    }
-    Ok(parsed)
+    let token = cms::signature_time_stamp_token(&parsed.signer);
+    let stamp = token.and_then(
+        |token| match time_stamp(&token, &[parsed.signer.signature.as_bytes()]) {
+            Ok(stamp) => {
+                report.timestamp_at = stamp.at;
+                Some(Box::new(stamp))
+            }
+            Err(problem) => {
+                report
+                    .problems
+                    .push(format!("cap waktu tanda tangan: {problem}"));
+                None
+            }
+        },
+    );
+    let mut evidence =
+        Evidence::of(parsed, digest).ok_or("sertifikat penanda tangan tidak disertakan")?;
+    evidence.stamp = stamp;
+    Ok(evidence)
 }
 
 /// The PAdES level of each signature: B-T with a time-stamp, B-LT when a later revision added

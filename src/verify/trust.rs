@@ -1,6 +1,14 @@
 //! Whether a signer is trusted: a chain from its certificate to one of the configured roots,
-//! valid at the time the signature is proven to have existed (its time-stamp) or now, and not
-//! revoked by any CRL or OCSP response the document carries.
+//! valid at the validation time (the earliest trusted time-stamp over the signature, else
+//! now), and not revoked at that time by a CRL or OCSP response that speaks for it.
+//!
+//! Revocation data speaks for a time `t` when its issuer signed it (the certificate's issuer,
+//! or for OCSP a responder the issuer authorised with id-kp-OCSPSigning), it was not issued in
+//! the future (thisUpdate ≤ now + grace), and it covers `t`: it was current then
+//! (thisUpdate ≤ t ≤ nextUpdate, each side widened by the grace), or it was issued after `t`,
+//! when it knows every revocation up to its issue and their dates (what a DSS added after
+//! signing holds). Data that does not speak for `t` is stale, and named. A signer certificate
+//! whose status nothing speaks for is INDETERMINATE, not trusted.
 
 use std::cmp::Ordering;
 use std::path::Path;
@@ -23,7 +31,12 @@ pub struct Roots {
     /// built to.
     id: [u8; 32],
     fetch_revocation: bool,
+    /// How far revocation data's times may be off and still count (clocks disagree).
+    grace: chrono::Duration,
 }
+
+/// The default grace on revocation data's times: five minutes of clock difference.
+pub const REVOCATION_GRACE: chrono::Duration = chrono::Duration::minutes(5);
 
 impl Roots {
     /// Reads PEM files, each holding one or more certificates.
@@ -59,6 +72,7 @@ impl Roots {
             certificates,
             id: hasher.finish(),
             fetch_revocation: false,
+            grace: REVOCATION_GRACE,
         })
     }
 
@@ -84,6 +98,15 @@ impl Roots {
         }
     }
 
+    /// The same roots, with `grace` on revocation data's times.
+    pub fn with_revocation_grace(self, grace: chrono::Duration) -> Roots {
+        Roots { grace, ..self }
+    }
+
+    pub fn revocation_grace(&self) -> chrono::Duration {
+        self.grace
+    }
+
     pub fn is_empty(&self) -> bool {
         self.certificates.is_empty()
     }
@@ -97,6 +120,9 @@ pub enum Trust {
     Untrusted,
     Expired,
     Revoked,
+    /// Trust cannot be decided: revocation unknown or stale, the chain incomplete, or an
+    /// algorithm the policy no longer accepts at the validation time.
+    Indeterminate,
 }
 
 /// What a document carries to show whether certificates were revoked: its DSS's CRLs and
@@ -127,21 +153,38 @@ impl Revocation {
 }
 
 /// Checks `certificate` against `roots` at `at`, with `intermediates` (from the signature and
-/// the DSS) to build the chain and `revocation` (from the DSS). Returns the verdict and what
-/// the auditor should know: why it is not trusted, or revocation that could not be fetched.
+/// the DSS) to build the chain and `revocation` (from the DSS and the signature). With
+/// `require_revocation`, a certificate of the chain whose status nothing speaks for makes the
+/// verdict INDETERMINATE; without (a time-stamp authority), it is only noted. Returns the
+/// verdict and what the auditor should know: why it is not trusted, stale data, revocation
+/// that could not be fetched.
 pub fn check(
     roots: &Roots,
     certificate: &X509,
     intermediates: &[X509],
-    revocation: &Revocation,
+    revocation: &[&Revocation],
     at: chrono::DateTime<chrono::Utc>,
+    require_revocation: bool,
 ) -> (Trust, Vec<String>) {
     match cached_chain(roots, certificate, intermediates, at) {
         Ok(chain) => {
             let mut notes = Vec::new();
             match revoked(roots, &chain, revocation, at, &mut notes) {
-                Some(why) => (Trust::Revoked, vec![why]),
-                None => (Trust::Trusted, notes),
+                Chain::Revoked(why) => (Trust::Revoked, vec![why]),
+                Chain::Unknown(whose) if require_revocation => {
+                    notes.insert(
+                        0,
+                        format!(
+                            "status pencabutan tidak diketahui pada waktu validasi untuk {whose}"
+                        ),
+                    );
+                    (Trust::Indeterminate, notes)
+                }
+                Chain::Unknown(whose) => {
+                    notes.push(format!("status pencabutan tidak diketahui untuk {whose}"));
+                    (Trust::Trusted, notes)
+                }
+                Chain::Standing => (Trust::Trusted, notes),
             }
         }
         Err((trust, why)) => (trust, vec![why]),
@@ -238,13 +281,33 @@ fn chain(
             if valid {
                 return Ok(chain);
             }
-            // X509_V_ERR_CERT_NOT_YET_VALID (9), X509_V_ERR_CERT_HAS_EXPIRED (10).
-            let trust = match error.as_raw() {
-                9 | 10 => Trust::Expired,
-                _ => Trust::Untrusted,
-            };
-            Err((trust, error.error_string().to_owned()))
+            // X509_V_ERR_CERT_NOT_YET_VALID (9), X509_V_ERR_CERT_HAS_EXPIRED (10); an issuer
+            // found nowhere, the chain incomplete: X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT (2),
+            // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY (20), which a root the auditor does
+            // not trust (18, 19) is not.
+            match error.as_raw() {
+                9 | 10 => Err((Trust::Expired, error.error_string().to_owned())),
+                2 | 20 => Err((
+                    Trust::Indeterminate,
+                    format!(
+                        "rantai sertifikat tidak lengkap: penerbit {} tidak ditemukan",
+                        issuer_of(&chain, certificate)
+                    ),
+                )),
+                _ => Err((Trust::Untrusted, error.error_string().to_owned())),
+            }
         })
+}
+
+/// The issuer named by the last certificate of a partial chain (or `certificate`'s), for the
+/// finding.
+fn issuer_of(chain: &[X509], certificate: &X509) -> String {
+    let last = chain.last().unwrap_or(certificate);
+    last.issuer_name()
+        .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+        .next()
+        .and_then(|e| e.data().to_string().ok())
+        .unwrap_or_else(|| "(tanpa nama)".into())
 }
 
 /// What revocation information says of one certificate at a time.
@@ -256,35 +319,73 @@ enum Status {
     Unknown,
 }
 
-/// Whether a certificate of the chain was revoked at `at`: by a CRL the document carries,
-/// signed by the issuer, or an OCSP response signed by the issuer or a responder it authorised;
-/// for a certificate the document says nothing of, by what its authority answers when
-/// fetching is allowed (what could not be fetched goes into `notes`).
+/// What revocation information says of a chain.
+enum Chain {
+    Revoked(String),
+    Standing,
+    /// The status of these certificates (named) is unknown.
+    Unknown(String),
+}
+
+/// Whether a certificate of the chain was revoked at `at`: by a CRL signed by its issuer, or
+/// an OCSP response signed by the issuer or a responder it authorised, either speaking for
+/// `at`; for a certificate the data says nothing of, by what its authority answers when
+/// fetching is allowed (what could not be fetched, and stale data, go into `notes`).
 fn revoked(
     roots: &Roots,
     chain: &[X509],
-    revocation: &Revocation,
+    revocation: &[&Revocation],
     at: chrono::DateTime<chrono::Utc>,
     notes: &mut Vec<String>,
-) -> Option<String> {
+) -> Chain {
+    let mut unknown = Vec::new();
     for pair in chain.windows(2) {
         let (cert, issuer) = (&pair[0], &pair[1]);
-        match status(roots, chain, cert, issuer, revocation, at) {
-            Status::Revoked(why) => return Some(why),
+        match status(roots, chain, cert, issuer, revocation, at, notes) {
+            Status::Revoked(why) => return Chain::Revoked(why),
             Status::Standing => {}
             Status::Unknown if roots.fetch_revocation => {
                 let fetched = super::fetch::revocation_for(cert, issuer);
                 notes.extend(fetched.problems);
-                if let Status::Revoked(why) =
-                    status(roots, chain, cert, issuer, &fetched.revocation, at)
-                {
-                    return Some(why);
+                match status(roots, chain, cert, issuer, &[&fetched.revocation], at, notes) {
+                    Status::Revoked(why) => return Chain::Revoked(why),
+                    Status::Standing => {}
+                    Status::Unknown => unknown.push(super::cms::subject(cert).0),
                 }
             }
-            Status::Unknown => {}
+            Status::Unknown => unknown.push(super::cms::subject(cert).0),
         }
     }
-    None
+    if unknown.is_empty() {
+        Chain::Standing
+    } else {
+        Chain::Unknown(unknown.join(", "))
+    }
+}
+
+/// Whether data issued at `this_update`, current until `next_update`, speaks for `at` (the
+/// module's rule); `now` bounds it from the future.
+fn speaks_for(
+    this_update: chrono::DateTime<chrono::Utc>,
+    next_update: Option<chrono::DateTime<chrono::Utc>>,
+    at: chrono::DateTime<chrono::Utc>,
+    grace: chrono::Duration,
+) -> bool {
+    let now = chrono::Utc::now();
+    if this_update > now + grace {
+        return false;
+    }
+    if this_update + grace >= at {
+        return true;
+    }
+    next_update.is_some_and(|next| at <= next + grace)
+}
+
+/// An ASN.1 time as a moment.
+fn moment(time: &openssl::asn1::Asn1TimeRef) -> Option<chrono::DateTime<chrono::Utc>> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
+    let diff = epoch.diff(time).ok()?;
+    chrono::DateTime::from_timestamp(i64::from(diff.days) * 86_400 + i64::from(diff.secs), 0)
 }
 
 fn status(
@@ -292,18 +393,31 @@ fn status(
     chain: &[X509],
     cert: &X509,
     issuer: &X509,
-    revocation: &Revocation,
+    revocation: &[&Revocation],
     at: chrono::DateTime<chrono::Utc>,
+    notes: &mut Vec<String>,
 ) -> Status {
     let mut answered = false;
     if let (Ok(key), Ok(when)) = (
         issuer.public_key(),
         openssl::asn1::Asn1Time::from_unix(at.timestamp()),
     ) {
-        for crl in &revocation.crls {
+        for crl in revocation.iter().flat_map(|r| &r.crls) {
             let same_issuer =
                 crl.issuer_name().try_cmp(cert.issuer_name()).ok() == Some(Ordering::Equal);
             if !same_issuer || !crl.verify(&key).unwrap_or(false) {
+                continue;
+            }
+            let this_update = moment(crl.last_update());
+            let next_update = crl.next_update().and_then(moment);
+            if !this_update.is_some_and(|t| speaks_for(t, next_update, at, roots.grace)) {
+                notes.push(format!(
+                    "CRL dari {} tidak berlaku pada waktu validasi (terbit {}, berikutnya {})",
+                    issuer_of(std::slice::from_ref(cert), cert),
+                    crl.last_update(),
+                    crl.next_update()
+                        .map_or_else(|| "-".to_owned(), |n| n.to_string())
+                ));
                 continue;
             }
             answered = true;
@@ -318,7 +432,8 @@ fn status(
             }
         }
     }
-    match ocsp_status(roots, chain, cert, issuer, &revocation.ocsps) {
+    let ocsps: Vec<&OcspBasicResponse> = revocation.iter().flat_map(|r| &r.ocsps).collect();
+    match ocsp_status(roots, chain, cert, issuer, &ocsps, at, notes) {
         Some(Some(since)) if since <= at => {
             return Status::Revoked(format!(
                 "sertifikat dicabut sejak {} (OCSP)",
@@ -335,14 +450,16 @@ fn status(
     }
 }
 
-/// What a verifying OCSP response of `responses` says of `cert`: `None` when none does,
-/// `Some(Some(since))` when it was revoked, `Some(None)` when not.
+/// What a verifying OCSP response of `responses` that speaks for `at` says of `cert`: `None`
+/// when none does, `Some(Some(since))` when it was revoked, `Some(None)` when not.
 fn ocsp_status(
     roots: &Roots,
     chain: &[X509],
     cert: &X509,
     issuer: &X509,
-    responses: &[OcspBasicResponse],
+    responses: &[&OcspBasicResponse],
+    at: chrono::DateTime<chrono::Utc>,
+    notes: &mut Vec<String>,
 ) -> Option<Option<chrono::DateTime<chrono::Utc>>> {
     if responses.is_empty() {
         return None;
@@ -358,6 +475,18 @@ fn ocsp_status(
         };
         // A responder that does not know the certificate has said nothing.
         if status.status == OcspCertStatus::UNKNOWN || !ocsp_verifies(roots, chain, response) {
+            continue;
+        }
+        let this_update = generalized_time(&status.this_update.to_string());
+        let next_update = status
+            .next_update()
+            .and_then(|n| generalized_time(&n.to_string()));
+        if !this_update.is_some_and(|t| speaks_for(t, next_update, at, roots.grace)) {
+            notes.push(format!(
+                "jawaban OCSP untuk {} tidak berlaku pada waktu validasi (terbit {})",
+                super::cms::subject(cert).0,
+                status.this_update
+            ));
             continue;
         }
         if status.status != OcspCertStatus::REVOKED {

@@ -215,6 +215,7 @@ impl From<&verify::SignatureReport> for SignatureView {
                 Trust::Untrusted => "tidak tepercaya",
                 Trust::Expired => "sertifikat kedaluwarsa",
                 Trust::Revoked => "sertifikat dicabut",
+                Trust::Indeterminate => "belum dapat dipastikan",
             },
             changes_after: match s.changes_after {
                 _ if !judged => "tidak diperiksa",
@@ -368,6 +369,13 @@ async fn upload_page(
             "bad",
             "Sertifikat penanda tangan tidak berantai ke akar tepercaya, sudah kedaluwarsa, \
              atau dicabut.",
+        ),
+        Verdict::Indeterminate => (
+            "BELUM DAPAT DIPASTIKAN",
+            "neutral",
+            "Tanda tangan utuh, tetapi kepercayaannya belum dapat dipastikan: status pencabutan \
+             sertifikat tidak diketahui atau sudah usang, rantai sertifikat tidak lengkap, atau \
+             algoritmanya tidak lagi diterima. Alasannya tertulis pada tanda tangan di bawah.",
         ),
     };
     page(

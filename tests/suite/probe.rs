@@ -207,13 +207,15 @@ fn pdf_bombs_end_within_the_budget_on_the_command_line() {
             "{name}: {own} and {worker} bytes"
         );
     }
-    // In one call with honest letters: each bomb ends only its own file.
+    // In one call with honest letters (B-LT: trust decided): each bomb ends only its own
+    // file.
+    let tsa = crate::signing::Tsa::start();
     let signed = crate::verify::sign(
         &crate::verify::letter(),
         "banggai.kadis",
         &crate::verify::options(true, Some(crate::verify::BLOCK), None),
-        naskah::signing::Level::BB,
-        None,
+        naskah::signing::Level::BLT,
+        Some(&tsa),
     );
     let mut files = Vec::new();
     for (i, (_, pdf, _)) in crate::probe::bombs().into_iter().enumerate() {

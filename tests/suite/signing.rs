@@ -709,7 +709,17 @@ pub fn number_and_sign_as_kadis(
     .expect("number");
     naskah::letters::store::add_numbered_revision(conn, letter, secretary, settings)
         .expect("numbered");
-    let tte = naskah::tte::Settings::local(pki().dir.clone(), settings.clone());
+    // At B-LT, with the demo CRLs: an auditor can tell the certificate was not revoked.
+    let tsa = Tsa::start();
+    let tte = naskah::tte::Settings {
+        level: naskah::signing::Level::BLT,
+        time_stamper: Some(naskah::signing::tsa::TimeStamper::new(&tsa.url)),
+        crls: [pki::INTERMEDIATE_CRL, pki::ROOT_CRL]
+            .iter()
+            .map(|f| std::fs::read(pki().dir.join(f)).expect("crl"))
+            .collect(),
+        ..naskah::tte::Settings::local(pki().dir.clone(), settings.clone())
+    };
     naskah::tte::sign_letter(
         conn,
         &tte,

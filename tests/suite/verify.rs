@@ -442,22 +442,22 @@ fn findings_agree_with_pyhanko_on_a_corpus_and_attacks_are_never_valid() {
         Case {
             name: "certified",
             pdf: certified.clone(),
-            verdict: Verdict::Valid,
+            verdict: Verdict::Indeterminate,
         },
         Case {
             name: "paraf-kadis",
             pdf: two.clone(),
-            verdict: Verdict::Valid,
+            verdict: Verdict::Indeterminate,
         },
         Case {
             name: "pyhanko",
             pdf: pyhanko.clone(),
-            verdict: Verdict::Valid,
+            verdict: Verdict::Indeterminate,
         },
         Case {
             name: "pyhanko-naskah",
             pdf: pyhanko_then_naskah,
-            verdict: Verdict::Valid,
+            verdict: Verdict::Indeterminate,
         },
         Case {
             name: "unsigned",
@@ -465,11 +465,17 @@ fn findings_agree_with_pyhanko_on_a_corpus_and_attacks_are_never_valid() {
             verdict: Verdict::NoSignature,
         },
     ];
+    // Without validation data (B-B, B-T) nothing says whether a certificate was revoked:
+    // intact, unchanged, and undecided; from B-LT on the DSS decides it.
     for (level, pdf) in &levels {
         cases.push(Case {
             name: level.name(),
             pdf: pdf.clone(),
-            verdict: Verdict::Valid,
+            verdict: if *level < Level::BLT {
+                Verdict::Indeterminate
+            } else {
+                Verdict::Valid
+            },
         });
     }
     // Tampered variants of naskah's and pyHanko's files.
@@ -693,9 +699,22 @@ fn every_attack_class_is_caught() {
 fn naskah_verify_speaks_json_and_exits_as_documented() {
     let dir = tempfile::tempdir().expect("tempdir");
     let letter = letter();
+    let tsa = Tsa::start();
     let valid = write(
         dir.path(),
         "valid",
+        &sign(
+            &letter,
+            "banggai.kadis",
+            &options(true, Some(BLOCK), None),
+            Level::BLT,
+            Some(&tsa),
+        ),
+    );
+    // B-B: nothing in it says whether the certificate was revoked.
+    let undecided = write(
+        dir.path(),
+        "undecided",
         &sign(
             &letter,
             "banggai.kadis",
@@ -741,11 +760,29 @@ fn naskah_verify_speaks_json_and_exits_as_documented() {
             Some("signature"),
             Some("INTACT"),
             Some("TRUSTED"),
-            Some("NONE")
+            Some("PERMITTED")
         )
     );
+    assert_eq!(signature["changes"][0], "DSS (data validasi) ditambahkan");
     assert_eq!(signature["signer"]["nip"], "198107212003121004");
+    assert_eq!(signature["level"], "B-LT");
+
+    let output = run(&["--json", "--trust", &root, &undecided]);
+    assert_eq!(output.status.code(), Some(1));
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(line["verdict"], "INDETERMINATE");
+    let signature = &line["signatures"][0];
+    assert_eq!(
+        (signature["integrity"].as_str(), signature["trust"].as_str()),
+        (Some("INTACT"), Some("INDETERMINATE"))
+    );
     assert_eq!(signature["level"], "B-B");
+    assert!(
+        signature["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("status pencabutan tidak diketahui")),
+        "{line}"
+    );
 
     let output = run(&["--json", "--trust", &root, &valid, &unsigned]);
     assert_eq!(output.status.code(), Some(1));
@@ -886,9 +923,10 @@ fn anyone_verifies_an_upload_against_the_archive() {
             None,
         ),
     );
+    // (At B-B: intact, undecided on revocation.)
     assert_eq!(
         (answer["verdict"].as_str(), answer["archive"].is_null()),
-        (Some("VALID"), true),
+        (Some("INDETERMINATE"), true),
         "{answer}"
     );
     // Not a PDF; too large.
@@ -1134,9 +1172,10 @@ fn a_stray_byte_range_cannot_hide_a_change() {
     changed[spot..spot + PLACEHOLDER.len()].copy_from_slice(comment.as_bytes());
 
     let roots = roots();
+    // Intact and unchanged (at B-B, undecided on revocation).
     assert_eq!(
         verify::verify(&signed, &roots).expect("verifies").verdict,
-        Verdict::Valid
+        Verdict::Indeterminate
     );
     let report = verify::verify(&changed, &roots).expect("verifies");
     assert_eq!(report.verdict, Verdict::Modified, "{report:#?}");
@@ -1239,18 +1278,23 @@ fn ocsp_responses_in_the_dss_revoke_when_their_issuer_says_so() {
             false,
             Verdict::Valid,
         ),
-        // The TSA is certified by the same CA, but not to answer for it.
+        // The TSA is certified by the same CA, but not to answer for it: its answer counts
+        // for nothing, and nothing else speaks for the signer's certificate.
         (
             "revoked, said by an unauthorised responder",
             impostor,
             true,
-            Verdict::Valid,
+            Verdict::Indeterminate,
         ),
     ];
+    // The root's CRL speaks for the intermediate CA.
+    let root_crl =
+        std::fs::read(pki().dir.join(signing::pki::ROOT_CRL)).expect("root CRL");
     for (name, signer, revoked, expected) in cases {
         let response = ocsp_response(dir.path(), signer, revoked);
         let validation = signing::ltv::ValidationData {
             ocsps: vec![response],
+            crls: vec![root_crl.clone()],
             ..Default::default()
         };
         let signed = signing::sign(
@@ -1525,9 +1569,15 @@ fn revocation_a_letter_lacks_is_fetched_when_allowed() {
     };
     let asked = || authority.asked.lock().expect("lock").clone();
 
-    // Not allowed: nothing is asked, and nothing the letter carries revokes it.
+    // Not allowed: nothing is asked, and nothing the letter carries says whether it was
+    // revoked: trust cannot be decided.
     let report = verify::verify(&signed("a"), &roots).expect("verifies");
-    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
+    assert_eq!(report.signatures[0].trust, verify::Trust::Indeterminate);
+    assert!(
+        report.signatures[0].problems[0].starts_with("status pencabutan tidak diketahui"),
+        "{report:#?}"
+    );
     assert!(asked().is_empty(), "{:?}", asked());
 
     // The responder says revoked.
@@ -1549,9 +1599,9 @@ fn revocation_a_letter_lacks_is_fetched_when_allowed() {
     assert!(report.signatures[0].problems[0].ends_with("(CRL)"));
     assert_eq!(asked()[1..], ["/b/ocsp", "/b/crl"]);
 
-    // Nothing answers: trusted on what is known, with the auditor told what was not.
+    // Nothing answers: undecided, with the auditor told what could not be fetched.
     let report = verify::verify(&signed("c"), &fetching).expect("verifies");
-    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
     let problems = report.signatures[0].problems.join("\n");
     assert!(
         problems.contains("/c/ocsp") && problems.contains("/c/crl"),
