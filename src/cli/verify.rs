@@ -29,6 +29,11 @@ pub struct VerifyArgs {
     /// CRL distribution points (http:// only, 10 s each).
     #[arg(long)]
     fetch_revocation: bool,
+    /// How far a CRL's or OCSP response's times may be off and still speak for the validation
+    /// time (clocks disagree).
+    #[arg(long, value_name = "MINUTES", default_value_t = crate::verify::trust::REVOCATION_GRACE.num_minutes(),
+          value_parser = clap::value_parser!(i64).range(0..=10_080))]
+    revocation_grace: i64,
     /// How long one file may take (wall-clock and CPU time) before it is given up on; each
     /// file is read in a worker process within a memory budget as well.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::verify::TIME_LIMIT.as_secs(),
@@ -134,7 +139,8 @@ fn look_up(db: &Db, path: &PathBuf) -> Result<Option<Archived>, Failure> {
 pub fn run(args: &VerifyArgs, config_file: Option<PathBuf>) -> Result<(), Failure> {
     let roots = Roots::from_pem_files(&args.trust)
         .map_err(|e| Failure::Usage(format!("--trust {e}")))?
-        .fetching_revocation(args.fetch_revocation);
+        .fetching_revocation(args.fetch_revocation)
+        .with_revocation_grace(chrono::Duration::minutes(args.revocation_grace));
     let archive = open_archive(args, config_file)?;
     let limits = Limits {
         time: std::time::Duration::from_secs(args.seconds),

@@ -20,8 +20,7 @@ const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.
 const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 const ID_RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
 /// Adobe's adbe-revocationInfoArchival signed attribute.
-const ID_ADBE_REVOCATION: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.8");
+const ID_ADBE_REVOCATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.8");
 /// id-ri-ocsp-response (RFC 5940): an OCSP response among a SignedData's CRLs.
 const ID_RI_OCSP_RESPONSE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
 
@@ -147,7 +146,7 @@ fn parse_der(der: &[u8]) -> Result<Parsed, String> {
 }
 
 /// The first value of a signed attribute.
-fn attribute<'a>(signer: &'a SignerInfo, oid: ObjectIdentifier) -> Option<&'a der::Any> {
+fn attribute(signer: &SignerInfo, oid: ObjectIdentifier) -> Option<&der::Any> {
     signer
         .signed_attrs
         .as_ref()?

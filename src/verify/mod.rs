@@ -163,15 +163,7 @@ fn check_all(
     let mut read_from_file = vec![false; gaps.len()];
     let (mut reports, evidence): (Vec<SignatureReport>, Vec<Option<Evidence>>) = fields
         .iter()
-        .map(|(name, value)| {
-            check_one(
-                &revisions,
-                name,
-                *value,
-                docmdp,
-                &mut read_from_file,
-            )
-        })
+        .map(|(name, value)| check_one(&revisions, name, *value, docmdp, &mut read_from_file))
         .unzip();
     if read_from_file.contains(&false) {
         return Ok(None);
@@ -624,10 +616,9 @@ fn check_one(
 
     // Integrity.
     let checked = match (report.kind, sub_filter) {
-        (Kind::Timestamp, _) => time_stamp(contents, &signed_data).map(|stamp| {
-            report.timestamp_at = stamp.at;
-            stamp
-        }),
+        (Kind::Timestamp, _) => {
+            time_stamp(contents, &signed_data).inspect(|stamp| report.timestamp_at = stamp.at)
+        }
         (Kind::Signature, b"adbe.x509.rsa_sha1") => {
             legacy::check(document, signature, contents, &signed_data).map(|checked| {
                 let weak = checked
@@ -662,9 +653,15 @@ fn check_one(
     report
         .problems
         .extend(evidence.weak.iter().map(policy::Weakness::problem));
-    if sub_filter == b"adbe.pkcs7.sha1" || sub_filter == b"adbe.x509.rsa_sha1" {
-        report.level = Some(String::from_utf8_lossy(sub_filter).into_owned());
-    }
+    // PAdES levels are CAdES signatures' (and document time-stamps'); the rest are named by
+    // their format.
+    report.level = match sub_filter {
+        b"adbe.pkcs7.detached" => Some("PKCS#7".into()),
+        b"adbe.pkcs7.sha1" | b"adbe.x509.rsa_sha1" => {
+            Some(String::from_utf8_lossy(sub_filter).into_owned())
+        }
+        _ => None,
+    };
 
     // What came after.
     match revisions.at(revision) {
@@ -767,8 +764,10 @@ fn judge_trust(
         }
         let (mut trust, why) = judge(evidence, at, report.kind == Kind::Signature);
         report.problems.extend(why);
-        if trust == Trust::Trusted && evidence.weak.iter().any(|w| w.fails_at(at)) {
-            trust = Trust::Indeterminate;
+        if evidence.weak.iter().any(|w| w.fails_at(at)) {
+            if trust == Trust::Trusted {
+                trust = Trust::Indeterminate;
+            }
             report.problems.push(format!(
                 "algoritma tidak lagi diterima pada waktu validasi {}",
                 at.format("%Y-%m-%d %H:%M:%S UTC")
@@ -837,20 +836,21 @@ fn check_signature(
         report.signed_at = cms::signing_time(&parsed.signer);
     }
     let token = cms::signature_time_stamp_token(&parsed.signer);
-    let stamp = token.and_then(
-        |token| match time_stamp(&token, &[parsed.signer.signature.as_bytes()]) {
-            Ok(stamp) => {
-                report.timestamp_at = stamp.at;
-                Some(Box::new(stamp))
-            }
-            Err(problem) => {
-                report
-                    .problems
-                    .push(format!("cap waktu tanda tangan: {problem}"));
-                None
-            }
-        },
-    );
+    let stamp =
+        token.and_then(
+            |token| match time_stamp(&token, &[parsed.signer.signature.as_bytes()]) {
+                Ok(stamp) => {
+                    report.timestamp_at = stamp.at;
+                    Some(Box::new(stamp))
+                }
+                Err(problem) => {
+                    report
+                        .problems
+                        .push(format!("cap waktu tanda tangan: {problem}"));
+                    None
+                }
+            },
+        );
     let mut evidence =
         Evidence::of(parsed, digest).ok_or("sertifikat penanda tangan tidak disertakan")?;
     evidence.stamp = stamp;
@@ -858,7 +858,8 @@ fn check_signature(
 }
 
 /// The PAdES level of each signature: B-T with a time-stamp, B-LT when a later revision added
-/// validation data, B-LTA when a document time-stamp covers that.
+/// validation data, B-LTA when a document time-stamp covers that (CAdES signatures; PKCS#7 and
+/// legacy ones keep the name of their format).
 fn assign_levels(reports: &mut [SignatureReport], document: &Document, ends: &[(usize, usize)]) {
     let dss_revision = dss_revision(document, ends);
     let stamps: Vec<usize> = reports
@@ -866,10 +867,9 @@ fn assign_levels(reports: &mut [SignatureReport], document: &Document, ends: &[(
         .filter(|r| r.kind == Kind::Timestamp && r.integrity == Integrity::Intact)
         .map(|r| r.revision)
         .collect();
-    for report in reports
-        .iter_mut()
-        .filter(|r| r.kind == Kind::Signature && r.integrity == Integrity::Intact)
-    {
+    for report in reports.iter_mut().filter(|r| {
+        r.kind == Kind::Signature && r.integrity == Integrity::Intact && r.level.is_none()
+    }) {
         let timestamped =
             report.timestamp_at.is_some() || stamps.iter().any(|&s| s > report.revision);
         let long_term = timestamped && dss_revision.is_some_and(|d| d > report.revision);

@@ -41,7 +41,10 @@ impl Weakness {
                 self.algorithm,
                 until.format("%Y-%m-%d")
             ),
-            None => format!("algoritma lemah: {} (tidak pernah diterima)", self.algorithm),
+            None => format!(
+                "algoritma lemah: {} (tidak pernah diterima)",
+                self.algorithm
+            ),
         }
     }
 }

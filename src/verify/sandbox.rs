@@ -14,7 +14,8 @@
 //! check) waits for the next to come free.
 //!
 //! The protocol on the worker's standard input and output: first the roots (length-prefixed
-//! PEM) and whether revocation may be fetched; then, for each file, a job tag, the file's
+//! PEM), whether revocation may be fetched (one octet) and the revocation grace in seconds
+//! (eight, big-endian); then, for each file, a job tag, the file's
 //! length and bytes; the answer is the length of a JSON document and the document.
 
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -105,6 +106,8 @@ pub struct Sandbox {
     program: PathBuf,
     roots_pem: Vec<u8>,
     fetch_revocation: bool,
+    /// The grace on revocation data's times, in seconds.
+    grace: i64,
     limits: Limits,
     crew: Mutex<Crew>,
     freed: Condvar,
@@ -118,6 +121,7 @@ impl Sandbox {
             program,
             roots_pem: roots.to_pem()?,
             fetch_revocation: roots.fetches_revocation(),
+            grace: roots.revocation_grace().num_seconds(),
             limits: Limits {
                 workers: limits.workers.max(1),
                 ..limits
@@ -359,6 +363,7 @@ impl Sandbox {
         let greeting = (|| -> std::io::Result<()> {
             write_frame(&mut worker.input, &self.roots_pem)?;
             worker.input.write_all(&[u8::from(self.fetch_revocation)])?;
+            worker.input.write_all(&self.grace.to_be_bytes())?;
             worker.input.flush()
         })();
         if let Err(error) = greeting {
@@ -578,7 +583,13 @@ pub fn worker(memory: u64, seconds: u64) -> Result<(), String> {
     input
         .read_exact(&mut fetch)
         .map_err(|e| format!("roots: {e}"))?;
-    let roots = Roots::from_pem_bytes(&pem)?.fetching_revocation(fetch[0] == 1);
+    let mut grace = [0u8; 8];
+    input
+        .read_exact(&mut grace)
+        .map_err(|e| format!("roots: {e}"))?;
+    let roots = Roots::from_pem_bytes(&pem)?
+        .fetching_revocation(fetch[0] == 1)
+        .with_revocation_grace(chrono::Duration::seconds(i64::from_be_bytes(grace)));
     loop {
         let mut task = [0u8; 1];
         match input.read_exact(&mut task) {

@@ -347,7 +347,15 @@ fn revoked(
             Status::Unknown if roots.fetch_revocation => {
                 let fetched = super::fetch::revocation_for(cert, issuer);
                 notes.extend(fetched.problems);
-                match status(roots, chain, cert, issuer, &[&fetched.revocation], at, notes) {
+                match status(
+                    roots,
+                    chain,
+                    cert,
+                    issuer,
+                    &[&fetched.revocation],
+                    at,
+                    notes,
+                ) {
                     Status::Revoked(why) => return Chain::Revoked(why),
                     Status::Standing => {}
                     Status::Unknown => unknown.push(super::cms::subject(cert).0),

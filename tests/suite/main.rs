@@ -12,6 +12,7 @@ mod classification;
 mod cli;
 mod common;
 mod database;
+mod interop;
 mod letters;
 mod notify;
 mod numbering;

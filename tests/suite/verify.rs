@@ -1288,8 +1288,7 @@ fn ocsp_responses_in_the_dss_revoke_when_their_issuer_says_so() {
         ),
     ];
     // The root's CRL speaks for the intermediate CA.
-    let root_crl =
-        std::fs::read(pki().dir.join(signing::pki::ROOT_CRL)).expect("root CRL");
+    let root_crl = std::fs::read(pki().dir.join(signing::pki::ROOT_CRL)).expect("root CRL");
     for (name, signer, revoked, expected) in cases {
         let response = ocsp_response(dir.path(), signer, revoked);
         let validation = signing::ltv::ValidationData {
