@@ -533,20 +533,34 @@ struct Evidence {
 }
 
 impl Evidence {
-    fn of(parsed: cms::Parsed, digest: cms::Digest) -> Option<Evidence> {
-        let certificate = parsed.certificate?;
+    fn new(
+        certificate: X509,
+        certificates: Vec<X509>,
+        revocation: trust::Revocation,
+        digest: cms::Digest,
+    ) -> Evidence {
         let weak = certificate
             .public_key()
             .map(|key| policy::weaknesses(digest, &key))
             .unwrap_or_default();
-        Some(Evidence {
+        Evidence {
             certificate,
-            certificates: parsed.certificates,
-            revocation: trust::Revocation::from_der(&parsed.crls, &parsed.ocsps),
+            certificates,
+            revocation,
             weak,
             stamp: None,
             at: None,
-        })
+        }
+    }
+
+    fn of(parsed: cms::Parsed, digest: cms::Digest) -> Option<Evidence> {
+        let revocation = trust::Revocation::from_der(&parsed.crls, &parsed.ocsps);
+        Some(Evidence::new(
+            parsed.certificate?,
+            parsed.certificates,
+            revocation,
+            digest,
+        ))
     }
 }
 
@@ -621,19 +635,12 @@ fn check_one(
         }
         (Kind::Signature, b"adbe.x509.rsa_sha1") => {
             legacy::check(document, signature, contents, &signed_data).map(|checked| {
-                let weak = checked
-                    .certificate
-                    .public_key()
-                    .map(|key| policy::weaknesses(checked.digest, &key))
-                    .unwrap_or_default();
-                Evidence {
-                    certificate: checked.certificate,
-                    certificates: checked.certificates,
-                    revocation: trust::Revocation::default(),
-                    weak,
-                    stamp: None,
-                    at: None,
-                }
+                Evidence::new(
+                    checked.certificate,
+                    checked.certificates,
+                    trust::Revocation::default(),
+                    checked.digest,
+                )
             })
         }
         (Kind::Signature, _) => {
@@ -742,13 +749,7 @@ fn judge_trust(
         }
         let covered = proofs
             .iter()
-            .filter(|(revision, _)| *revision >= report.revision)
-            .filter(|_| report.kind == Kind::Signature)
-            .chain(
-                proofs
-                    .iter()
-                    .filter(|(revision, _)| *revision > report.revision),
-            )
+            .filter(|(revision, _)| *revision > report.revision)
             .map(|(_, at)| *at)
             .min();
         let mut at = covered.map_or(now, |c| c.min(now));
@@ -807,6 +808,7 @@ fn check_signature(
     report.signer = parsed.certificate.as_ref().map(signer);
     let digest = cms::digest_algorithm(&parsed)?;
     let second = &revisions.pdf[ranges[2]..ranges[2] + ranges[3]];
+    let parts = [&revisions.pdf[..ranges[1]], second];
     if sha1 {
         let encapsulated = parsed
             .content
@@ -814,7 +816,6 @@ fn check_signature(
             .as_ref()
             .and_then(|c| c.decode_as::<der::asn1::OctetString>().ok())
             .ok_or("adbe.pkcs7.sha1 tanpa digest dokumen di dalamnya")?;
-        let parts = [&revisions.pdf[..ranges[1]], second];
         if encapsulated.as_bytes() != cms::Digest::Sha1.hash(&parts) {
             return Err("digest dokumen tidak sama dengan yang ditandatangani".into());
         }
@@ -825,7 +826,6 @@ fn check_signature(
         };
         cms::check(&parsed, &content, crate::signing::cms::ID_DATA)?;
     } else {
-        let parts = [&revisions.pdf[..ranges[1]], second];
         let content = cms::Content {
             parts: &parts,
             digest: revisions.signed_digest(digest, ranges[1], second),

@@ -291,7 +291,7 @@ fn chain(
                     Trust::Indeterminate,
                     format!(
                         "rantai sertifikat tidak lengkap: penerbit {} tidak ditemukan",
-                        issuer_of(&chain, certificate)
+                        issuer_of(chain.last().unwrap_or(certificate))
                     ),
                 )),
                 _ => Err((Trust::Untrusted, error.error_string().to_owned())),
@@ -299,11 +299,10 @@ fn chain(
         })
 }
 
-/// The issuer named by the last certificate of a partial chain (or `certificate`'s), for the
-/// finding.
-fn issuer_of(chain: &[X509], certificate: &X509) -> String {
-    let last = chain.last().unwrap_or(certificate);
-    last.issuer_name()
+/// The common name of `certificate`'s issuer, for a finding.
+fn issuer_of(certificate: &X509) -> String {
+    certificate
+        .issuer_name()
         .entries_by_nid(openssl::nid::Nid::COMMONNAME)
         .next()
         .and_then(|e| e.data().to_string().ok())
@@ -421,7 +420,7 @@ fn status(
             if !this_update.is_some_and(|t| speaks_for(t, next_update, at, roots.grace)) {
                 notes.push(format!(
                     "CRL dari {} tidak berlaku pada waktu validasi (terbit {}, berikutnya {})",
-                    issuer_of(std::slice::from_ref(cert), cert),
+                    issuer_of(cert),
                     crl.last_update(),
                     crl.next_update()
                         .map_or_else(|| "-".to_owned(), |n| n.to_string())
