@@ -31,6 +31,17 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # certutil; openssl to read certificates.
 command -v certutil >/dev/null || missing+=(libnss3-tools)
 command -v openssl >/dev/null || missing+=(openssl)
+# Other signers, whose files the interop suite verifies (tests/signers): PDFBox with
+# BouncyCastle on Java, and Node.js for @signpdf.
+command -v java >/dev/null || missing+=(default-jdk-headless)
+for jar in pdfbox2 fontbox2 commons-logging; do
+  [ -f /usr/share/java/$jar.jar ] || missing+=(libpdfbox2-java)
+done
+for jar in bcprov bcpkix bcutil; do
+  [ -f /usr/share/java/$jar.jar ] || missing+=(libbcprov-java libbcpkix-java libbcutil-java)
+done
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 # The browser the web pages are tested in: Debian's Chromium, driven through its ChromeDriver.
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
@@ -51,6 +62,20 @@ if ! python3 -m pip show -q pyhanko-cli 2>/dev/null || ! command -v pyhanko >/de
   if command -v pyenv >/dev/null; then pyenv rehash; fi
 fi
 command -v pyhanko >/dev/null || die "pyhanko installed but not on PATH"
+
+# endesive, another Python signer, at the version the suite was written against.
+ENDESIVE="endesive==2.19.3"
+if ! python3 -c 'import endesive' 2>/dev/null; then
+  say "installing endesive (pip)"
+  python3 -m pip install -q --disable-pip-version-check $ENDESIVE
+fi
+
+# @signpdf, the Node.js signer, from its lock file.
+if [ ! -d tests/signers/signpdf/node_modules ] \
+  || [ tests/signers/signpdf/package-lock.json -nt tests/signers/signpdf/node_modules ]; then
+  say "installing @signpdf (npm ci)"
+  (cd tests/signers/signpdf && npm ci --no-audit --no-fund --silent)
+fi
 
 # schemathesis, which sends generated calls to every operation of the OpenAPI document.
 SCHEMATHESIS="schemathesis==4.32.5"

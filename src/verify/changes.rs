@@ -123,11 +123,54 @@ fn is_signature_value(dict: &Dictionary) -> bool {
     ) || (dict.has(b"ByteRange") && dict.has(b"Contents"))
 }
 
+/// The references the catalog's `/DSS` holds: the DSS itself when it is an indirect object,
+/// else what its direct dictionary points at. Producers differ: the DSS with or without
+/// `/Type`, its arrays direct or indirect, its VRI dictionaries with or without `/Type`.
+fn dss_roots(document: &Document) -> Vec<ObjectId> {
+    let mut roots = Vec::new();
+    if let Some(dss) = document.catalog().ok().and_then(|c| c.get(b"DSS").ok()) {
+        collect(dss, &mut roots);
+    }
+    roots
+}
+
+/// The objects the DSS reaches: the validation data a revision holds, as ids.
+pub fn dss_objects(document: &Document) -> BTreeSet<ObjectId> {
+    reachable(document, &dss_roots(document))
+}
+
+/// The objects only the DSS reaches: validation data that a later revision may update in
+/// place (pyHanko and others grow the DSS and its arrays), but nothing a page, the form or
+/// anything else of the document uses, so that no change to what a page shows can pass as
+/// one to the DSS.
+fn dss_only(document: &Document) -> BTreeSet<ObjectId> {
+    let mut dss = dss_objects(document);
+    if dss.is_empty() {
+        return dss;
+    }
+    let mut others = Vec::new();
+    if let Ok(catalog) = document.catalog() {
+        for (key, value) in catalog.iter() {
+            if key != b"DSS" {
+                collect(value, &mut others);
+            }
+        }
+    }
+    for key in [b"Info".as_slice(), b"Encrypt"] {
+        if let Ok(value) = document.trailer.get(key) {
+            collect(value, &mut others);
+        }
+    }
+    let others = reachable(document, &others);
+    dss.retain(|id| !others.contains(id));
+    dss
+}
+
 /// The objects of a later revision that a permitted addition may bring: signature values,
 /// signature fields and their appearance, the DSS and what it holds.
 fn allowed_new(document: &Document, new: &BTreeSet<ObjectId>) -> BTreeSet<ObjectId> {
     let mut allowed = BTreeSet::new();
-    let mut roots = Vec::new();
+    let mut roots = dss_roots(document);
     for id in new {
         let Ok(object) = document.get_object(*id) else {
             continue;
@@ -247,19 +290,13 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
             ));
         }
     }
-    if current.objects.keys().any(|id| {
-        allowed.contains(id)
-            && current
-                .get_object(*id)
-                .ok()
-                .and_then(dict_of)
-                .is_some_and(|d| name_of(d, b"Type").as_deref() == Some("DSS"))
-    }) {
+    if dss_roots(current).iter().any(|id| new.contains(id)) {
         found
             .permitted
             .push("DSS (data validasi) ditambahkan".into());
     }
 
+    let dss_only = std::cell::OnceCell::new();
     for (id, before) in &signed.objects {
         let Some(after) = current.objects.get(id) else {
             found
@@ -274,6 +311,11 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
             found.permitted.push("metadata dokumen diperbarui".into());
             continue;
         }
+        let is_dss_data = || {
+            dss_only
+                .get_or_init(|| self::dss_only(current))
+                .contains(id)
+        };
         match changed(
             *id,
             before,
@@ -282,6 +324,7 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
             current,
             &signature_fields,
             may_sign,
+            is_dss_data,
         ) {
             Ok(Some(note)) => found.permitted.push(note),
             Ok(None) => {}
@@ -302,7 +345,8 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
 
 /// Judges one object that a later revision changed: Ok with a note when the change is one a
 /// signed letter may gain, Ok(None) when it is part of one already noted, Err naming it
-/// otherwise.
+/// otherwise. `is_dss_data` says whether only the DSS reaches the object.
+#[allow(clippy::too_many_arguments)]
 fn changed(
     id: ObjectId,
     before: &Object,
@@ -311,8 +355,18 @@ fn changed(
     current: &Document,
     signature_fields: &BTreeSet<ObjectId>,
     may_sign: bool,
+    is_dss_data: impl FnOnce() -> bool,
 ) -> Result<Option<String>, String> {
     let disallowed = || format!("{} diubah", describe(id, before));
+    // The DSS, its VRI dictionaries and its arrays grow in place; a stream of it (a
+    // certificate, a CRL, an OCSP response) is added, never rewritten.
+    let data = matches!(
+        (before, after),
+        (Object::Dictionary(_), Object::Dictionary(_)) | (Object::Array(_), Object::Array(_))
+    );
+    if data && is_dss_data() {
+        return Ok(Some("DSS (data validasi) diperbarui".into()));
+    }
     match (before, after) {
         (Object::Dictionary(b), Object::Dictionary(a)) => {
             let keys: BTreeSet<Vec<u8>> =
@@ -377,9 +431,6 @@ fn changed(
                 )
             {
                 return Ok(None);
-            }
-            if name_of(b, b"Type").as_deref() == Some("DSS") {
-                return Ok(Some("DSS (data validasi) diperbarui".into()));
             }
             Err(disallowed())
         }

@@ -161,14 +161,42 @@ fn check_all(
         read: ends.iter().map(|_| std::cell::OnceCell::new()).collect(),
     };
     let mut read_from_file = vec![false; gaps.len()];
-    let (mut reports, evidence): (Vec<SignatureReport>, Vec<Option<Evidence>>) = fields
+    let (mut reports, mut evidence): (Vec<SignatureReport>, Vec<Option<Evidence>>) = fields
         .iter()
-        .map(|(name, value)| check_one(&revisions, name, *value, docmdp, &mut read_from_file))
+        .map(|(name, value)| {
+            check_one(
+                &revisions,
+                &document,
+                name,
+                *value,
+                docmdp,
+                &mut read_from_file,
+            )
+        })
         .unzip();
+    for (revision, name, id) in removed_signatures(&revisions, &fields) {
+        let Ok(holder) = revisions.at(revision) else {
+            continue;
+        };
+        let (mut report, found) = check_one(
+            &revisions,
+            holder,
+            &name,
+            Ok(id),
+            docmdp,
+            &mut read_from_file,
+        );
+        report.changes_after = ChangesAfter::Disallowed;
+        report
+            .changes
+            .push("tanda tangan ini dihapus dari formulir oleh revisi sesudahnya".into());
+        reports.push(report);
+        evidence.push(found);
+    }
     if read_from_file.contains(&false) {
         return Ok(None);
     }
-    assign_levels(&mut reports, &document, &ends);
+    assign_levels(&mut reports, &revisions);
     judge_trust(&mut reports, &evidence, roots, &dss_certs, &revocation);
     Ok(Some(reports))
 }
@@ -263,6 +291,59 @@ fn signature_fields(document: &Document) -> Vec<(String, Result<ObjectId, ()>)> 
         }
     }
     found
+}
+
+/// Signatures that an earlier revision's form held and the document's form no longer does:
+/// their values lie in the file, claimed by no field of the last revision. Each with the
+/// revision whose form holds it, its field's name and its signature dictionary. Only the
+/// revisions such a value ends in are read.
+fn removed_signatures(
+    revisions: &Revisions<'_, '_>,
+    fields: &[(String, Result<ObjectId, ()>)],
+) -> Vec<(usize, String, ObjectId)> {
+    let claimed: Vec<revisions::Gap> = fields
+        .iter()
+        .filter_map(|(_, value)| value_gap(revisions.document, *value.as_ref().ok()?))
+        .collect();
+    let mut removed = Vec::new();
+    let mut read = std::collections::BTreeSet::new();
+    for gap in revisions::value_gaps(revisions.pdf) {
+        if claimed.contains(&gap) {
+            continue;
+        }
+        let Some(revision) = revisions.ends.iter().position(|(_, end)| gap.end <= *end) else {
+            continue;
+        };
+        if revision + 1 >= revisions.ends.len() || !read.insert(revision) {
+            continue;
+        }
+        let Ok(earlier) = revisions.at(revision) else {
+            continue;
+        };
+        for (name, value) in signature_fields(earlier) {
+            if let Ok(id) = value
+                && value_gap(earlier, id).is_some_and(|g| !claimed.contains(&g))
+            {
+                removed.push((revision, name, id));
+            }
+        }
+    }
+    removed
+}
+
+/// The gap a signature dictionary's `/ByteRange` leaves for its value, as it says.
+fn value_gap(document: &Document, id: ObjectId) -> Option<revisions::Gap> {
+    let ranges = document
+        .get_object(id)
+        .ok()?
+        .as_dict()
+        .ok()?
+        .get(b"ByteRange")
+        .ok()?
+        .as_array()
+        .ok()?;
+    let number = |index: usize| usize::try_from(ranges.get(index)?.as_i64().ok()?).ok();
+    Some(number(1)?..number(2)?)
 }
 
 /// The certificates, CRLs and OCSP responses of the document security store.
@@ -389,11 +470,12 @@ struct Ranges {
 /// A gap among the blanked ones is read from the file, and marked in `read_from_file`.
 fn byte_range(
     revisions: &Revisions<'_, '_>,
+    document: &Document,
     signature: &lopdf::Dictionary,
     id: ObjectId,
     read_from_file: &mut [bool],
 ) -> Result<Ranges, String> {
-    let (pdf, document, ends) = (revisions.pdf, revisions.document, revisions.ends);
+    let (pdf, ends) = (revisions.pdf, revisions.ends);
     let values = signature
         .get(b"ByteRange")
         .ok()
@@ -565,9 +647,11 @@ impl Evidence {
 }
 
 /// Checks one signature field's signature: its byte range, its integrity, what changed after
-/// it; with what its trust is to be judged on when it is intact.
+/// it; with what its trust is to be judged on when it is intact. The field is `holder`'s: the
+/// document's, or an earlier revision's for a signature a later one removed.
 fn check_one(
     revisions: &Revisions<'_, '_>,
+    holder: &Document,
     field: &str,
     value: Result<ObjectId, ()>,
     docmdp: Option<i64>,
@@ -594,7 +678,7 @@ fn check_one(
             .push("kamus tanda tangan bukan objek tidak langsung".into());
         return (report, None);
     };
-    let Some(signature) = document.get_object(id).ok().and_then(|o| o.as_dict().ok()) else {
+    let Some(signature) = holder.get_object(id).ok().and_then(|o| o.as_dict().ok()) else {
         report.problems.push("kamus tanda tangan tidak ada".into());
         return (report, None);
     };
@@ -617,7 +701,7 @@ fn check_one(
         ranges,
         revision,
         value: contents,
-    } = match byte_range(revisions, signature, id, read_from_file) {
+    } = match byte_range(revisions, holder, signature, id, read_from_file) {
         Ok(found) => found,
         Err(problem) => {
             report.problems.push(problem);
@@ -634,7 +718,7 @@ fn check_one(
             time_stamp(contents, &signed_data).inspect(|stamp| report.timestamp_at = stamp.at)
         }
         (Kind::Signature, b"adbe.x509.rsa_sha1") => {
-            legacy::check(document, signature, contents, &signed_data).map(|checked| {
+            legacy::check(holder, signature, contents, &signed_data).map(|checked| {
                 Evidence::new(
                     checked.certificate,
                     checked.certificates,
@@ -858,10 +942,18 @@ fn check_signature(
 }
 
 /// The PAdES level of each signature: B-T with a time-stamp, B-LT when a later revision added
-/// validation data, B-LTA when a document time-stamp covers that (CAdES signatures; PKCS#7 and
-/// legacy ones keep the name of their format).
-fn assign_levels(reports: &mut [SignatureReport], document: &Document, ends: &[(usize, usize)]) {
-    let dss_revision = dss_revision(document, ends);
+/// validation data, B-LTA when a document time-stamp covers validation data added after the
+/// signature (CAdES signatures; PKCS#7 and legacy ones keep the name of their format). The DSS
+/// of each revision is compared by the objects it reaches, so that producers who grow it in
+/// place (pyHanko adds the time-stamp authority's data after the time-stamp) are read alike.
+fn assign_levels(reports: &mut [SignatureReport], revisions: &Revisions<'_, '_>) {
+    let dss_at = |revision: usize| {
+        revisions
+            .at(revision)
+            .map(changes::dss_objects)
+            .unwrap_or_default()
+    };
+    let current = changes::dss_objects(revisions.document);
     let stamps: Vec<usize> = reports
         .iter()
         .filter(|r| r.kind == Kind::Timestamp && r.integrity == Integrity::Intact)
@@ -870,10 +962,15 @@ fn assign_levels(reports: &mut [SignatureReport], document: &Document, ends: &[(
     for report in reports.iter_mut().filter(|r| {
         r.kind == Kind::Signature && r.integrity == Integrity::Intact && r.level.is_none()
     }) {
+        let signed = dss_at(report.revision);
+        let added = |dss: &std::collections::BTreeSet<ObjectId>| !dss.is_subset(&signed);
         let timestamped =
             report.timestamp_at.is_some() || stamps.iter().any(|&s| s > report.revision);
-        let long_term = timestamped && dss_revision.is_some_and(|d| d > report.revision);
-        let archived = long_term && stamps.iter().any(|&s| Some(s) > dss_revision);
+        let long_term = timestamped && added(&current);
+        let archived = long_term
+            && stamps
+                .iter()
+                .any(|&s| s > report.revision && added(&dss_at(s)));
         report.level = Some(
             match (timestamped, long_term, archived) {
                 (_, _, true) => "B-LTA",
@@ -884,28 +981,4 @@ fn assign_levels(reports: &mut [SignatureReport], document: &Document, ends: &[(
             .to_owned(),
         );
     }
-}
-
-/// The revision that wrote the DSS as it stands: the one whose bytes hold its object (or the
-/// object stream holding it).
-fn dss_revision(document: &Document, ends: &[(usize, usize)]) -> Option<usize> {
-    use lopdf::xref::XrefEntry;
-    let id = document
-        .catalog()
-        .ok()?
-        .get(b"DSS")
-        .ok()?
-        .as_reference()
-        .ok()?;
-    let offset = match document.reference_table.get(id.0)? {
-        XrefEntry::Normal { offset, .. } => *offset as usize,
-        XrefEntry::Compressed { container, .. } => {
-            match document.reference_table.get(*container)? {
-                XrefEntry::Normal { offset, .. } => *offset as usize,
-                _ => return None,
-            }
-        }
-        _ => return None,
-    };
-    ends.iter().position(|(_, end)| offset < *end)
 }

@@ -2,41 +2,56 @@
 //! matrix of issue 18. Each signer's honest file and its tampered variants; a table of what
 //! each validator says, asserted to agree per file.
 //!
-//! Signers so far: `openssl cms -sign -stream` (a CMS in BER, indefinite lengths, detached
-//! and placed into a signature field naskah prepared), and a legacy `adbe.x509.rsa_sha1`
-//! signature (a PKCS#1 value made by `openssl dgst -sha1 -sign`, which pyHanko and pdfsig do
-//! not read: openssl judges it). pyHanko's own, endesive, PDFBox and @signpdf are to come.
+//! The signers are the tools themselves, installed by the test line: pyHanko's signer (RSA,
+//! ECDSA, PSS; B-B, B-T, B-LTA), endesive, PDFBox with BouncyCastle, @signpdf (their scripts in
+//! `tests/signers`), `openssl cms -sign -stream` (a CMS in BER placed into a field naskah
+//! prepared), and a legacy `adbe.x509.rsa_sha1` value from `openssl dgst -sha1 -sign`, which
+//! pyHanko and pdfsig do not read: openssl judges it.
 
 use std::path::Path;
+use std::process::Command;
 
 use naskah::signing::{self, pki};
-use naskah::verify::{self, Integrity, Verdict};
+use naskah::verify::{self, ChangesAfter, Integrity, Verdict};
 
 use crate::common::tool;
 use crate::signing::pki as demo_pki;
 
-/// The demo official's key and certificate chain as PEM files in `dir`: `key.pem`,
-/// `cert.pem`, `chain.pem`.
-fn pem_files(dir: &Path, username: &str) {
+/// An official's key and certificate chain as PEM files.
+struct Pems {
+    key: String,
+    cert: String,
+    chain: String,
+}
+
+/// The demo official's key and certificate chain as PEM files in `dir`, named after them.
+fn pem_files(dir: &Path, username: &str) -> Pems {
     let p12 = std::fs::read(demo_pki().dir.join(pki::official_p12(username))).expect("p12");
     let passphrase =
         pki::passphrase_of(&demo_pki().dir, &pki::official_p12(username)).expect("passphrase");
     let parsed = openssl::pkcs12::Pkcs12::from_der(&p12)
         .and_then(|p| p.parse2(&passphrase))
         .expect("opens");
+    let at = |what: &str| {
+        dir.join(format!("{username}.{what}.pem"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    let pems = Pems {
+        key: at("key"),
+        cert: at("cert"),
+        chain: at("chain"),
+    };
     let key = parsed.pkey.expect("key");
     let cert = parsed.cert.expect("cert");
-    std::fs::write(
-        dir.join("key.pem"),
-        key.private_key_to_pem_pkcs8().expect("pem"),
-    )
-    .expect("key");
-    std::fs::write(dir.join("cert.pem"), cert.to_pem().expect("pem")).expect("cert");
+    std::fs::write(&pems.key, key.private_key_to_pem_pkcs8().expect("pem")).expect("key");
+    std::fs::write(&pems.cert, cert.to_pem().expect("pem")).expect("cert");
     let mut chain = Vec::new();
     for ca in parsed.ca.into_iter().flatten() {
         chain.extend(ca.to_pem().expect("pem"));
     }
-    std::fs::write(dir.join("chain.pem"), chain).expect("chain");
+    std::fs::write(&pems.chain, chain).expect("chain");
+    pems
 }
 
 /// A signature field prepared by naskah with its `/Contents` still zero, and the two byte
@@ -101,9 +116,9 @@ fn signed_bytes(pdf: &[u8], digits: &std::ops::Range<usize>) -> Vec<u8> {
 }
 
 /// A letter signed by `openssl cms -sign -stream`: a detached CMS in BER.
-fn openssl_ber(dir: &Path) -> Vec<u8> {
-    pem_files(dir, "banggai.kadis");
-    let (mut pdf, digits) = placeholder(&crate::verify::letter(), 16 * 1024);
+fn openssl_ber(dir: &Path, unsigned: &[u8]) -> Vec<u8> {
+    let pems = pem_files(dir, "banggai.kadis");
+    let (mut pdf, digits) = placeholder(unsigned, 16 * 1024);
     let data = dir.join("data.bin");
     std::fs::write(&data, signed_bytes(&pdf, &digits)).expect("data");
     let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
@@ -121,11 +136,11 @@ fn openssl_ber(dir: &Path) -> Vec<u8> {
             "-in",
             &at("data.bin"),
             "-signer",
-            &at("cert.pem"),
+            &pems.cert,
             "-inkey",
-            &at("key.pem"),
+            &pems.key,
             "-certfile",
-            &at("chain.pem"),
+            &pems.chain,
             "-out",
             &at("cms.der"),
         ],
@@ -178,15 +193,14 @@ fn detach(ber: &[u8]) -> Vec<u8> {
 
 /// A letter signed the oldest way, `adbe.x509.rsa_sha1`: made by hand, the signature value
 /// from `openssl dgst -sha1 -sign`, the certificate in `/Cert`.
-fn legacy_rsa_sha1(dir: &Path) -> Vec<u8> {
-    pem_files(dir, "banggai.kadis");
-    let cert = openssl::x509::X509::from_pem(&std::fs::read(dir.join("cert.pem")).expect("pem"))
+fn legacy_rsa_sha1(dir: &Path, unsigned: &[u8]) -> Vec<u8> {
+    let pems = pem_files(dir, "banggai.kadis");
+    let cert = openssl::x509::X509::from_pem(&std::fs::read(&pems.cert).expect("pem"))
         .expect("cert")
         .to_der()
         .expect("der");
-    let pdf = crate::verify::letter();
-    let document = lopdf::Document::load_mem(&pdf).expect("loads");
-    let mut update = lopdf::IncrementalDocument::create_from(pdf.clone(), document);
+    let document = lopdf::Document::load_mem(unsigned).expect("loads");
+    let mut update = lopdf::IncrementalDocument::create_from(unsigned.to_vec(), document);
     let prev = update.get_prev_documents();
     let catalog_id = prev
         .trailer
@@ -206,9 +220,8 @@ fn legacy_rsa_sha1(dir: &Path) -> Vec<u8> {
         lopdf::Object::Name(b"adbe.x509.rsa_sha1".to_vec()),
     );
     // The signer's certificate first, then its issuer's.
-    let chain =
-        openssl::x509::X509::stack_from_pem(&std::fs::read(dir.join("chain.pem")).expect("chain"))
-            .expect("chain");
+    let chain = openssl::x509::X509::stack_from_pem(&std::fs::read(&pems.chain).expect("chain"))
+        .expect("chain");
     let certificates: Vec<lopdf::Object> = std::iter::once(cert)
         .chain(chain.iter().map(|c| c.to_der().expect("der")))
         .map(|der| lopdf::Object::String(der, lopdf::StringFormat::Hexadecimal))
@@ -297,7 +310,7 @@ fn legacy_rsa_sha1(dir: &Path) -> Vec<u8> {
             "dgst",
             "-sha1",
             "-sign",
-            &at_dir("key.pem"),
+            &pems.key,
             "-out",
             &at_dir("legacy.sig"),
             &at_dir("legacy.bin"),
@@ -311,15 +324,334 @@ fn legacy_rsa_sha1(dir: &Path) -> Vec<u8> {
     bytes
 }
 
-/// One byte of the signed content changed, outside the signature.
-fn byte_changed(pdf: &[u8]) -> Vec<u8> {
-    let mut changed = pdf.to_vec();
-    let at = changed
-        .windows(7)
-        .position(|w| w == b"/Author" || w == b"/Produc")
-        .unwrap_or(20);
-    changed[at + 2] ^= 0x01;
-    changed
+/// The signers of the matrix: each makes a signed file from an unsigned one, as its own
+/// tool does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signer {
+    /// `openssl cms -sign -stream`: BER, placed into naskah's signature field.
+    OpensslBer,
+    /// `adbe.x509.rsa_sha1`, the value from `openssl dgst`.
+    RsaSha1,
+    /// pyHanko, RSA PKCS#1 v1.5, B-B.
+    PyHankoRsa,
+    /// pyHanko, ECDSA P-256 (the demo's Tarakan kadis), B-T with the demo time-stamp
+    /// authority.
+    PyHankoEcdsa,
+    /// pyHanko, RSASSA-PSS, B-B.
+    PyHankoPss,
+    /// pyHanko, B-LTA: the DSS (indirect arrays, CRL streams) and a document time-stamp.
+    PyHankoLta,
+    /// endesive: its own incremental writer and CMS.
+    Endesive,
+    /// PDFBox with BouncyCastle (a BER CMS).
+    PdfBox,
+    /// PDFBox, then a DSS with indirect arrays and a VRI entry in an update of its own, as
+    /// Java tools write one.
+    PdfBoxDss,
+    /// @signpdf: placeholder-plain and node-forge.
+    SignPdf,
+}
+
+impl Signer {
+    const ALL: [Signer; 10] = [
+        Signer::OpensslBer,
+        Signer::RsaSha1,
+        Signer::PyHankoRsa,
+        Signer::PyHankoEcdsa,
+        Signer::PyHankoPss,
+        Signer::PyHankoLta,
+        Signer::Endesive,
+        Signer::PdfBox,
+        Signer::PdfBoxDss,
+        Signer::SignPdf,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Signer::OpensslBer => "openssl-ber",
+            Signer::RsaSha1 => "rsa-sha1",
+            Signer::PyHankoRsa => "pyhanko-rsa",
+            Signer::PyHankoEcdsa => "pyhanko-ecdsa-t",
+            Signer::PyHankoPss => "pyhanko-pss",
+            Signer::PyHankoLta => "pyhanko-lta",
+            Signer::Endesive => "endesive",
+            Signer::PdfBox => "pdfbox",
+            Signer::PdfBoxDss => "pdfbox-dss",
+            Signer::SignPdf => "signpdf",
+        }
+    }
+
+    /// `unsigned` signed by this signer, in `dir` (its own: the signers run side by side).
+    fn sign(self, dir: &Path, tsa: &str, unsigned: &[u8]) -> Vec<u8> {
+        match self {
+            Signer::OpensslBer => openssl_ber(dir, unsigned),
+            Signer::RsaSha1 => legacy_rsa_sha1(dir, unsigned),
+            Signer::PyHankoRsa => pyhanko(dir, unsigned, "banggai.kadis", &[]),
+            Signer::PyHankoEcdsa => pyhanko(dir, unsigned, "tarakan.kadis", &["--tsa", tsa]),
+            Signer::PyHankoPss => pyhanko(dir, unsigned, "banggai.kadis", &["--pss"]),
+            Signer::PyHankoLta => {
+                let at = |file: &str| demo_pki().dir.join(file).to_string_lossy().into_owned();
+                let (root, intermediate_crl, root_crl) = (
+                    at(pki::ROOT_CERT),
+                    at(pki::INTERMEDIATE_CRL),
+                    at(pki::ROOT_CRL),
+                );
+                pyhanko(
+                    dir,
+                    unsigned,
+                    "banggai.kadis",
+                    &[
+                        "--tsa",
+                        tsa,
+                        "--lta",
+                        "--root",
+                        &root,
+                        "--crl",
+                        &intermediate_crl,
+                        "--crl",
+                        &root_crl,
+                    ],
+                )
+            }
+            Signer::Endesive => {
+                let pems = pem_files(dir, "banggai.kadis");
+                let (input, output) = in_out(dir, unsigned);
+                run(Command::new("python3")
+                    .arg(signers("endesive_sign.py"))
+                    .args([&input, &output])
+                    .args(["--key", &pems.key, "--cert", &pems.cert])
+                    .args(["--chain", &pems.chain]));
+                std::fs::read(output).expect("signed")
+            }
+            Signer::PdfBox | Signer::PdfBoxDss => {
+                let (input, output) = in_out(dir, unsigned);
+                let crls: &[&str] = match self {
+                    Signer::PdfBoxDss => &[pki::INTERMEDIATE_CRL, pki::ROOT_CRL],
+                    _ => &[],
+                };
+                let classpath = [
+                    "pdfbox2",
+                    "fontbox2",
+                    "commons-logging",
+                    "bcprov",
+                    "bcpkix",
+                    "bcutil",
+                ]
+                .map(|jar| format!("/usr/share/java/{jar}.jar"))
+                .join(":");
+                run(Command::new("java")
+                    .args(["-cp", &classpath])
+                    .arg(signers("PdfBoxSign.java"))
+                    .args([&input, &output])
+                    .arg(crate::signing::p12("banggai.kadis"))
+                    .args(crls.iter().map(|crl| demo_pki().dir.join(crl)))
+                    .env(
+                        "NASKAH_SIGNER_PASSPHRASE",
+                        crate::signing::passphrase("banggai.kadis"),
+                    ));
+                std::fs::read(output).expect("signed")
+            }
+            Signer::SignPdf => {
+                let (input, output) = in_out(dir, unsigned);
+                run(Command::new("node")
+                    .arg(signers("signpdf/sign.mjs"))
+                    .args([&input, &output])
+                    .arg(crate::signing::p12("banggai.kadis"))
+                    .env(
+                        "NASKAH_SIGNER_PASSPHRASE",
+                        crate::signing::passphrase("banggai.kadis"),
+                    ));
+                std::fs::read(output).expect("signed")
+            }
+        }
+    }
+}
+
+/// A file of the signers' folder, `tests/signers`.
+fn signers(file: &str) -> String {
+    format!("{}/tests/signers/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `unsigned` written to `dir` for a signer, and where the signer is to write its file.
+fn in_out(dir: &Path, unsigned: &[u8]) -> (String, String) {
+    let input = dir.join("unsigned.pdf");
+    std::fs::write(&input, unsigned).expect("write");
+    let output = dir.join("signed.pdf");
+    let _ = std::fs::remove_file(&output);
+    (
+        input.to_string_lossy().into_owned(),
+        output.to_string_lossy().into_owned(),
+    )
+}
+
+/// Runs a signer; its standard error explains a failure.
+fn run(command: &mut Command) {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let output = command.output().unwrap_or_else(|e| {
+        panic!("{program} is needed by this test (installed by scripts/test.sh): {e}")
+    });
+    assert!(
+        output.status.success(),
+        "{program}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// pyHanko's own signer (tests/signers/pyhanko_sign.py) with `username`'s key.
+fn pyhanko(dir: &Path, unsigned: &[u8], username: &str, extra: &[&str]) -> Vec<u8> {
+    let pems = pem_files(dir, username);
+    let (input, output) = in_out(dir, unsigned);
+    run(Command::new("python3")
+        .arg(signers("pyhanko_sign.py"))
+        .args([&input, &output])
+        .args(["--key", &pems.key, "--cert", &pems.cert])
+        .args(["--chain", &pems.chain])
+        .args(extra));
+    std::fs::read(output).expect("signed")
+}
+
+/// What an attacker does to a signed file (or, for the shadow hide, to the file before it is
+/// signed, and then after).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Variant {
+    Honest,
+    /// A byte inside the signed range changed.
+    ByteChanged,
+    /// Content drawn on the page by a later incremental update.
+    ContentChanged,
+    PageAdded,
+    AnnotationAdded,
+    /// The signed revision holds a white box over a line; a later one takes it away.
+    ShadowHide,
+    /// A later revision redefines a font the signed page uses.
+    ShadowReplace,
+    /// A later revision takes the signature field out of the form and the page.
+    SignatureRemoved,
+}
+
+impl Variant {
+    const ALL: [Variant; 8] = [
+        Variant::Honest,
+        Variant::ByteChanged,
+        Variant::ContentChanged,
+        Variant::PageAdded,
+        Variant::AnnotationAdded,
+        Variant::ShadowHide,
+        Variant::ShadowReplace,
+        Variant::SignatureRemoved,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Honest => "honest",
+            Variant::ByteChanged => "byte-changed",
+            Variant::ContentChanged => "content-changed",
+            Variant::PageAdded => "page-added",
+            Variant::AnnotationAdded => "annotation",
+            Variant::ShadowHide => "shadow-hide",
+            Variant::ShadowReplace => "shadow-replace",
+            Variant::SignatureRemoved => "sig-removed",
+        }
+    }
+
+    /// The file of this variant, from the honest `signed` one or by signing anew.
+    fn apply(self, signed: &[u8], sign: impl FnOnce(&[u8]) -> Vec<u8>) -> Vec<u8> {
+        match self {
+            Variant::Honest => signed.to_vec(),
+            Variant::ByteChanged => crate::common::flip_content_byte(signed),
+            Variant::ContentChanged => crate::verify::draw_later(signed),
+            Variant::PageAdded => crate::verify::add_page(signed),
+            Variant::AnnotationAdded => crate::verify::annotate(signed),
+            Variant::ShadowHide => crate::verify::shadow_hide(&crate::verify::letter(), sign),
+            Variant::ShadowReplace => crate::verify::shadow_replace(signed),
+            Variant::SignatureRemoved => remove_signature(signed),
+        }
+    }
+
+    /// naskah's verdict on the file: trust stays undecided without revocation data (all but
+    /// B-LTA and the PDFBox file with its DSS) and for SHA-1 after 2009. A removed signature
+    /// is a change naskah names, though the last revision's form no longer shows it.
+    fn verdict(self, signer: Signer) -> Verdict {
+        match self {
+            Variant::Honest if matches!(signer, Signer::PyHankoLta | Signer::PdfBoxDss) => {
+                Verdict::Valid
+            }
+            Variant::Honest => Verdict::Indeterminate,
+            Variant::ByteChanged => Verdict::Invalid,
+            _ => Verdict::Modified,
+        }
+    }
+}
+
+/// A later revision that takes every signature field out of the form and every widget of
+/// one off the pages: the file then looks unsigned to a reader of its last revision.
+fn remove_signature(pdf: &[u8]) -> Vec<u8> {
+    use lopdf::Object;
+    crate::verify::append(pdf, |update| {
+        let prev = update.get_prev_documents();
+        let is_signature = |object: &Object| {
+            object
+                .as_reference()
+                .and_then(|id| prev.get_dictionary(id))
+                .is_ok_and(|d| d.get(b"FT").and_then(Object::as_name).ok() == Some(b"Sig"))
+        };
+        let catalog = prev
+            .trailer
+            .get(b"Root")
+            .and_then(Object::as_reference)
+            .expect("root");
+        let mut root = prev.get_dictionary(catalog).expect("catalog").clone();
+        let mut form = match root.get(b"AcroForm").expect("a form") {
+            Object::Reference(id) => prev.get_dictionary(*id).expect("form").clone(),
+            Object::Dictionary(form) => form.clone(),
+            other => panic!("{other:?}"),
+        };
+        let fields = match form.get(b"Fields").expect("fields") {
+            Object::Reference(id) => prev.get_object(*id).expect("fields").clone(),
+            direct => direct.clone(),
+        };
+        let kept: Vec<Object> = fields
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter(|f| !is_signature(f))
+            .cloned()
+            .collect();
+        form.set("Fields", kept);
+        form.remove(b"SigFlags");
+        root.set("AcroForm", form);
+        let pages: Vec<lopdf::ObjectId> = prev.get_pages().into_values().collect();
+        let mut edited = Vec::new();
+        for page in pages {
+            let mut dict = prev.get_dictionary(page).expect("page").clone();
+            let annots = match dict.get(b"Annots") {
+                Ok(Object::Reference(id)) => prev.get_object(*id).expect("annots").clone(),
+                Ok(direct) => direct.clone(),
+                Err(_) => continue,
+            };
+            let annots = annots.as_array().expect("an array");
+            let kept: Vec<Object> = annots
+                .iter()
+                .filter(|a| !is_signature(a))
+                .cloned()
+                .collect();
+            if kept.len() != annots.len() {
+                dict.set("Annots", kept);
+                edited.push((page, dict));
+            }
+        }
+        update
+            .new_document
+            .objects
+            .insert(catalog, Object::Dictionary(root));
+        for (page, dict) in edited {
+            update
+                .new_document
+                .objects
+                .insert(page, Object::Dictionary(dict));
+        }
+    })
 }
 
 /// What an outside validator says of a signature's integrity.
@@ -329,56 +661,96 @@ enum Judged {
     Broken,
     /// It does not read the format (pyHanko and pdfsig do not read `adbe.x509.rsa_sha1`).
     Unread,
+    /// It finds no signature in the file.
+    Absent,
 }
 
 /// What each validator says of one file's first signature.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Said {
-    naskah: (Integrity, Verdict),
-    pyhanko: Judged,
-    pdfsig: Judged,
+    /// Integrity, changes after the signature, and the document's verdict.
+    naskah: (Option<Integrity>, ChangesAfter, Verdict),
+    pyhanko: (Judged, Option<ChangesAfter>),
+    /// Integrity, and whether the signature covers the whole file: all pdfsig says of
+    /// later changes (it does not judge whether they are allowed).
+    pdfsig: (Judged, Option<bool>),
+    /// openssl's judgement, for the format the other two do not read.
+    openssl: Option<Judged>,
+    /// What naskah names: the changes after the first signature and its problems.
+    named: Vec<String>,
 }
 
-fn judged(dir: &Path, name: &str, pdf: &[u8]) -> Said {
+fn judged(dir: &Path, name: &str, pdf: &[u8], signer: Signer) -> Said {
     let path = dir.join(format!("{name}.pdf"));
     std::fs::write(&path, pdf).expect("write");
     let path = path.to_string_lossy().into_owned();
     let roots =
         verify::Roots::from_pem_files(&[demo_pki().dir.join(pki::ROOT_CERT)]).expect("root");
     let report = verify::verify(pdf, &roots).expect("verifies");
-    let ours = report
-        .signatures
-        .first()
-        .map_or(Integrity::Broken, |s| s.integrity);
-    let root = demo_pki()
-        .dir
-        .join(pki::ROOT_CERT)
-        .to_string_lossy()
-        .into_owned();
-    let output = crate::signing::pyhanko_output(&root, &path);
-    let lines = String::from_utf8_lossy(&output.stdout).into_owned();
-    let errors = String::from_utf8_lossy(&output.stderr).into_owned();
-    let pyhanko = match lines.lines().next() {
-        Some(line) if line.contains(":INTACT") => Judged::Intact,
-        Some(line) if line.contains(":INVALID") => Judged::Broken,
-        _ if errors.contains("unsupported SubFilter") => Judged::Unread,
-        _ => panic!("{name}: pyHanko says {lines}{errors}"),
+    let first = report.signatures.first();
+    let named = first
+        .map(|s| s.changes.iter().chain(&s.problems).cloned().collect())
+        .unwrap_or_default();
+    let naskah = (
+        first.map(|s| s.integrity),
+        first.map_or(ChangesAfter::None, |s| s.changes_after),
+        report.verdict,
+    );
+    let findings = crate::verify::pyhanko_findings(&path);
+    let pyhanko = match findings.first() {
+        Some((_, integrity, changes)) if integrity == "INTACT" => (Judged::Intact, *changes),
+        Some((_, integrity, _)) if integrity == "INVALID" => (Judged::Broken, None),
+        Some(other) => panic!("{name}: pyHanko says {other:?}"),
+        None => {
+            let root = demo_pki()
+                .dir
+                .join(pki::ROOT_CERT)
+                .to_string_lossy()
+                .into_owned();
+            let output = crate::signing::pyhanko_output(&root, &path);
+            let errors = String::from_utf8_lossy(&output.stderr).into_owned();
+            if errors.contains("unsupported SubFilter") {
+                (Judged::Unread, None)
+            } else if output.status.success() && output.stdout.is_empty() {
+                (Judged::Absent, None)
+            } else {
+                panic!("{name}: pyHanko says {errors}")
+            }
+        }
     };
-    let pdfsig = tool("pdfsig", &["-nssdir", &demo_pki().nss, &path]);
-    let pdfsig = String::from_utf8_lossy(&pdfsig.stdout).into_owned();
-    let pdfsig = if pdfsig.contains("Signature Validation: Signature is Valid.") {
-        Judged::Intact
-    } else if pdfsig.contains("Signature has not yet been verified") {
-        Judged::Unread
-    } else if pdfsig.contains("Signature Validation:") {
-        Judged::Broken
+    let output = tool("pdfsig", &["-nssdir", &demo_pki().nss, &path]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let first = text.split("Signature #2").next().unwrap_or_default();
+    let mut whole = if first.contains("Total document signed") {
+        Some(true)
+    } else if first.contains("Not total document signed") {
+        Some(false)
     } else {
-        panic!("{name}: pdfsig says {pdfsig}")
+        None
     };
+    let integrity = if first.contains("Signature Validation: Signature is Valid.") {
+        Judged::Intact
+    } else if first.contains("Signature has not yet been verified") {
+        whole = None;
+        Judged::Unread
+    } else if first.contains("Signature Validation:") {
+        Judged::Broken
+    } else if text.contains("does not contain any signatures") {
+        Judged::Absent
+    } else {
+        panic!(
+            "{name}: pdfsig says {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    let openssl = (signer == Signer::RsaSha1 && naskah.0.is_some())
+        .then(|| openssl_judges_rsa_sha1(dir, pdf));
     Said {
-        naskah: (ours, report.verdict),
+        naskah,
         pyhanko,
-        pdfsig,
+        pdfsig: (integrity, whole),
+        openssl,
+        named,
     }
 }
 
@@ -396,7 +768,8 @@ fn openssl_judges_rsa_sha1(dir: &Path, pdf: &[u8]) -> Judged {
         [&pdf[..first], &pdf[second..second + length]].concat(),
     )
     .expect("data");
-    let public = openssl::x509::X509::from_pem(&std::fs::read(dir.join("cert.pem")).expect("pem"))
+    let cert = pem_files(dir, "banggai.kadis").cert;
+    let public = openssl::x509::X509::from_pem(&std::fs::read(cert).expect("pem"))
         .and_then(|c| c.public_key())
         .and_then(|k| k.public_key_to_pem())
         .expect("public key");
@@ -421,99 +794,173 @@ fn openssl_judges_rsa_sha1(dir: &Path, pdf: &[u8]) -> Judged {
     }
 }
 
-/// The interop matrix so far: signers × variants, each file judged by naskah, pyHanko and
-/// pdfsig (and, where neither of those reads the format, by openssl). A table row per file,
-/// printed, and asserted: the outside validators that read the file agree with naskah on
-/// integrity, and naskah's verdict is the one expected.
+/// One file of the matrix and what was said of it.
+struct Row {
+    signer: Signer,
+    variant: Variant,
+    said: Said,
+}
+
+impl Row {
+    fn line(&self) -> String {
+        let Said {
+            naskah: (integrity, changes, verdict),
+            pyhanko,
+            pdfsig,
+            openssl,
+            ..
+        } = &self.said;
+        let shown = |value: &dyn std::fmt::Debug| format!("{value:?}");
+        format!(
+            "{:15} {:15} {:7} {:10} {:13} {:7} {:10} {:7} {:5} {}",
+            self.signer.name(),
+            self.variant.name(),
+            integrity.map_or("-".into(), |i| shown(&i)),
+            shown(changes),
+            shown(verdict),
+            shown(&pyhanko.0),
+            pyhanko.1.map_or("-".into(), |c| shown(&c)),
+            shown(&pdfsig.0),
+            pdfsig.1.map_or("-", |w| if w { "yes" } else { "no" }),
+            openssl.map_or("-".into(), |o| shown(&o)),
+        )
+    }
+
+    /// Where the validators disagree with naskah, or naskah with what the file is.
+    fn disagreements(&self) -> Vec<String> {
+        let name = format!("{}/{}", self.signer.name(), self.variant.name());
+        let Said {
+            naskah: (integrity, changes, verdict),
+            pyhanko,
+            pdfsig,
+            openssl,
+            named,
+        } = &self.said;
+        let mut wrong = Vec::new();
+        let expected = self.variant.verdict(self.signer);
+        if *verdict != expected {
+            wrong.push(format!("{name}: naskah says {verdict:?}, not {expected:?}"));
+        }
+        let ours = match integrity {
+            Some(Integrity::Intact) => Judged::Intact,
+            Some(Integrity::Broken) => Judged::Broken,
+            None => Judged::Absent,
+        };
+        // pyHanko and pdfsig read the signatures of the last revision's form: of a removed
+        // signature they say there is none, which is true of that form.
+        if self.variant == Variant::SignatureRemoved {
+            if (pyhanko.0, pdfsig.0) != (Judged::Absent, Judged::Absent) {
+                wrong.push(format!("{name}: pyHanko or pdfsig still see a signature"));
+            }
+            if ours != Judged::Intact || !named.iter().any(|n| n.contains("dihapus dari formulir"))
+            {
+                wrong.push(format!(
+                    "{name}: naskah does not name the removed signature: {named:?}"
+                ));
+            }
+            return wrong;
+        }
+        let outside = [("pyHanko", pyhanko.0), ("pdfsig", pdfsig.0)]
+            .into_iter()
+            .chain(openssl.map(|o| ("openssl", o)));
+        let mut judges = 0;
+        for (validator, theirs) in outside {
+            if theirs == Judged::Unread {
+                continue;
+            }
+            judges += 1;
+            if theirs != ours {
+                wrong.push(format!(
+                    "{name}: {validator} says {theirs:?}, naskah {ours:?}"
+                ));
+            }
+        }
+        if judges == 0 {
+            wrong.push(format!("{name}: no validator besides naskah reads it"));
+        }
+        if ours == Judged::Intact {
+            if let Some(theirs) = pyhanko.1
+                && theirs != *changes
+            {
+                wrong.push(format!(
+                    "{name}: pyHanko finds {theirs:?}, naskah {changes:?}: {named:?}"
+                ));
+            }
+            // pdfsig tells only whether the signature covers the whole file.
+            if let Some(whole) = pdfsig.1
+                && whole != (*changes == ChangesAfter::None)
+            {
+                wrong.push(format!(
+                    "{name}: pdfsig says whole file {whole}, naskah {changes:?}"
+                ));
+            }
+        }
+        wrong
+    }
+}
+
+/// Every signer's honest file and its tampered variants, each judged by naskah, pyHanko and
+/// pdfsig (and openssl, where neither of those reads the format). The table is printed; per
+/// file naskah gives the verdict the file deserves, and every validator that reads the file
+/// agrees with naskah on integrity, pyHanko on what changed after the signature, and pdfsig
+/// on whether the signature covers the whole file (all it says of later changes).
 #[test]
 fn foreign_signers_are_judged_as_pyhanko_and_pdfsig_judge_them() {
-    use Judged::{Broken, Intact, Unread};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ber = openssl_ber(dir.path());
-    let legacy = legacy_rsa_sha1(dir.path());
-    // Signer, variant, file; naskah's verdict (trust undecided without revocation data, or
-    // for SHA-1 after 2009); what pyHanko and pdfsig say.
-    let table = [
-        (
-            "openssl-ber",
-            "honest",
-            ber.clone(),
-            Verdict::Indeterminate,
-            Intact,
-            Intact,
-        ),
-        (
-            "openssl-ber",
-            "byte-changed",
-            byte_changed(&ber),
-            Verdict::Invalid,
-            Broken,
-            Broken,
-        ),
-        (
-            "rsa-sha1",
-            "honest",
-            legacy.clone(),
-            Verdict::Indeterminate,
-            Unread,
-            Unread,
-        ),
-        (
-            "rsa-sha1",
-            "byte-changed",
-            byte_changed(&legacy),
-            Verdict::Invalid,
-            Unread,
-            Unread,
-        ),
-    ];
-    let mut rows = vec![format!(
-        "{:12} {:13} {:10} {:14} {:8} {:8} openssl",
-        "signer", "variant", "naskah", "verdict", "pyHanko", "pdfsig"
-    )];
-    for (signer, variant, pdf, verdict, pyhanko, pdfsig) in table {
-        let name = format!("{signer}-{variant}");
-        let said = judged(dir.path(), &name, &pdf);
-        let openssl = (signer == "rsa-sha1").then(|| openssl_judges_rsa_sha1(dir.path(), &pdf));
-        rows.push(format!(
-            "{signer:12} {variant:13} {:10} {:14} {:8} {:8} {}",
-            format!("{:?}", said.naskah.0),
-            format!("{:?}", said.naskah.1),
-            format!("{:?}", said.pyhanko),
-            format!("{:?}", said.pdfsig),
-            openssl.map_or("-".to_owned(), |o| format!("{o:?}"))
-        ));
-        assert_eq!(
-            (said.naskah.1, said.pyhanko, said.pdfsig),
-            (verdict, pyhanko, pdfsig),
-            "{name}"
-        );
-        let ours = match said.naskah.0 {
-            Integrity::Intact => Intact,
-            Integrity::Broken => Broken,
-        };
-        for outside in [said.pyhanko, said.pdfsig].into_iter().chain(openssl) {
-            assert!(
-                outside == Unread || outside == ours,
-                "{name}: {said:?}, {openssl:?}"
-            );
+    let tsa = crate::signing::Tsa::start();
+    let letter = crate::verify::letter();
+    let mut rows = Vec::new();
+    for signer in Signer::ALL {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let honest = signer.sign(dir.path(), &tsa.url, &letter);
+        for variant in Variant::ALL {
+            let pdf = variant.apply(&honest, |covered| {
+                signer.sign(dir.path(), &tsa.url, covered)
+            });
+            let name = format!("{}-{}", signer.name(), variant.name());
+            let said = judged(dir.path(), &name, &pdf, signer);
+            rows.push(Row {
+                signer,
+                variant,
+                said,
+            });
         }
-        // Every file is judged by at least one validator besides naskah.
-        assert!(
-            [said.pyhanko, said.pdfsig]
-                .into_iter()
-                .chain(openssl)
-                .any(|o| o != Unread),
-            "{name}"
-        );
     }
-    println!("{}", rows.join("\n"));
+    let header = format!(
+        "{:15} {:15} {:7} {:10} {:13} {:7} {:10} {:7} {:5} openssl\n{:15} {:15} {:7} {:10} {:13} {:7} {:10} {:7} {:5}",
+        "signer",
+        "variant",
+        "naskah",
+        "changes",
+        "verdict",
+        "pyHanko",
+        "changes",
+        "pdfsig",
+        "whole",
+        "",
+        "",
+        "integr.",
+        "after",
+        "",
+        "integr.",
+        "after",
+        "integr.",
+        "file"
+    );
+    let table: Vec<String> = rows.iter().map(Row::line).collect();
+    println!("{header}\n{}", table.join("\n"));
+    let wrong: Vec<String> = rows.iter().flat_map(Row::disagreements).collect();
+    assert!(
+        wrong.is_empty(),
+        "{header}\n{}\n{wrong:#?}",
+        table.join("\n")
+    );
+    assert_eq!(rows.len(), Signer::ALL.len() * Variant::ALL.len());
 }
 
 #[test]
 fn a_sha1_signature_is_intact_and_names_its_weakness() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let legacy = legacy_rsa_sha1(dir.path());
+    let legacy = legacy_rsa_sha1(dir.path(), &crate::verify::letter());
     let roots =
         verify::Roots::from_pem_files(&[demo_pki().dir.join(pki::ROOT_CERT)]).expect("root");
     let report = verify::verify(&legacy, &roots).expect("verifies");

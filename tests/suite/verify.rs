@@ -70,7 +70,7 @@ fn roots() -> Roots {
 }
 
 /// Appends an incremental update made by `edit`, as any PDF tool could.
-fn append(pdf: &[u8], edit: impl FnOnce(&mut IncrementalDocument)) -> Vec<u8> {
+pub(crate) fn append(pdf: &[u8], edit: impl FnOnce(&mut IncrementalDocument)) -> Vec<u8> {
     let document = lopdf::Document::load_mem(pdf).expect("loads");
     let mut update = IncrementalDocument::create_from(pdf.to_vec(), document);
     edit(&mut update);
@@ -79,7 +79,7 @@ fn append(pdf: &[u8], edit: impl FnOnce(&mut IncrementalDocument)) -> Vec<u8> {
     out
 }
 
-fn first_page(update: &IncrementalDocument) -> lopdf::ObjectId {
+pub(crate) fn first_page(update: &IncrementalDocument) -> lopdf::ObjectId {
     *update
         .get_prev_documents()
         .get_pages()
@@ -88,7 +88,7 @@ fn first_page(update: &IncrementalDocument) -> lopdf::ObjectId {
 }
 
 /// The first signature dictionary's id.
-fn signature_id(pdf: &[u8]) -> lopdf::ObjectId {
+pub(crate) fn signature_id(pdf: &[u8]) -> lopdf::ObjectId {
     let document = lopdf::Document::load_mem(pdf).expect("loads");
     document
         .objects
@@ -100,7 +100,7 @@ fn signature_id(pdf: &[u8]) -> lopdf::ObjectId {
 
 /// pyHanko's findings per signature field: (integrity, modification) with the modification
 /// mapped to naskah's terms when pyHanko gives one.
-fn pyhanko_findings(path: &str) -> Vec<(String, String, Option<ChangesAfter>)> {
+pub(crate) fn pyhanko_findings(path: &str) -> Vec<(String, String, Option<ChangesAfter>)> {
     let root = pki()
         .dir
         .join(signing::pki::ROOT_CERT)
@@ -140,12 +140,12 @@ fn write(dir: &Path, name: &str, pdf: &[u8]) -> String {
 }
 
 /// New content drawn on page 1 by a later revision (an incremental saving attack).
-fn draw_later(pdf: &[u8]) -> Vec<u8> {
+pub(crate) fn draw_later(pdf: &[u8]) -> Vec<u8> {
     crate::common::draw_on_first_page(pdf, b"BT /F1 24 Tf 100 700 Td (PALSU) Tj ET")
 }
 
 /// A page added by a later revision.
-fn add_page(pdf: &[u8]) -> Vec<u8> {
+pub(crate) fn add_page(pdf: &[u8]) -> Vec<u8> {
     append(pdf, |update| {
         let page = first_page(update);
         let prev = update.get_prev_documents();
@@ -178,7 +178,7 @@ fn add_page(pdf: &[u8]) -> Vec<u8> {
 }
 
 /// A sticky note added by a later revision.
-fn annotate(pdf: &[u8]) -> Vec<u8> {
+pub(crate) fn annotate(pdf: &[u8]) -> Vec<u8> {
     append(pdf, |update| {
         let page = first_page(update);
         let mut note = Dictionary::new();
@@ -293,15 +293,9 @@ fn wrap(pdf: &[u8]) -> Vec<u8> {
 
 /// Shadow attack, hide: the signed revision draws a white box over a line; a later revision
 /// swaps the page's content for one without the box.
-fn shadow_hide(letter: &[u8], tsa: Option<&Tsa>) -> Vec<u8> {
+pub(crate) fn shadow_hide(letter: &[u8], sign: impl FnOnce(&[u8]) -> Vec<u8>) -> Vec<u8> {
     let covered = crate::common::draw_on_first_page(letter, b"1 1 1 rg 60 600 480 40 re f");
-    let signed = sign(
-        &covered,
-        "banggai.kadis",
-        &options(true, Some(BLOCK), None),
-        Level::BB,
-        tsa,
-    );
+    let signed = sign(&covered);
     // The cover removed: the original page content alone.
     let original = lopdf::Document::load_mem(letter).expect("loads");
     let page = *original.get_pages().get(&1).expect("page");
@@ -324,7 +318,7 @@ fn shadow_hide(letter: &[u8], tsa: Option<&Tsa>) -> Vec<u8> {
 
 /// Shadow attack, replace: a later revision redefines an object the signed page draws (a font
 /// of the letter) under the same number.
-fn shadow_replace(pdf: &[u8]) -> Vec<u8> {
+pub(crate) fn shadow_replace(pdf: &[u8]) -> Vec<u8> {
     let document = lopdf::Document::load_mem(pdf).expect("loads");
     let font = document
         .objects
@@ -665,7 +659,15 @@ fn every_attack_class_is_caught() {
         ),
         (
             "shadow: hide",
-            shadow_hide(&letter, None),
+            shadow_hide(&letter, |covered| {
+                sign(
+                    covered,
+                    "banggai.kadis",
+                    &options(true, Some(BLOCK), None),
+                    Level::BB,
+                    None,
+                )
+            }),
             Verdict::Modified,
         ),
         (
