@@ -419,6 +419,15 @@ fn changed(
             if is_signature_field(b) && may_sign && !b.has(b"V") && only(&[b"V", b"AP"]) {
                 return Ok(Some("kolom tanda tangan kosong diisi".into()));
             }
+            // A signed field stays as it was signed, its appearance too (as pyHanko holds:
+            // a widget drawn anew could show another name or another verdict).
+            if is_signature_field(b) && b.has(b"V") {
+                return Err(format!(
+                    "kolom tanda tangan yang sudah ditandatangani diubah ({}): {}",
+                    describe(id, before),
+                    key_list(differing.iter())
+                ));
+            }
             // The form: its field list may grow by signature fields, its flags say so.
             if b.has(b"Fields")
                 && only(&[b"Fields", b"SigFlags", b"DR", b"DA"])

@@ -463,11 +463,16 @@ struct Ranges {
     revision: usize,
     /// The decoded `/Contents`.
     value: Vec<u8>,
+    /// Bytes of the revision the ranges leave out besides the value: a gap wider than the
+    /// value, or an end short of the revision's. The signature may be intact over what it
+    /// covers, but what it leaves out is a change nobody signed.
+    uncovered: usize,
 }
 
 /// The byte range of a signature, checked: four non-negative integers, the first 0, the gap
-/// exactly the hex string of this dictionary's `/Contents`, the end the end of a revision.
-/// A gap among the blanked ones is read from the file, and marked in `read_from_file`.
+/// holding the hex string of this dictionary's `/Contents` (exactly, or with bytes it leaves
+/// out, counted), the end the end of a revision (or short of it, counted). A gap among the
+/// blanked ones is read from the file, and marked in `read_from_file`.
 fn byte_range(
     revisions: &Revisions<'_, '_>,
     document: &Document,
@@ -497,9 +502,18 @@ fn byte_range(
     if first >= second || end > pdf.len() || first == 0 {
         return Err("/ByteRange tidak sah".into());
     }
-    if pdf[first] != b'<' || pdf[second - 1] != b'>' {
-        return Err("celah /ByteRange bukan nilai /Contents".into());
-    }
+    // The value's own `<…>`: the gap itself, or (an anomaly, counted) inside it.
+    let open = pdf[first..second]
+        .iter()
+        .position(|b| *b == b'<')
+        .map(|at| first + at)
+        .ok_or("celah /ByteRange bukan nilai /Contents")?;
+    let close = pdf[open..second]
+        .iter()
+        .position(|b| *b == b'>')
+        .map(|at| open + at)
+        .ok_or("celah /ByteRange bukan nilai /Contents")?;
+    let mut uncovered = (open - first) + (second - 1 - close);
     let contents = signature
         .get(b"Contents")
         .ok()
@@ -507,7 +521,7 @@ fn byte_range(
         .ok_or("/Contents tidak ada")?;
     // Signature wrapping: the gap must be this dictionary's own /Contents, in the object that
     // defines it, not a string placed elsewhere.
-    let before = &pdf[..first];
+    let before = &pdf[..open];
     let header = format!("{} {} obj", id.0, id.1);
     let object_start = before
         .windows(header.len())
@@ -522,13 +536,16 @@ fn byte_range(
     // When the cross-reference points at that very object, the gap is the /Contents the
     // reader took from it (and read as hex digits), or blanked for it; else the gap is
     // decoded and compared.
-    let gap = &pdf[first + 1..second - 1];
+    let gap = &pdf[open + 1..close];
     let decoded = || hex_digits(gap).ok_or("celah /ByteRange berisi selain digit heksadesimal");
     let defined_here = matches!(
         document.reference_table.get(id.0),
         Some(lopdf::xref::XrefEntry::Normal { offset, .. }) if *offset as usize == object_start
     );
-    let blanked = revisions.gaps.iter().position(|g| *g == (first..second));
+    let blanked = revisions
+        .gaps
+        .iter()
+        .position(|g| *g == (first..second) && uncovered == 0);
     let value = match (defined_here, blanked) {
         (true, Some(index)) => {
             let value = decoded()?;
@@ -549,12 +566,22 @@ fn byte_range(
     if !matches!(value.first(), Some(0x30 | 0x04)) {
         return Err("/Contents kosong atau bukan CMS".into());
     }
-    let revision = revisions::revision_ending_at(ends, end)
-        .ok_or("/ByteRange tidak berakhir pada akhir sebuah revisi")?;
+    let revision = match revisions::revision_ending_at(ends, end) {
+        Some(revision) => revision,
+        None => {
+            let revision = ends
+                .iter()
+                .position(|(mark_end, _)| end < *mark_end)
+                .ok_or("/ByteRange tidak berakhir pada akhir sebuah revisi")?;
+            uncovered += ends[revision].0 - end;
+            revision
+        }
+    };
     Ok(Ranges {
         ranges: [start, first, second, length],
         revision,
         value,
+        uncovered,
     })
 }
 
@@ -701,6 +728,7 @@ fn check_one(
         ranges,
         revision,
         value: contents,
+        uncovered,
     } = match byte_range(revisions, holder, signature, id, read_from_file) {
         Ok(found) => found,
         Err(problem) => {
@@ -763,6 +791,11 @@ fn check_one(
                 found.disallowed.push(format!(
                     "{} byte setelah %%EOF terakhir",
                     pdf.len() - last_end
+                ));
+            }
+            if uncovered > 0 {
+                found.disallowed.push(format!(
+                    "/ByteRange tidak mencakup {uncovered} byte selain nilai tanda tangan"
                 ));
             }
             report.changes_after = found.verdict();

@@ -528,10 +528,15 @@ enum Variant {
     ShadowReplace,
     /// A later revision takes the signature field out of the form and the page.
     SignatureRemoved,
+    /// A later revision draws the signed widget anew (a new appearance stream, the
+    /// rectangle kept): it could show another name. pyHanko's policy forbids it, and naskah's.
+    AppearanceRefreshed,
+    /// The same, but the new appearance is written over the page's content stream.
+    AppearanceClobbers,
 }
 
 impl Variant {
-    const ALL: [Variant; 8] = [
+    const ALL: [Variant; 10] = [
         Variant::Honest,
         Variant::ByteChanged,
         Variant::ContentChanged,
@@ -540,6 +545,8 @@ impl Variant {
         Variant::ShadowHide,
         Variant::ShadowReplace,
         Variant::SignatureRemoved,
+        Variant::AppearanceRefreshed,
+        Variant::AppearanceClobbers,
     ];
 
     fn name(self) -> &'static str {
@@ -552,6 +559,8 @@ impl Variant {
             Variant::ShadowHide => "shadow-hide",
             Variant::ShadowReplace => "shadow-replace",
             Variant::SignatureRemoved => "sig-removed",
+            Variant::AppearanceRefreshed => "appearance",
+            Variant::AppearanceClobbers => "appear-clobber",
         }
     }
 
@@ -566,6 +575,8 @@ impl Variant {
             Variant::ShadowHide => crate::verify::shadow_hide(&crate::verify::letter(), sign),
             Variant::ShadowReplace => crate::verify::shadow_replace(signed),
             Variant::SignatureRemoved => remove_signature(signed),
+            Variant::AppearanceRefreshed => refresh_appearance(signed, false),
+            Variant::AppearanceClobbers => refresh_appearance(signed, true),
         }
     }
 
@@ -651,6 +662,52 @@ fn remove_signature(pdf: &[u8]) -> Vec<u8> {
                 .objects
                 .insert(page, Object::Dictionary(dict));
         }
+    })
+}
+
+/// A later revision that gives the first signature's widget a new appearance: a new stream
+/// of its own, or (`clobber`) one written over the first page's content stream.
+fn refresh_appearance(pdf: &[u8], clobber: bool) -> Vec<u8> {
+    use lopdf::Object;
+    let value = crate::verify::signature_id(pdf);
+    crate::verify::append(pdf, |update| {
+        let prev = update.get_prev_documents();
+        let (widget, mut dict) = prev
+            .objects
+            .iter()
+            .find_map(|(id, o)| {
+                let d = o.as_dict().ok()?;
+                (d.get(b"V").and_then(Object::as_reference).ok() == Some(value))
+                    .then(|| (*id, d.clone()))
+            })
+            .expect("the signature's widget");
+        let page = *prev.get_pages().get(&1).expect("page 1");
+        let content = match prev.get_dictionary(page).expect("page").get(b"Contents") {
+            Ok(Object::Reference(id)) => *id,
+            Ok(Object::Array(items)) => items[0].as_reference().expect("a stream"),
+            other => panic!("{other:?}"),
+        };
+        let mut form = lopdf::Dictionary::new();
+        form.set("Type", Object::Name(b"XObject".to_vec()));
+        form.set("Subtype", Object::Name(b"Form".to_vec()));
+        form.set("BBox", vec![0.into(), 0.into(), 220.into(), 110.into()]);
+        let stream = lopdf::Stream::new(form, b"q 0 0 1 rg 0 0 220 110 re f Q".to_vec());
+        let appearance = if clobber {
+            update
+                .new_document
+                .objects
+                .insert(content, Object::Stream(stream));
+            content
+        } else {
+            update.new_document.add_object(stream)
+        };
+        let mut ap = lopdf::Dictionary::new();
+        ap.set("N", Object::Reference(appearance));
+        dict.set("AP", ap);
+        update
+            .new_document
+            .objects
+            .insert(widget, Object::Dictionary(dict));
     })
 }
 
@@ -984,4 +1041,144 @@ fn a_sha1_signature_is_intact_and_names_its_weakness() {
         "{:?}",
         signature.problems
     );
+}
+
+/// A signature whose `/ByteRange` says `ranges` (written over naskah's at the same width),
+/// with a CMS from `openssl cms -sign` over exactly those bytes: intact as far as the
+/// cryptography goes, whatever the ranges leave out.
+fn signed_over(dir: &Path, ranges: impl FnOnce([usize; 4]) -> [usize; 4]) -> Vec<u8> {
+    let pems = pem_files(dir, "banggai.kadis");
+    let (mut pdf, digits) = placeholder(&crate::verify::letter(), 16 * 1024);
+    let honest = byte_range(&pdf);
+    let [start, first, second, length] = ranges(honest);
+    let key = b"/ByteRange";
+    let at = pdf
+        .windows(key.len())
+        .rposition(|w| w == key)
+        .expect("a byte range")
+        + key.len();
+    let close = at + pdf[at..].iter().position(|b| *b == b']').expect("]");
+    let open = at + pdf[at..].iter().position(|b| *b == b'[').expect("[");
+    let text = format!("[{start} {first} {second} {length}");
+    assert!(text.len() <= close - open, "the ranges fit");
+    pdf[open..close].copy_from_slice(format!("{text:<width$}", width = close - open).as_bytes());
+    let end = (second + length).min(pdf.len());
+    let data = [
+        &pdf[start..first.min(pdf.len())],
+        &pdf[second.min(end)..end],
+    ]
+    .concat();
+    std::fs::write(dir.join("ranges.bin"), data).expect("data");
+    let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let output = tool(
+        "openssl",
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-outform",
+            "DER",
+            "-md",
+            "sha256",
+            "-nosmimecap",
+            "-in",
+            &at("ranges.bin"),
+            "-signer",
+            &pems.cert,
+            "-inkey",
+            &pems.key,
+            "-certfile",
+            &pems.chain,
+            "-out",
+            &at("ranges.der"),
+        ],
+    );
+    assert!(output.status.success(), "openssl cms: {output:?}");
+    // Without -stream openssl writes DER, detached (eContent absent).
+    let cms = std::fs::read(at("ranges.der")).expect("cms");
+    place(&mut pdf, &digits, &cms);
+    pdf
+}
+
+/// Byte ranges that leave something out besides the signature's value, or reach past what
+/// they should, under a CMS intact over what they say: never VALID, and what they leave out
+/// named. Integrity as pyHanko and pdfsig judge it: intact over a gap or a short end (the
+/// bytes left out are a change nobody signed: MODIFIED), broken when the ranges overlap or do
+/// not start the file (INVALID). Data after the last end of file is a change naskah names;
+/// pyHanko lets it pass as an acceptable modification, which naskah does not.
+#[test]
+fn byte_range_anomalies_are_named_and_never_valid() {
+    use Judged::{Broken, Intact};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let roots =
+        verify::Roots::from_pem_files(&[demo_pki().dir.join(pki::ROOT_CERT)]).expect("root");
+    let cases: Vec<(&str, Vec<u8>, Verdict, Judged)> = vec![
+        (
+            "gap after the value",
+            signed_over(dir.path(), |[s, a, b, l]| [s, a, b + 4, l - 4]),
+            Verdict::Modified,
+            Intact,
+        ),
+        (
+            "gap before the value",
+            signed_over(dir.path(), |[s, a, b, l]| [s, a - 4, b, l]),
+            Verdict::Modified,
+            Intact,
+        ),
+        (
+            "overlapping ranges",
+            signed_over(dir.path(), |[s, a, b, l]| [s, a, a - 8, l + (b - a) + 8]),
+            Verdict::Invalid,
+            Broken,
+        ),
+        (
+            "short of the revision's end",
+            signed_over(dir.path(), |[s, a, b, l]| [s, a, b, l - 6]),
+            Verdict::Modified,
+            Intact,
+        ),
+        (
+            "not from the start",
+            signed_over(dir.path(), |[s, a, b, l]| [s + 2, a - 2, b, l]),
+            Verdict::Invalid,
+            Broken,
+        ),
+        (
+            "trailing data",
+            {
+                let mut pdf = signed_over(dir.path(), |r| r);
+                pdf.extend_from_slice(b"\n% appended after the last end of file\n");
+                pdf
+            },
+            Verdict::Modified,
+            Intact,
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, pdf, verdict, integrity) in cases {
+        let report = verify::verify(&pdf, &roots).expect("verifies");
+        let said = judged(
+            dir.path(),
+            &name.replace(' ', "-"),
+            &pdf,
+            Signer::OpensslBer,
+        );
+        rows.push(format!(
+            "{name:28} naskah {:?}/{:?} pyHanko {:?} pdfsig {:?}: {:?}",
+            said.naskah.0, said.naskah.2, said.pyhanko, said.pdfsig, said.named
+        ));
+        assert_eq!(report.verdict, verdict, "{name}: {report:#?}");
+        assert_eq!(
+            (said.pyhanko.0, said.pdfsig.0),
+            (integrity, integrity),
+            "{name}"
+        );
+        let ours = match said.naskah.0 {
+            Some(Integrity::Intact) => Intact,
+            _ => Broken,
+        };
+        assert_eq!(ours, integrity, "{name}: {report:#?}");
+        assert!(!said.named.is_empty(), "{name}: nothing named: {report:#?}");
+    }
+    println!("{}", rows.join("\n"));
 }
