@@ -128,6 +128,7 @@ struct FileSettings {
     verify_workers: Option<u64>,
     verify_memory_mb: Option<u64>,
     verify_seconds: Option<u64>,
+    revocation_grace_minutes: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
     public_url: Option<String>,
     tte_issuer: Option<String>,
@@ -239,6 +240,9 @@ pub struct Config {
     pub db_pool_size: u32,
     /// What reading untrusted PDFs may spend: workers at once, memory each, time per file.
     pub verify: crate::verify::sandbox::Limits,
+    /// How far a CRL's or OCSP response's times may be off and still speak for the time a
+    /// signature is judged at (clocks disagree).
+    pub revocation_grace: chrono::Duration,
     /// The reverse proxies whose `X-Forwarded-For` names the client (per-address limits, the
     /// log); none: the peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -447,6 +451,13 @@ impl Config {
                 1..=600,
             )?),
         };
+        let revocation_grace = chrono::Duration::minutes(whole(
+            "NASKAH_REVOCATION_GRACE_MINUTES",
+            "revocation_grace_minutes",
+            file.revocation_grace_minutes,
+            crate::verify::trust::REVOCATION_GRACE.num_minutes() as u64,
+            0..=1_440,
+        )? as i64);
 
         let trusted_proxies = match env("NASKAH_TRUSTED_PROXIES") {
             Some(text) => addresses("NASKAH_TRUSTED_PROXIES", text.split(','))?,
@@ -571,6 +582,7 @@ impl Config {
             log_format: log_format_value,
             db_pool_size: pool_size,
             verify,
+            revocation_grace,
             trusted_proxies,
             public_url: public_url_value,
             tte_issuer: tte_issuer.value.trim().to_owned(),

@@ -17,7 +17,11 @@ fn trust_roots(config: &Config) -> Result<crate::verify::Roots, Failure> {
         files.push(own);
     }
     crate::verify::Roots::from_pem_files(&files)
-        .map(|roots| roots.fetching_revocation(config.fetch_revocation))
+        .map(|roots| {
+            roots
+                .fetching_revocation(config.fetch_revocation)
+                .with_revocation_grace(config.revocation_grace)
+        })
         .map_err(|e| Failure::Config(ConfigError::new("trust_roots (NASKAH_TRUST_ROOTS)", e)))
 }
 

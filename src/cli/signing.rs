@@ -63,6 +63,14 @@ pub enum CertsCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Issue the demo PKI's CRLs again, each due in 30 days. Letters signed at B-LT carry
+    /// them; once past their next update they no longer vouch for a signer, and the letters
+    /// signed with them turn INDETERMINATE: run this before then (a cron job, monthly).
+    RenewCrls {
+        /// The demo PKI (made by init-demo).
+        #[arg(long, value_name = "DIR")]
+        pki: PathBuf,
+    },
     /// Run the demo PKI's time-stamp authority on loopback until stopped; prints its URL.
     Tsa {
         /// The demo PKI (made by init-demo).
@@ -100,6 +108,20 @@ pub fn certs(command: &CertsCommand) -> Result<(), Failure> {
                 out.display(),
                 made.officials.len(),
                 out.join(pki::PASSPHRASES).display()
+            );
+            Ok(())
+        }
+        CertsCommand::RenewCrls { pki } => {
+            pki::renew_crls(pki).map_err(|e| match e {
+                pki::PkiError::NotDemo(..) => Failure::Usage(e.to_string()),
+                other => Failure::Work(other.to_string()),
+            })?;
+            println!(
+                "{} and {} in {} issued again, due in {} days",
+                pki::ROOT_CRL,
+                pki::INTERMEDIATE_CRL,
+                pki.display(),
+                pki::CRL_DAYS
             );
             Ok(())
         }

@@ -41,7 +41,7 @@ pub const TSA_P12: &str = "private/tsa.p12";
 const CA_DAYS: u32 = 3650;
 const END_ENTITY_DAYS: u32 = 730;
 /// How often the demo CRLs are due to be issued again, in days.
-const CRL_DAYS: u32 = 30;
+pub const CRL_DAYS: u32 = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -56,6 +56,10 @@ pub enum PkiError {
     Openssl(#[from] openssl::error::ErrorStack),
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    #[error("{0}: no demo PKI here (no passphrase for {1})")]
+    NotDemo(PathBuf, &'static str),
+    #[error("{0}: the key does not open ({1})")]
+    Locked(PathBuf, openssl::error::ErrorStack),
 }
 
 type Result<T> = std::result::Result<T, PkiError>;
@@ -146,8 +150,11 @@ pub fn init_demo(dir: &Path) -> Result<Made> {
     write(&dir.join(ROOT_CERT), &root.cert.to_pem()?)?;
     write(&dir.join(INTERMEDIATE_CERT), &intermediate.cert.to_pem()?)?;
     write(&dir.join(TSA_CERT), &tsa.cert.to_pem()?)?;
-    write(&dir.join(ROOT_CRL), &crl(&root)?.to_der()?)?;
-    write(&dir.join(INTERMEDIATE_CRL), &crl(&intermediate)?.to_der()?)?;
+    write(&dir.join(ROOT_CRL), &crl(&root, 1)?.to_der()?)?;
+    write(
+        &dir.join(INTERMEDIATE_CRL),
+        &crl(&intermediate, 1)?.to_der()?,
+    )?;
 
     let chain = [&intermediate.cert, &root.cert];
     for (file, friendly, key, cert) in [
@@ -317,16 +324,60 @@ fn certificate(
     Ok(builder.build())
 }
 
-/// An empty CRL of `authority` (version 2, with a CRL number), due again in [`CRL_DAYS`].
-fn crl(authority: &Authority) -> Result<X509Crl> {
+/// Issues the demo CRLs of DIR again, each due in [`CRL_DAYS`]: a letter signed at B-LT
+/// carries them, and past their next update they no longer speak for the time it is judged
+/// at (the letter turns INDETERMINATE). Their number is the time of issue, so that each one
+/// is greater than the last; each file is replaced whole, never left half written.
+pub fn renew_crls(dir: &Path) -> Result<()> {
+    let number = u64::try_from(unix_now()).unwrap_or(1);
+    for (p12, file) in [(ROOT_P12, ROOT_CRL), (INTERMEDIATE_P12, INTERMEDIATE_CRL)] {
+        let passphrase =
+            passphrase_of(dir, p12).ok_or_else(|| PkiError::NotDemo(dir.to_owned(), p12))?;
+        let path = dir.join(p12);
+        let der = fs::read(&path).map_err(|source| PkiError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let parsed = Pkcs12::from_der(&der)
+            .and_then(|p| p.parse2(&passphrase))
+            .map_err(|e| PkiError::Locked(path.clone(), e))?;
+        let (Some(key), Some(cert)) = (parsed.pkey, parsed.cert) else {
+            return Err(PkiError::NotDemo(dir.to_owned(), p12));
+        };
+        let crl = crl(&Authority { key, cert }, number)?.to_der()?;
+        let target = dir.join(file);
+        let partial = dir.join(format!("{file}.new"));
+        write(&partial, &crl)?;
+        fs::rename(&partial, &target).map_err(|source| PkiError::Io {
+            path: target,
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// An empty CRL of `authority` (version 2, CRL number `number`), due again in
+/// [`CRL_DAYS`].
+fn crl(authority: &Authority, number: u64) -> Result<X509Crl> {
     let mut builder = X509CrlBuilder::new()?;
     builder.set_issuer_name(authority.cert.subject_name())?;
     let last_update = Asn1Time::from_unix(unix_now() - 60)?;
     builder.set_last_update(&last_update)?;
     let next_update = Asn1Time::days_from_now(CRL_DAYS)?;
     builder.set_next_update(&next_update)?;
-    // cRLNumber (2.5.29.20): an INTEGER; 1 for the first CRL.
-    let number = Asn1OctetString::new_from_bytes(&[0x02, 0x01, 0x01])?;
+    // cRLNumber (2.5.29.20): an INTEGER, its shortest big-endian form with a leading zero
+    // when the top bit is set.
+    let digits = number.to_be_bytes();
+    let first = digits.iter().position(|b| *b != 0).unwrap_or(7);
+    let mut integer = if digits[first] & 0x80 != 0 {
+        vec![0]
+    } else {
+        Vec::new()
+    };
+    integer.extend_from_slice(&digits[first..]);
+    let mut encoded = vec![0x02, integer.len() as u8];
+    encoded.extend_from_slice(&integer);
+    let number = Asn1OctetString::new_from_bytes(&encoded)?;
     let oid = Asn1Object::from_str("2.5.29.20")?;
     builder.append_extension(X509Extension::new_from_der(&oid, false, &number)?)?;
     // authorityKeyIdentifier (2.5.29.35): SEQUENCE { [0] IMPLICIT keyIdentifier }, the CA's

@@ -39,11 +39,146 @@ impl Found {
     }
 }
 
-/// Two objects with the same value; a stream's place in the file is not part of its value.
+/// Two objects with the same value; a stream's place in the file is not part of its value,
+/// nor is how a number is written (`320` and `320.0` are one number: producers rewrite the
+/// dictionaries they touch in their own style).
 fn same(a: &Object, b: &Object) -> bool {
     match (a, b) {
-        (Object::Stream(a), Object::Stream(b)) => a.dict == b.dict && a.content == b.content,
+        (Object::Stream(a), Object::Stream(b)) => {
+            same_dict(&a.dict, &b.dict) && a.content == b.content
+        }
+        (Object::Integer(x), Object::Real(y)) | (Object::Real(y), Object::Integer(x)) => {
+            *x as f64 == f64::from(*y)
+        }
+        (Object::Array(a), Object::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+        }
+        (Object::Dictionary(a), Object::Dictionary(b)) => same_dict(a, b),
         _ => a == b,
+    }
+}
+
+fn same_dict(a: &Dictionary, b: &Dictionary) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(key, x)| b.get(key).is_ok_and(|y| same(x, y)))
+}
+
+/// The keys whose values differ between two dictionaries (present in one only, or unlike).
+fn differing_keys(b: &Dictionary, a: &Dictionary) -> Vec<Vec<u8>> {
+    let keys: BTreeSet<Vec<u8>> = b.iter().chain(a.iter()).map(|(k, _)| k.clone()).collect();
+    keys.into_iter()
+        .filter(|k| match (b.get(k), a.get(k)) {
+            (Ok(x), Ok(y)) => !same(x, y),
+            (Err(_), Err(_)) => false,
+            _ => true,
+        })
+        .collect()
+}
+
+/// What signing an empty signature field may change in it (or its widget): pyHanko's list
+/// of value-update keys: the value, the appearance and its state, the annotation and field
+/// flags, the default appearance, the quadding, the type.
+const FILLING_KEYS: [&[u8]; 8] = [b"V", b"AP", b"AS", b"F", b"DA", b"Q", b"Ff", b"Type"];
+
+/// Empty signature fields a later revision signed, and what their signing may touch.
+#[derive(Default)]
+struct Filling {
+    /// The fields and their widget kids: they may change in [`FILLING_KEYS`], and the new
+    /// objects their appearance draws from come with them.
+    widgets: BTreeSet<ObjectId>,
+    /// Their appearance dictionaries and streams rewritten under the same numbers (some
+    /// producers draw the signed field that way), when nothing but the widget uses them.
+    in_place: BTreeSet<ObjectId>,
+}
+
+impl Filling {
+    fn of(signed: &Document, current: &Document) -> Filling {
+        let mut filling = Filling::default();
+        for (id, before) in &signed.objects {
+            let Some(b) = dict_of(before) else {
+                continue;
+            };
+            let Some(a) = current.objects.get(id).and_then(dict_of) else {
+                continue;
+            };
+            if !is_signature_field(b) || b.has(b"V") || !a.has(b"V") {
+                continue;
+            }
+            filling.widgets.insert(*id);
+            if let Ok(Object::Array(kids)) = a.get(b"Kids") {
+                filling
+                    .widgets
+                    .extend(kids.iter().filter_map(|k| k.as_reference().ok()));
+            }
+        }
+        let mut candidates: Vec<(ObjectId, ObjectId)> = Vec::new();
+        for widget in &filling.widgets {
+            let (Some(b), Some(a)) = (
+                signed.objects.get(widget).and_then(dict_of),
+                current.objects.get(widget).and_then(dict_of),
+            ) else {
+                continue;
+            };
+            let (Ok(old_ap), Ok(new_ap)) = (b.get(b"AP"), a.get(b"AP")) else {
+                continue;
+            };
+            if let (Object::Reference(x), Object::Reference(y)) = (old_ap, new_ap)
+                && x == y
+            {
+                candidates.push((*x, *widget));
+            }
+            let entries = |document: &Document, ap: &Object| -> Vec<Option<ObjectId>> {
+                let ap = resolve(document, ap).and_then(|d| d.as_dict().ok());
+                [b"N".as_slice(), b"R", b"D"]
+                    .map(|key| {
+                        ap.and_then(|d| d.get(key).ok())
+                            .and_then(|o| o.as_reference().ok())
+                    })
+                    .to_vec()
+            };
+            for (x, y) in entries(signed, old_ap)
+                .into_iter()
+                .zip(entries(current, new_ap))
+            {
+                if let (Some(x), Some(y)) = (x, y)
+                    && x == y
+                {
+                    candidates.push((x, *widget));
+                }
+            }
+        }
+        candidates.retain(|(id, _)| {
+            matches!((signed.objects.get(id), current.objects.get(id)), (Some(b), Some(a)) if !same(b, a))
+        });
+        if candidates.is_empty() {
+            return filling;
+        }
+        // Who refers to each candidate: the widget alone, or its appearance dictionary.
+        let wanted: BTreeSet<ObjectId> = candidates.iter().map(|(id, _)| *id).collect();
+        let mut referrers: std::collections::BTreeMap<ObjectId, BTreeSet<ObjectId>> =
+            std::collections::BTreeMap::new();
+        for (id, object) in &current.objects {
+            let mut refs = Vec::new();
+            collect(object, &mut refs);
+            for target in refs.into_iter().filter(|r| wanted.contains(r)) {
+                referrers.entry(target).or_default().insert(*id);
+            }
+        }
+        for (id, widget) in &candidates {
+            let own: BTreeSet<ObjectId> = wanted
+                .iter()
+                .copied()
+                .chain(std::iter::once(*widget))
+                .collect();
+            if referrers
+                .get(id)
+                .is_some_and(|by| !by.is_empty() && by.is_subset(&own))
+            {
+                filling.in_place.insert(*id);
+            }
+        }
+        filling
     }
 }
 
@@ -168,9 +303,24 @@ fn dss_only(document: &Document) -> BTreeSet<ObjectId> {
 
 /// The objects of a later revision that a permitted addition may bring: signature values,
 /// signature fields and their appearance, the DSS and what it holds.
-fn allowed_new(document: &Document, new: &BTreeSet<ObjectId>) -> BTreeSet<ObjectId> {
+fn allowed_new(
+    document: &Document,
+    new: &BTreeSet<ObjectId>,
+    filled: &BTreeSet<ObjectId>,
+) -> BTreeSet<ObjectId> {
     let mut allowed = BTreeSet::new();
     let mut roots = dss_roots(document);
+    // The appearance of a signature field signed in place.
+    for id in filled {
+        if let Some(ap) = document
+            .get_object(*id)
+            .ok()
+            .and_then(dict_of)
+            .and_then(|d| d.get(b"AP").ok())
+        {
+            collect(ap, &mut roots);
+        }
+    }
     for id in new {
         let Ok(object) = document.get_object(*id) else {
             continue;
@@ -221,7 +371,13 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
         .filter(|id| !signed.objects.contains_key(id))
         .copied()
         .collect();
-    let allowed = allowed_new(current, &new);
+    let may_sign = docmdp != Some(1);
+    let filling = if may_sign {
+        Filling::of(signed, current)
+    } else {
+        Filling::default()
+    };
+    let allowed = allowed_new(current, &new, &filling.widgets);
     // Annotation arrays and field lists may grow by the new signature fields.
     let signature_fields: BTreeSet<ObjectId> = new
         .iter()
@@ -234,7 +390,6 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
         })
         .copied()
         .collect();
-    let may_sign = docmdp != Some(1);
     // The document information dictionary and the XMP metadata stream: what a signer may
     // update (pyHanko does) without changing what the letter shows.
     let metadata: BTreeSet<ObjectId> = [
@@ -311,6 +466,25 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
             found.permitted.push("metadata dokumen diperbarui".into());
             continue;
         }
+        if filling.in_place.contains(id) {
+            found
+                .permitted
+                .push("tampilan kolom tanda tangan kosong digambar ulang".into());
+            continue;
+        }
+        if let (true, Some(b), Some(a)) = (
+            filling.widgets.contains(id),
+            dict_of(before),
+            dict_of(after),
+        ) && differing_keys(b, a)
+            .iter()
+            .all(|k| FILLING_KEYS.contains(&k.as_slice()))
+        {
+            found
+                .permitted
+                .push("kolom tanda tangan kosong diisi".into());
+            continue;
+        }
         let is_dss_data = || {
             dss_only
                 .get_or_init(|| self::dss_only(current))
@@ -323,7 +497,6 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
             signed,
             current,
             &signature_fields,
-            may_sign,
             is_dss_data,
         ) {
             Ok(Some(note)) => found.permitted.push(note),
@@ -346,7 +519,6 @@ pub fn compare(signed: &Document, current: &Document, docmdp: Option<i64>) -> Fo
 /// Judges one object that a later revision changed: Ok with a note when the change is one a
 /// signed letter may gain, Ok(None) when it is part of one already noted, Err naming it
 /// otherwise. `is_dss_data` says whether only the DSS reaches the object.
-#[allow(clippy::too_many_arguments)]
 fn changed(
     id: ObjectId,
     before: &Object,
@@ -354,7 +526,6 @@ fn changed(
     signed: &Document,
     current: &Document,
     signature_fields: &BTreeSet<ObjectId>,
-    may_sign: bool,
     is_dss_data: impl FnOnce() -> bool,
 ) -> Result<Option<String>, String> {
     let disallowed = || format!("{} diubah", describe(id, before));
@@ -369,16 +540,7 @@ fn changed(
     }
     match (before, after) {
         (Object::Dictionary(b), Object::Dictionary(a)) => {
-            let keys: BTreeSet<Vec<u8>> =
-                b.iter().chain(a.iter()).map(|(k, _)| k.clone()).collect();
-            let differing: Vec<Vec<u8>> = keys
-                .into_iter()
-                .filter(|k| match (b.get(k), a.get(k)) {
-                    (Ok(x), Ok(y)) => !same(x, y),
-                    (Err(_), Err(_)) => false,
-                    _ => true,
-                })
-                .collect();
+            let differing = differing_keys(b, a);
             let only =
                 |allowed: &[&[u8]]| differing.iter().all(|k| allowed.contains(&k.as_slice()));
             match name_of(b, b"Type").as_deref() {
@@ -416,9 +578,6 @@ fn changed(
                 }
                 _ => {}
             }
-            if is_signature_field(b) && may_sign && !b.has(b"V") && only(&[b"V", b"AP"]) {
-                return Ok(Some("kolom tanda tangan kosong diisi".into()));
-            }
             // A signed field stays as it was signed, its appearance too (as pyHanko holds:
             // a widget drawn anew could show another name or another verdict).
             if is_signature_field(b) && b.has(b"V") {
@@ -430,7 +589,14 @@ fn changed(
             }
             // The form: its field list may grow by signature fields, its flags say so.
             if b.has(b"Fields")
-                && only(&[b"Fields", b"SigFlags", b"DR", b"DA"])
+                && only(&[
+                    b"Fields",
+                    b"SigFlags",
+                    b"DR",
+                    b"DA",
+                    b"Q",
+                    b"NeedAppearances",
+                ])
                 && grows_by_signatures(
                     b.get(b"Fields").ok(),
                     a.get(b"Fields").ok(),

@@ -276,32 +276,7 @@ fn legacy_rsa_sha1(dir: &Path, unsigned: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::new();
     update.save_to(&mut bytes).expect("saves");
 
-    // The byte range around the contents, written over its placeholder at the same width.
-    let contents_key = b"/Contents<";
-    let key_at = bytes
-        .windows(contents_key.len())
-        .rposition(|w| w == contents_key)
-        .unwrap_or_else(|| {
-            let spaced = b"/Contents <";
-            bytes
-                .windows(spaced.len())
-                .rposition(|w| w == spaced)
-                .expect("the contents")
-                + 1
-        });
-    let open = key_at + b"/Contents".len();
-    let close = open + 1 + DIGITS;
-    assert_eq!(bytes[close], b'>');
-    let ranges = format!("[0 {} {} {}]", open, close + 1, bytes.len() - close - 1);
-    let placeholder = b"[0 1111111111 1111111111 1111111111]";
-    let at = bytes
-        .windows(placeholder.len())
-        .rposition(|w| w == placeholder)
-        .expect("the byte range placeholder");
-    let padded = format!("{ranges:<width$}", width = placeholder.len());
-    bytes[at..at + placeholder.len()].copy_from_slice(padded.as_bytes());
-
-    let digits = open + 1..close;
+    let digits = close_byte_range(&mut bytes, DIGITS);
     std::fs::write(dir.join("legacy.bin"), signed_bytes(&bytes, &digits)).expect("data");
     let at_dir = |name: &str| dir.join(name).to_string_lossy().into_owned();
     let output = tool(
@@ -322,6 +297,69 @@ fn legacy_rsa_sha1(dir: &Path, unsigned: &[u8]) -> Vec<u8> {
         der::Encode::to_der(&der::asn1::OctetString::new(value).expect("octets")).expect("der");
     place(&mut bytes, &digits, &octets);
     bytes
+}
+
+/// The byte range of the update just saved (its `/Contents` of `digits` hex digits the last in
+/// the file, its `/ByteRange` the placeholder `[0 1111111111 1111111111 1111111111]`), written
+/// over the placeholder at the same width; where the digits are.
+fn close_byte_range(bytes: &mut [u8], digits: usize) -> std::ops::Range<usize> {
+    let contents_key = b"/Contents<";
+    let key_at = bytes
+        .windows(contents_key.len())
+        .rposition(|w| w == contents_key)
+        .unwrap_or_else(|| {
+            let spaced = b"/Contents <";
+            bytes
+                .windows(spaced.len())
+                .rposition(|w| w == spaced)
+                .expect("the contents")
+                + 1
+        });
+    let open = key_at + b"/Contents".len();
+    let close = open + 1 + digits;
+    assert_eq!(bytes[close], b'>');
+    let ranges = format!("[0 {} {} {}]", open, close + 1, bytes.len() - close - 1);
+    let placeholder = b"[0 1111111111 1111111111 1111111111]";
+    let at = bytes
+        .windows(placeholder.len())
+        .rposition(|w| w == placeholder)
+        .expect("the byte range placeholder");
+    let padded = format!("{ranges:<width$}", width = placeholder.len());
+    bytes[at..at + placeholder.len()].copy_from_slice(padded.as_bytes());
+    open + 1..close
+}
+
+/// A detached CMS (DER) over `data` from `openssl cms -sign`, with the demo official's key.
+fn openssl_cms(dir: &Path, data: &[u8]) -> Vec<u8> {
+    let pems = pem_files(dir, "banggai.kadis");
+    std::fs::write(dir.join("cms.bin"), data).expect("data");
+    let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let output = tool(
+        "openssl",
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-outform",
+            "DER",
+            "-md",
+            "sha256",
+            "-nosmimecap",
+            "-in",
+            &at("cms.bin"),
+            "-signer",
+            &pems.cert,
+            "-inkey",
+            &pems.key,
+            "-certfile",
+            &pems.chain,
+            "-out",
+            &at("cms.der"),
+        ],
+    );
+    assert!(output.status.success(), "openssl cms: {output:?}");
+    // Without -stream openssl writes DER, detached (eContent absent).
+    std::fs::read(at("cms.der")).expect("cms")
 }
 
 /// The signers of the matrix: each makes a signed file from an unsigned one, as its own
@@ -737,9 +775,14 @@ struct Said {
     named: Vec<String>,
 }
 
+/// Judges `pdf` (written to `dir` as NAME.pdf, and kept in `NASKAH_INTEROP_KEEP` when that
+/// names a folder: to seed the fuzzer or to try another validator on the same files).
 fn judged(dir: &Path, name: &str, pdf: &[u8], signer: Signer) -> Said {
     let path = dir.join(format!("{name}.pdf"));
     std::fs::write(&path, pdf).expect("write");
+    if let Some(keep) = std::env::var_os("NASKAH_INTEROP_KEEP") {
+        std::fs::write(Path::new(&keep).join(format!("{name}.pdf")), pdf).expect("keep");
+    }
     let path = path.to_string_lossy().into_owned();
     let roots =
         verify::Roots::from_pem_files(&[demo_pki().dir.join(pki::ROOT_CERT)]).expect("root");
@@ -1047,7 +1090,6 @@ fn a_sha1_signature_is_intact_and_names_its_weakness() {
 /// with a CMS from `openssl cms -sign` over exactly those bytes: intact as far as the
 /// cryptography goes, whatever the ranges leave out.
 fn signed_over(dir: &Path, ranges: impl FnOnce([usize; 4]) -> [usize; 4]) -> Vec<u8> {
-    let pems = pem_files(dir, "banggai.kadis");
     let (mut pdf, digits) = placeholder(&crate::verify::letter(), 16 * 1024);
     let honest = byte_range(&pdf);
     let [start, first, second, length] = ranges(honest);
@@ -1068,34 +1110,7 @@ fn signed_over(dir: &Path, ranges: impl FnOnce([usize; 4]) -> [usize; 4]) -> Vec
         &pdf[second.min(end)..end],
     ]
     .concat();
-    std::fs::write(dir.join("ranges.bin"), data).expect("data");
-    let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let output = tool(
-        "openssl",
-        &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-outform",
-            "DER",
-            "-md",
-            "sha256",
-            "-nosmimecap",
-            "-in",
-            &at("ranges.bin"),
-            "-signer",
-            &pems.cert,
-            "-inkey",
-            &pems.key,
-            "-certfile",
-            &pems.chain,
-            "-out",
-            &at("ranges.der"),
-        ],
-    );
-    assert!(output.status.success(), "openssl cms: {output:?}");
-    // Without -stream openssl writes DER, detached (eContent absent).
-    let cms = std::fs::read(at("ranges.der")).expect("cms");
+    let cms = openssl_cms(dir, &data);
     place(&mut pdf, &digits, &cms);
     pdf
 }
@@ -1181,4 +1196,169 @@ fn byte_range_anomalies_are_named_and_never_valid() {
         assert!(!said.named.is_empty(), "{name}: nothing named: {report:#?}");
     }
     println!("{}", rows.join("\n"));
+}
+
+/// A letter naskah signed as a paraf (certified, P=2) with an empty field `Pihak` reserved for
+/// a later signer.
+fn with_reserved_field() -> Vec<u8> {
+    let mut paraf = crate::verify::options(true, None, Some("Paraf"));
+    paraf.reserve = vec![naskah::signing::Reserved {
+        name: "Pihak".into(),
+        page: 1,
+        rect: crate::verify::BLOCK,
+    }];
+    crate::verify::sign(
+        &crate::verify::letter(),
+        "banggai.kabid_egov",
+        &paraf,
+        naskah::signing::Level::BB,
+        None,
+    )
+}
+
+/// The reserved field `field` signed by a hand-made producer that draws the signed field by
+/// rewriting its existing appearance stream under the same number (as some desktop signers
+/// do); with `clobber`, the page's content stream rewritten alongside (a filling that changes
+/// what the page shows).
+fn fill_in_place(dir: &Path, pdf: &[u8], field: &str, clobber: bool) -> Vec<u8> {
+    use lopdf::Object;
+    let document = lopdf::Document::load_mem(pdf).expect("loads");
+    let (widget, dict) = document
+        .objects
+        .iter()
+        .find_map(|(id, o)| {
+            let d = o.as_dict().ok()?;
+            (d.get(b"T").and_then(Object::as_str).ok() == Some(field.as_bytes()))
+                .then(|| (*id, d.clone()))
+        })
+        .expect("the reserved field");
+    let stream = dict
+        .get(b"AP")
+        .and_then(Object::as_dict)
+        .and_then(|ap| ap.get(b"N"))
+        .and_then(Object::as_reference)
+        .expect("an appearance stream");
+    let page = *document.get_pages().get(&1).expect("page 1");
+    let content = match document
+        .get_dictionary(page)
+        .expect("page")
+        .get(b"Contents")
+    {
+        Ok(Object::Reference(id)) => *id,
+        Ok(Object::Array(items)) => items[0].as_reference().expect("a stream"),
+        other => panic!("{other:?}"),
+    };
+    let mut update = lopdf::IncrementalDocument::create_from(pdf.to_vec(), document);
+    const DIGITS: usize = 16 * 1024;
+    let mut signature = lopdf::Dictionary::new();
+    signature.set("Type", Object::Name(b"Sig".to_vec()));
+    signature.set("Filter", Object::Name(b"Adobe.PPKLite".to_vec()));
+    signature.set("SubFilter", Object::Name(b"adbe.pkcs7.detached".to_vec()));
+    signature.set(
+        "ByteRange",
+        vec![0, 1_111_111_111, 1_111_111_111, 1_111_111_111]
+            .into_iter()
+            .map(Object::Integer)
+            .collect::<Vec<_>>(),
+    );
+    signature.set(
+        "Contents",
+        Object::String(vec![0; DIGITS / 2], lopdf::StringFormat::Hexadecimal),
+    );
+    let value = update.new_document.add_object(signature);
+    let mut filled = dict;
+    filled.set("V", value);
+    update
+        .new_document
+        .objects
+        .insert(widget, Object::Dictionary(filled));
+    let old = update
+        .get_prev_documents()
+        .get_object(stream)
+        .and_then(Object::as_stream)
+        .expect("a stream")
+        .clone();
+    let drawn = lopdf::Stream::new(old.dict.clone(), b"q 0 0 1 rg 0 0 220 110 re f Q".to_vec());
+    update
+        .new_document
+        .objects
+        .insert(stream, Object::Stream(drawn.clone()));
+    if clobber {
+        update
+            .new_document
+            .objects
+            .insert(content, Object::Stream(drawn));
+    }
+    let mut bytes = Vec::new();
+    update.save_to(&mut bytes).expect("saves");
+    let digits = close_byte_range(&mut bytes, DIGITS);
+    let cms = openssl_cms(dir, &signed_bytes(&bytes, &digits));
+    place(&mut bytes, &digits, &cms);
+    bytes
+}
+
+/// A field naskah reserved, signed later by another producer: pyHanko's signer (a new
+/// appearance), and one that redraws the reserved appearance stream in place. Signing an
+/// empty field is a change the certification permits (naskah and pyHanko alike); redrawing
+/// the page's content alongside is not.
+#[test]
+fn a_reserved_field_signed_by_another_producer_is_a_permitted_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reserved = with_reserved_field();
+    let cases = [
+        (
+            "pyhanko-fills",
+            crate::signing::pyhanko_sign(dir.path(), &reserved, "Pihak"),
+            ChangesAfter::Permitted,
+        ),
+        (
+            "redrawn-in-place",
+            fill_in_place(dir.path(), &reserved, "Pihak", false),
+            ChangesAfter::Permitted,
+        ),
+        (
+            "redrawn-over-the-page",
+            fill_in_place(dir.path(), &reserved, "Pihak", true),
+            ChangesAfter::Disallowed,
+        ),
+    ];
+    for (name, pdf, changes) in cases {
+        let said = judged(dir.path(), name, &pdf, Signer::OpensslBer);
+        let path = dir.path().join(format!("{name}.pdf"));
+        let findings = crate::verify::pyhanko_findings(&path.to_string_lossy());
+        assert_eq!(findings.len(), 2, "{name}: {findings:?}");
+        assert_eq!(
+            (findings[0].1.as_str(), findings[0].2),
+            ("INTACT", Some(changes)),
+            "{name}: pyHanko on the paraf"
+        );
+        assert_eq!(
+            findings[1].1, "INTACT",
+            "{name}: pyHanko on the filled field"
+        );
+        assert_eq!(
+            (said.naskah.0, said.naskah.1),
+            (Some(Integrity::Intact), changes),
+            "{name}: naskah on the paraf: {:?}",
+            said.named
+        );
+        let roots =
+            verify::Roots::from_pem_files(&[demo_pki().dir.join(pki::ROOT_CERT)]).expect("root");
+        let report = verify::verify(&pdf, &roots).expect("verifies");
+        let pihak = report
+            .signatures
+            .iter()
+            .find(|s| s.field == "Pihak")
+            .expect("the filled field");
+        assert_eq!(
+            (pihak.integrity, pihak.changes_after),
+            (Integrity::Intact, ChangesAfter::None),
+            "{name}"
+        );
+        let expected = match changes {
+            ChangesAfter::Disallowed => Verdict::Modified,
+            _ => Verdict::Indeterminate,
+        };
+        assert_eq!(report.verdict, expected, "{name}: {report:#?}");
+    }
 }

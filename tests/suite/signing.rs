@@ -677,6 +677,88 @@ fn the_demo_pki_follows_the_signing_profile() {
     }
 }
 
+/// The demo CRLs fall due 30 days after they are made; `naskah certs renew-crls` issues
+/// them again: signed by their authority, with a greater number, due 30 days from now; a
+/// folder without a demo PKI is a usage error.
+#[test]
+fn demo_crls_are_issued_again_before_they_fall_due() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("pki");
+    let made = naskah(dir.path())
+        .args(["certs", "init-demo", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert!(made.status.success(), "{made:?}");
+    let read = |file: &str| {
+        openssl::x509::X509Crl::from_der(&std::fs::read(out.join(file)).expect("crl"))
+            .expect("a CRL")
+    };
+    let number = |crl: &openssl::x509::X509Crl| {
+        let der = crl.to_der().expect("der");
+        // cRLNumber's OID, then the extension's OCTET STRING around an INTEGER.
+        let oid = [0x06, 0x03, 0x55, 0x1d, 0x14];
+        let at = der.windows(5).position(|w| w == oid).expect("a CRL number") + 5;
+        let integer = &der[at + 2..];
+        assert_eq!(integer[0], 0x02, "an INTEGER");
+        integer[2..2 + usize::from(integer[1])]
+            .iter()
+            .fold(0u64, |n, b| (n << 8) | u64::from(*b))
+    };
+    let before = [pki::ROOT_CRL, pki::INTERMEDIATE_CRL].map(|f| number(&read(f)));
+    let renewed = naskah(dir.path())
+        .args(["certs", "renew-crls", "--pki"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert!(renewed.status.success(), "{renewed:?}");
+    let said = String::from_utf8_lossy(&renewed.stdout).into_owned();
+    let passphrases = std::fs::read_to_string(out.join(pki::PASSPHRASES)).expect("list");
+    for line in passphrases.lines() {
+        let secret = line.split_once(' ').expect("FILE PASSPHRASE").1;
+        assert!(!said.contains(secret), "no passphrase in the output");
+    }
+    let due = openssl::asn1::Asn1Time::days_from_now(pki::CRL_DAYS).expect("time");
+    for (file, issuer, old) in [
+        (pki::ROOT_CRL, pki::ROOT_CERT, before[0]),
+        (pki::INTERMEDIATE_CRL, pki::INTERMEDIATE_CERT, before[1]),
+    ] {
+        let crl = read(file);
+        let issuer = openssl::x509::X509::from_pem(&std::fs::read(out.join(issuer)).expect("pem"))
+            .expect("cert");
+        assert!(
+            crl.verify(&issuer.public_key().expect("key"))
+                .expect("verifies"),
+            "{file} is signed by its authority"
+        );
+        assert!(number(&crl) > old, "{file}: a greater CRL number");
+        let off = crl
+            .next_update()
+            .expect("a next update")
+            .diff(&due)
+            .expect("diff");
+        assert!(
+            off.days == 0 && off.secs.abs() < 120,
+            "{file} due in 30 days: {off:?}"
+        );
+        assert!(
+            !out.join(format!("{file}.new")).exists(),
+            "no partial file left"
+        );
+    }
+    let empty = tempfile::tempdir().expect("tempdir");
+    let refused = naskah(dir.path())
+        .args(["certs", "renew-crls", "--pki"])
+        .arg(empty.path())
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no demo PKI here"),
+        "{refused:?}"
+    );
+}
+
 /// Numbers a draft letter of the demo's Banggai office in its outgoing register as the
 /// secretariat, and signs it as the kepala dinas in the workflow's signing (B-B); returns its
 /// number.
