@@ -82,7 +82,7 @@ pub(super) fn removed_signatures(
         .collect();
     let mut removed = Vec::new();
     let mut read = std::collections::BTreeSet::new();
-    for gap in revisions::value_gaps(revisions.pdf) {
+    for gap in revisions.values.iter().cloned() {
         if claimed.contains(&gap) {
             continue;
         }
@@ -219,17 +219,19 @@ pub(super) fn byte_range(
     if first >= second || end > pdf.len() || first == 0 {
         return Err("/ByteRange tidak sah".into());
     }
-    // The value's own `<…>`: the gap itself, or (an anomaly, counted) inside it.
-    let open = pdf[first..second]
-        .iter()
-        .position(|b| *b == b'<')
-        .map(|at| first + at)
-        .ok_or("celah /ByteRange bukan nilai /Contents")?;
-    let close = pdf[open..second]
-        .iter()
-        .position(|b| *b == b'>')
-        .map(|at| open + at)
-        .ok_or("celah /ByteRange bukan nilai /Contents")?;
+    // The value's own `<…>`: the gap itself (its digits are checked below), or (an anomaly,
+    // counted) inside it.
+    let (open, close) = if pdf[first] == b'<' && pdf[second - 1] == b'>' {
+        (first, second - 1)
+    } else {
+        let open = memchr::memchr(b'<', &pdf[first..second])
+            .map(|at| first + at)
+            .ok_or("celah /ByteRange bukan nilai /Contents")?;
+        let close = memchr::memchr(b'>', &pdf[open..second])
+            .map(|at| open + at)
+            .ok_or("celah /ByteRange bukan nilai /Contents")?;
+        (open, close)
+    };
     let mut uncovered = (open - first) + (second - 1 - close);
     let contents = signature
         .get(b"Contents")

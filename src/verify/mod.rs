@@ -130,22 +130,24 @@ pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 pub fn verify(pdf: &[u8], roots: &Roots) -> Result<Report, VerifyError> {
     let prefix = std::cell::RefCell::new(revisions::Prefix::new(pdf));
     let gaps = revisions::value_gaps(pdf);
-    let signatures = match check_all(pdf, roots, &gaps, &prefix)? {
+    let signatures = match check_all(pdf, roots, &gaps, &gaps, &prefix)? {
         Some(signatures) => signatures,
         // A blanked gap was not the value of a signature dictionary: the file is read again
         // as it stands, so that nothing the verifier judges differs from what a viewer shows.
-        None => check_all(pdf, roots, &[], &prefix)?.unwrap_or_default(),
+        None => check_all(pdf, roots, &[], &gaps, &prefix)?.unwrap_or_default(),
     };
     let sha256 = crate::digest::hex(&prefix.into_inner().whole());
     Ok(report(sha256, signatures))
 }
 
 /// Checks every signature of `pdf`, read with `gaps` blanked (see
-/// [`revisions::load_without`]); `None` when a gap was not a signature's own value.
+/// [`revisions::load_without`]); `None` when a gap was not a signature's own value. `values`
+/// are all the signature values the file's byte ranges point at, blanked or not.
 fn check_all(
     pdf: &[u8],
     roots: &Roots,
     gaps: &[revisions::Gap],
+    values: &[revisions::Gap],
     prefix: &std::cell::RefCell<revisions::Prefix<'_>>,
 ) -> Result<Option<Vec<SignatureReport>>, VerifyError> {
     let document = revisions::load_without(pdf, gaps)?;
@@ -158,6 +160,7 @@ fn check_all(
         document: &document,
         ends: &ends,
         gaps,
+        values,
         prefix,
         read: ends.iter().map(|_| std::cell::OnceCell::new()).collect(),
     };
@@ -266,6 +269,8 @@ struct Revisions<'a, 'p> {
     document: &'a Document,
     ends: &'a [(usize, usize)],
     gaps: &'a [revisions::Gap],
+    /// Every signature value the file's byte ranges point at (blanked or not).
+    values: &'a [revisions::Gap],
     prefix: &'a std::cell::RefCell<revisions::Prefix<'p>>,
     read: Vec<std::cell::OnceCell<Result<Document, String>>>,
 }
