@@ -117,36 +117,8 @@ fn signed_bytes(pdf: &[u8], digits: &std::ops::Range<usize>) -> Vec<u8> {
 
 /// A letter signed by `openssl cms -sign -stream`: a detached CMS in BER.
 fn openssl_ber(dir: &Path, unsigned: &[u8]) -> Vec<u8> {
-    let pems = pem_files(dir, "banggai.kadis");
     let (mut pdf, digits) = placeholder(unsigned, 16 * 1024);
-    let data = dir.join("data.bin");
-    std::fs::write(&data, signed_bytes(&pdf, &digits)).expect("data");
-    let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let output = tool(
-        "openssl",
-        &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-stream",
-            "-outform",
-            "DER",
-            "-md",
-            "sha256",
-            "-in",
-            &at("data.bin"),
-            "-signer",
-            &pems.cert,
-            "-inkey",
-            &pems.key,
-            "-certfile",
-            &pems.chain,
-            "-out",
-            &at("cms.der"),
-        ],
-    );
-    assert!(output.status.success(), "openssl cms: {output:?}");
-    let cms = detach(&std::fs::read(at("cms.der")).expect("cms"));
+    let cms = detach(&openssl_cms(dir, &signed_bytes(&pdf, &digits), true));
     // BER indeed: the outer SEQUENCE's length is indefinite.
     assert_eq!(&cms[..2], &[0x30, 0x80], "openssl writes BER with -stream");
     place(&mut pdf, &digits, &cms);
@@ -329,37 +301,22 @@ fn close_byte_range(bytes: &mut [u8], digits: usize) -> std::ops::Range<usize> {
     open + 1..close
 }
 
-/// A detached CMS (DER) over `data` from `openssl cms -sign`, with the demo official's key.
-fn openssl_cms(dir: &Path, data: &[u8]) -> Vec<u8> {
+/// A CMS over `data` from `openssl cms -sign` with the demo official's key: DER and
+/// detached (eContent absent), or with `stream` BER, the content embedded in segments.
+fn openssl_cms(dir: &Path, data: &[u8], stream: bool) -> Vec<u8> {
     let pems = pem_files(dir, "banggai.kadis");
     std::fs::write(dir.join("cms.bin"), data).expect("data");
     let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let output = tool(
-        "openssl",
-        &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-outform",
-            "DER",
-            "-md",
-            "sha256",
-            "-nosmimecap",
-            "-in",
-            &at("cms.bin"),
-            "-signer",
-            &pems.cert,
-            "-inkey",
-            &pems.key,
-            "-certfile",
-            &pems.chain,
-            "-out",
-            &at("cms.der"),
-        ],
-    );
-    assert!(output.status.success(), "openssl cms: {output:?}");
-    // Without -stream openssl writes DER, detached (eContent absent).
-    std::fs::read(at("cms.der")).expect("cms")
+    let (input, output) = (at("cms.bin"), at("cms.der"));
+    let mut args = vec![
+        "cms", "-sign", "-binary", "-outform", "DER", "-md", "sha256",
+    ];
+    args.push(if stream { "-stream" } else { "-nosmimecap" });
+    args.extend(["-in", &input, "-signer", &pems.cert, "-inkey", &pems.key]);
+    args.extend(["-certfile", &pems.chain, "-out", &output]);
+    let made = tool("openssl", &args);
+    assert!(made.status.success(), "openssl cms: {made:?}");
+    std::fs::read(output).expect("cms")
 }
 
 /// The signers of the matrix: each makes a signed file from an unsigned one, as its own
@@ -1110,7 +1067,7 @@ fn signed_over(dir: &Path, ranges: impl FnOnce([usize; 4]) -> [usize; 4]) -> Vec
         &pdf[second.min(end)..end],
     ]
     .concat();
-    let cms = openssl_cms(dir, &data);
+    let cms = openssl_cms(dir, &data, false);
     place(&mut pdf, &digits, &cms);
     pdf
 }
@@ -1292,7 +1249,7 @@ fn fill_in_place(dir: &Path, pdf: &[u8], field: &str, clobber: bool) -> Vec<u8> 
     let mut bytes = Vec::new();
     update.save_to(&mut bytes).expect("saves");
     let digits = close_byte_range(&mut bytes, DIGITS);
-    let cms = openssl_cms(dir, &signed_bytes(&bytes, &digits));
+    let cms = openssl_cms(dir, &signed_bytes(&bytes, &digits), false);
     place(&mut bytes, &digits, &cms);
     bytes
 }
