@@ -68,6 +68,9 @@ pub(super) fn signature_fields(document: &Document) -> Vec<(String, Result<Objec
     found
 }
 
+/// The most earlier revisions read in search of removed signatures.
+const MAX_REVISIONS_SEARCHED: usize = 32;
+
 /// Signatures that an earlier revision's form held and the document's form no longer does:
 /// their values lie in the file, claimed by no field of the last revision. Each with the
 /// revision whose form holds it, its field's name and its signature dictionary. Only the
@@ -89,9 +92,15 @@ pub(super) fn removed_signatures(
         let Some(revision) = revisions.ends.iter().position(|(_, end)| gap.end <= *end) else {
             continue;
         };
-        if revision + 1 >= revisions.ends.len() || !read.insert(revision) {
+        if revision + 1 >= revisions.ends.len() || read.contains(&revision) {
             continue;
         }
+        // Each revision read is a parse of the file up to it: a crafted file of many stray
+        // values gets no more than this many.
+        if read.len() == MAX_REVISIONS_SEARCHED {
+            break;
+        }
+        read.insert(revision);
         let Ok(earlier) = revisions.at(revision) else {
             continue;
         };
