@@ -1,5 +1,5 @@
 // Signs a PDF with Apache PDFBox and BouncyCastle, as Java e-office tools do: the interop
-// suite's PDFBox signer (tests/suite/interop.rs). Run from source (java 11 and later):
+// suite's PDFBox signer (tests/suite/interop/signers.rs). Run from source (java 11 and later):
 //
 //     java -cp pdfbox2.jar:...:bcpkix.jar PdfBoxSign.java IN OUT KEYSTORE.p12 [CRL.der...]
 //

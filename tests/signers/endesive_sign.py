@@ -1,5 +1,5 @@
 """Signs a PDF with endesive, the PyPI signer many small agency tools are built on: the
-interop suite's endesive signer (tests/suite/interop.rs).
+interop suite's endesive signer (tests/suite/interop/signers.rs).
 
     endesive_sign.py IN OUT --key KEY.pem --cert CERT.pem --chain CHAIN.pem
 

@@ -1,5 +1,5 @@
 """Signs a PDF with pyHanko's own signer, as another agency's tool would: the interop suite's
-pyHanko signer (tests/suite/interop.rs).
+pyHanko signer (tests/suite/interop/signers.rs).
 
     pyhanko_sign.py IN OUT --key KEY.pem --cert CERT.pem --chain CHAIN.pem
         [--pss] [--tsa URL] [--lta --root ROOT.pem --crl FILE...] [--box x1,y1,x2,y2]

@@ -1,5 +1,5 @@
 // Signs a PDF with @signpdf, the Node.js signer: the interop suite's @signpdf signer
-// (tests/suite/interop.rs).
+// (tests/suite/interop/signers.rs).
 //
 //     node sign.mjs IN OUT KEYSTORE.p12
 //
