@@ -190,6 +190,35 @@ fn a_setting_from_the_config_file_is_named_by_key_and_file() {
     );
 }
 
+/// The revocation grace the server judges uploads with is bounded (a day at most): beyond,
+/// the setting is named, from the environment or the file.
+#[test]
+fn revocation_grace_out_of_bounds_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = naskah(dir.path())
+        .env("NASKAH_REVOCATION_GRACE_MINUTES", "2000")
+        .arg("serve")
+        .output()
+        .expect("run");
+    assert_config_error(
+        &output,
+        "NASKAH_REVOCATION_GRACE_MINUTES",
+        "2000 is outside 0..=1440",
+    );
+    let file = dir.path().join("naskah.toml");
+    std::fs::write(&file, "revocation_grace_minutes = 1441\n").expect("write");
+    let output = naskah(dir.path())
+        .env("NASKAH_CONFIG", &file)
+        .arg("serve")
+        .output()
+        .expect("run");
+    assert_config_error(
+        &output,
+        "revocation_grace_minutes",
+        "1441 is outside 0..=1440",
+    );
+}
+
 #[test]
 fn ci_runs_exactly_the_readme_test_line() {
     let root = crate::common::crate_root();
