@@ -5,6 +5,13 @@
 //! content, resources, fonts or XObjects redefined, pages added or removed, annotations,
 //! catalog changes, objects removed. Shadow attacks (content hidden in the signed revision and
 //! revealed or swapped later) all need one of those, and are caught with them.
+//!
+//! The permitted list follows pyHanko's default difference policy where a letter can meet it
+//! (the DSS however its producer writes it, validation data, document time-stamps, new
+//! signature fields, empty ones signed with pyHanko's value-update keys and their appearance),
+//! and parts from it on purpose in two places: filling a form field that is not a signature
+//! (pyHanko: FORM_FILLING, acceptable) changes what a page shows, and a letter has no such
+//! fields; bytes after the last end of file (pyHanko lets them pass) are named by the caller.
 
 use std::collections::BTreeSet;
 
