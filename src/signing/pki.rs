@@ -33,8 +33,8 @@ pub const TSA_CERT: &str = "tsa.pem";
 pub const ROOT_CRL: &str = "root.crl";
 pub const INTERMEDIATE_CRL: &str = "intermediate.crl";
 pub const PASSPHRASES: &str = "passphrases.txt";
-const ROOT_P12: &str = "private/root.p12";
-const INTERMEDIATE_P12: &str = "private/intermediate.p12";
+pub const ROOT_P12: &str = "private/root.p12";
+pub const INTERMEDIATE_P12: &str = "private/intermediate.p12";
 pub const TSA_P12: &str = "private/tsa.p12";
 
 /// How long the demo certificates hold, in days.

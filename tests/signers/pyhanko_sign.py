@@ -2,7 +2,8 @@
 pyHanko signer (tests/suite/interop/signers.rs).
 
     pyhanko_sign.py IN OUT --key KEY.pem --cert CERT.pem --chain CHAIN.pem
-        [--pss] [--tsa URL] [--lta --root ROOT.pem --crl FILE...] [--box x1,y1,x2,y2]
+        [--pss] [--md sha256] [--tsa URL] [--lta --root ROOT.pem --crl FILE...]
+        [--box x1,y1,x2,y2]
 
 B-B without --tsa, B-T with it; --lta embeds validation data (the DSS, which pyHanko writes
 with indirect arrays) and a document time-stamp: B-LTA.
@@ -24,6 +25,8 @@ def main():
     parser.add_argument("--cert", required=True)
     parser.add_argument("--chain", required=True)
     parser.add_argument("--pss", action="store_true")
+    # Ed25519 signs its signed attributes' digest with SHA-512 (RFC 8419).
+    parser.add_argument("--md", default="sha256")
     parser.add_argument("--tsa")
     parser.add_argument("--lta", action="store_true")
     parser.add_argument("--root")
@@ -48,7 +51,7 @@ def main():
     meta = signers.PdfSignatureMetadata(
         field_name="PihakLain",
         reason="Menyetujui",
-        md_algorithm="sha256",
+        md_algorithm=args.md,
         subfilter=fields.SigSeedSubFilter.PADES,
         embed_validation_info=args.lta,
         use_pades_lta=args.lta,

@@ -538,3 +538,82 @@ fn a_reserved_field_signed_by_another_producer_is_a_permitted_change() {
         assert_eq!(report.verdict, expected, "{name}: {report:#?}");
     }
 }
+
+/// ECDSA on P-384 and P-521 and Ed25519, keys the demo does not hand out (certificates of
+/// its intermediate CA made here), the curves signed by `openssl cms` into a naskah field and
+/// Ed25519 by pyHanko's signer (OpenSSL 3.0's CMS refuses to sign with Ed25519): intact,
+/// chained to the root, and undecided without revocation data; a byte changed breaks them.
+/// pyHanko and pdfsig judge the same files, and agree where they read them (pdfsig does not
+/// read Ed25519).
+#[test]
+fn other_curves_and_ed25519_are_judged_as_pyhanko_and_pdfsig_judge_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows = Vec::new();
+    for (kind, md) in [
+        ("p384", "sha384"),
+        ("p521", "sha512"),
+        ("ed25519", "sha512"),
+    ] {
+        let pems = signers::official_with(dir.path(), kind);
+        let pdf = if kind == "ed25519" {
+            signers::pyhanko_with(dir.path(), &crate::verify::letter(), &pems, &["--md", md])
+        } else {
+            let (mut pdf, digits) = placeholder(&crate::verify::letter(), 16 * 1024);
+            let cms = signers::openssl_cms_by(
+                dir.path(),
+                &pems,
+                md,
+                &signers::signed_bytes(&pdf, &digits),
+                false,
+            );
+            place(&mut pdf, &digits, &cms);
+            pdf
+        };
+        for (variant, file, integrity) in [
+            ("honest", pdf.clone(), Integrity::Intact),
+            (
+                "byte-changed",
+                crate::common::flip_content_byte(&pdf),
+                Integrity::Broken,
+            ),
+        ] {
+            let name = format!("{kind}-{variant}");
+            let said = judged(dir.path(), &name, &file, Signer::OpensslBer);
+            rows.push(format!(
+                "{name:22} naskah {:?}/{:?} pyHanko {:?} pdfsig {:?}",
+                said.naskah.0, said.naskah.2, said.pyhanko.0, said.pdfsig.0
+            ));
+            assert_eq!(said.naskah.0, Some(integrity), "{name}: {:?}", said.named);
+            let verdict = match integrity {
+                Integrity::Intact => Verdict::Indeterminate,
+                Integrity::Broken => Verdict::Invalid,
+            };
+            assert_eq!(said.naskah.2, verdict, "{name}: {:?}", said.named);
+            if integrity == Integrity::Intact {
+                // Undecided for the revocation status alone: the chain holds, the algorithm
+                // is accepted.
+                assert!(
+                    said.named
+                        .iter()
+                        .all(|n| n.starts_with("status pencabutan tidak diketahui")),
+                    "{name}: {:?}",
+                    said.named
+                );
+            }
+            let ours = match integrity {
+                Integrity::Intact => Judged::Intact,
+                Integrity::Broken => Judged::Broken,
+            };
+            assert_eq!(said.pyhanko.0, ours, "{name}: pyHanko");
+            // poppler's NSS does not read an Ed25519 CMS: "Document isn't signed or corrupted
+            // data", for the honest file as for the changed one.
+            let pdfsig = if kind == "ed25519" {
+                Judged::Broken
+            } else {
+                ours
+            };
+            assert_eq!(said.pdfsig.0, pdfsig, "{name}: pdfsig {:?}", said.pdfsig);
+        }
+    }
+    println!("{}", rows.join("\n"));
+}

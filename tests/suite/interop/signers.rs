@@ -297,19 +297,134 @@ pub(super) fn close_byte_range(bytes: &mut [u8], digits: usize) -> std::ops::Ran
 /// A CMS over `data` from `openssl cms -sign` with the demo official's key: DER and
 /// detached (eContent absent), or with `stream` BER, the content embedded in segments.
 pub(super) fn openssl_cms(dir: &Path, data: &[u8], stream: bool) -> Vec<u8> {
-    let pems = pem_files(dir, "banggai.kadis");
+    openssl_cms_by(
+        dir,
+        &pem_files(dir, "banggai.kadis"),
+        "sha256",
+        data,
+        stream,
+    )
+}
+
+/// The same with `pems`' key and digest `md`.
+pub(super) fn openssl_cms_by(
+    dir: &Path,
+    pems: &Pems,
+    md: &str,
+    data: &[u8],
+    stream: bool,
+) -> Vec<u8> {
     std::fs::write(dir.join("cms.bin"), data).expect("data");
     let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
     let (input, output) = (at("cms.bin"), at("cms.der"));
-    let mut args = vec![
-        "cms", "-sign", "-binary", "-outform", "DER", "-md", "sha256",
-    ];
+    let mut args = vec!["cms", "-sign", "-binary", "-outform", "DER", "-md", md];
     args.push(if stream { "-stream" } else { "-nosmimecap" });
     args.extend(["-in", &input, "-signer", &pems.cert, "-inkey", &pems.key]);
     args.extend(["-certfile", &pems.chain, "-out", &output]);
     let made = tool("openssl", &args);
     assert!(made.status.success(), "openssl cms: {made:?}");
     std::fs::read(output).expect("cms")
+}
+
+/// A signer of the demo's intermediate CA with a key of `kind` (`p384`, `p521`, `ed25519`)
+/// the demo does not hand out: its key, certificate and chain as PEM files in `dir`.
+pub(super) fn official_with(dir: &Path, kind: &str) -> Pems {
+    use openssl::asn1::Asn1Time;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+    use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
+    let key = match kind {
+        "p384" => PKey::from_ec_key(
+            EcKey::generate(&EcGroup::from_curve_name(Nid::SECP384R1).expect("curve"))
+                .expect("key"),
+        ),
+        "p521" => PKey::from_ec_key(
+            EcKey::generate(&EcGroup::from_curve_name(Nid::SECP521R1).expect("curve"))
+                .expect("key"),
+        ),
+        "ed25519" => PKey::generate_ed25519(),
+        other => panic!("{other}"),
+    }
+    .expect("key");
+    let ca = std::fs::read(demo_pki().dir.join(pki::INTERMEDIATE_P12)).expect("p12");
+    let passphrase = pki::passphrase_of(&demo_pki().dir, pki::INTERMEDIATE_P12).expect("pass");
+    let ca = openssl::pkcs12::Pkcs12::from_der(&ca)
+        .and_then(|p| p.parse2(&passphrase))
+        .expect("opens");
+    let (ca_key, ca_cert) = (ca.pkey.expect("key"), ca.cert.expect("cert"));
+    let mut name = openssl::x509::X509NameBuilder::new().expect("name");
+    name.append_entry_by_nid(Nid::COMMONNAME, &format!("Penguji {kind}"))
+        .expect("cn");
+    name.append_entry_by_nid(Nid::ORGANIZATIONNAME, "naskah demo")
+        .expect("o");
+    let name = name.build();
+    let mut builder = openssl::x509::X509Builder::new().expect("builder");
+    builder.set_version(2).expect("v3");
+    let serial = openssl::bn::BigNum::from_u32(rand_serial()).expect("serial");
+    builder
+        .set_serial_number(&serial.to_asn1_integer().expect("serial"))
+        .expect("serial");
+    builder.set_subject_name(&name).expect("subject");
+    builder
+        .set_issuer_name(ca_cert.subject_name())
+        .expect("issuer");
+    builder.set_pubkey(&key).expect("key");
+    let now = chrono::Utc::now().timestamp();
+    builder
+        .set_not_before(&Asn1Time::from_unix(now - 3600).expect("time"))
+        .expect("nb");
+    builder
+        .set_not_after(&Asn1Time::days_from_now(365).expect("time"))
+        .expect("na");
+    builder
+        .append_extension(BasicConstraints::new().critical().build().expect("bc"))
+        .expect("bc");
+    builder
+        .append_extension(
+            KeyUsage::new()
+                .critical()
+                .digital_signature()
+                .non_repudiation()
+                .build()
+                .expect("ku"),
+        )
+        .expect("ku");
+    let ski = SubjectKeyIdentifier::new()
+        .build(&builder.x509v3_context(Some(&ca_cert), None))
+        .expect("ski");
+    builder.append_extension(ski).expect("ski");
+    let aki = openssl::x509::extension::AuthorityKeyIdentifier::new()
+        .keyid(true)
+        .build(&builder.x509v3_context(Some(&ca_cert), None))
+        .expect("aki");
+    builder.append_extension(aki).expect("aki");
+    builder
+        .sign(&ca_key, openssl::hash::MessageDigest::sha256())
+        .expect("signs");
+    let cert = builder.build();
+    let at = |what: &str| {
+        dir.join(format!("{kind}.{what}.pem"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    let pems = Pems {
+        key: at("key"),
+        cert: at("cert"),
+        chain: at("chain"),
+    };
+    std::fs::write(&pems.key, key.private_key_to_pem_pkcs8().expect("pem")).expect("key");
+    std::fs::write(&pems.cert, cert.to_pem().expect("pem")).expect("cert");
+    let root = std::fs::read(demo_pki().dir.join(pki::ROOT_CERT)).expect("root");
+    std::fs::write(&pems.chain, [ca_cert.to_pem().expect("pem"), root].concat()).expect("chain");
+    pems
+}
+
+/// A certificate serial number nobody else holds.
+fn rand_serial() -> u32 {
+    let mut bytes = [0u8; 4];
+    openssl::rand::rand_bytes(&mut bytes).expect("random");
+    u32::from_be_bytes(bytes) >> 1
 }
 
 /// The signers of the matrix: each makes a signed file from an unsigned one, as its own
@@ -488,7 +603,11 @@ pub(super) fn run(command: &mut Command) {
 
 /// pyHanko's own signer (tests/signers/pyhanko_sign.py) with `username`'s key.
 pub(super) fn pyhanko(dir: &Path, unsigned: &[u8], username: &str, extra: &[&str]) -> Vec<u8> {
-    let pems = pem_files(dir, username);
+    pyhanko_with(dir, unsigned, &pem_files(dir, username), extra)
+}
+
+/// pyHanko's own signer with the key and chain of `pems`.
+pub(super) fn pyhanko_with(dir: &Path, unsigned: &[u8], pems: &Pems, extra: &[&str]) -> Vec<u8> {
     let (input, output) = in_out(dir, unsigned);
     run(Command::new("python3")
         .arg(signers("pyhanko_sign.py"))
