@@ -8,19 +8,21 @@
 
 pub mod compose;
 pub mod desk;
+mod reach;
 mod sla;
+mod sops;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
+pub use reach::{Reach, applicant_only, files_anywhere, reach, requests_within, visible_requests};
 pub use sla::{StepRecord, history};
+pub use sops::{current_sop, install_sop, sop_version};
 
 use crate::audit::{self, Event};
 use crate::calendar;
-use crate::db::schema::{
-    letters, person_roles, request_items, request_steps, requests, sop_versions,
-};
+use crate::db::schema::{letters, request_items, request_steps, requests};
 use crate::db::{DbConn, write_transaction};
 use crate::digest::sha256_hex;
 use crate::ids::{LetterId, OfficeId, PersonId, RequestId, SopVersionId};
@@ -140,107 +142,6 @@ pub(crate) fn stored(at: DateTime<Utc>) -> NaiveDateTime {
     DateTime::from_timestamp_micros(at.timestamp_micros())
         .unwrap_or(at)
         .naive_utc()
-}
-
-/// Stores `text` as `office`'s SOP when it differs from the office's current one; returns the
-/// version in force afterwards.
-pub fn install_sop(
-    conn: &mut DbConn,
-    office: OfficeId,
-    text: &str,
-    actor: Option<PersonId>,
-) -> Result<SopVersionId> {
-    let sop = Sop::from_xml(text).map_err(|problems| {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        WorkflowError::InvalidSop(list.join("; "))
-    })?;
-    let sha256 = sha256_hex(text.as_bytes());
-    write_transaction(conn, |conn| {
-        let latest: Option<(SopVersionId, i32, String)> = sop_versions::table
-            .filter(sop_versions::office_id.eq(office))
-            .order(sop_versions::version.desc())
-            .select((
-                sop_versions::id,
-                sop_versions::version,
-                sop_versions::sha256,
-            ))
-            .first(conn)
-            .optional()?;
-        if let Some((id, _, existing)) = &latest
-            && *existing == sha256
-        {
-            return Ok(*id);
-        }
-        let version = latest.map_or(1, |(_, v, _)| v + 1);
-        let id: SopVersionId = diesel::insert_into(sop_versions::table)
-            .values((
-                sop_versions::office_id.eq(office),
-                sop_versions::version.eq(version),
-                sop_versions::code.eq(&sop.id),
-                sop_versions::title.eq(&sop.header.title),
-                sop_versions::definition.eq(text),
-                sop_versions::sha256.eq(&sha256),
-                sop_versions::created_at.eq(crate::db::now()),
-            ))
-            .returning(sop_versions::id)
-            .get_result(conn)?;
-        audit::append(
-            conn,
-            Event {
-                actor,
-                office: Some(office),
-                action: "sop.installed",
-                subject: format!("sop_version:{id}"),
-                detail: serde_json::json!({ "sop": sop.id, "version": version, "sha256": sha256 }),
-            },
-        )?;
-        Ok(id)
-    })
-}
-
-/// The SOP stored as `version`. A stored version never changes, so each definition is parsed
-/// once per process and kept by its SHA-256 (not by its id: one process may open several
-/// databases).
-pub fn sop_version(conn: &mut DbConn, version: SopVersionId) -> Result<Sop> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static PARSED: OnceLock<Mutex<HashMap<String, Sop>>> = OnceLock::new();
-    let parsed = PARSED.get_or_init(|| Mutex::new(HashMap::new()));
-    let sha256: String = sop_versions::table
-        .find(version)
-        .select(sop_versions::sha256)
-        .first(conn)?;
-    if let Some(sop) = parsed.lock().ok().and_then(|p| p.get(&sha256).cloned()) {
-        return Ok(sop);
-    }
-    let text: String = sop_versions::table
-        .find(version)
-        .select(sop_versions::definition)
-        .first(conn)?;
-    let sop = Sop::from_xml(&text).map_err(|problems| {
-        WorkflowError::InvalidSop(format!(
-            "stored version {version}: {} problem(s)",
-            problems.len()
-        ))
-    })?;
-    if sha256_hex(text.as_bytes()) == sha256
-        && let Ok(mut parsed) = parsed.lock()
-    {
-        parsed.insert(sha256, sop.clone());
-    }
-    Ok(sop)
-}
-
-/// The office's SOP in force: the newest version.
-pub fn current_sop(conn: &mut DbConn, office: OfficeId) -> Result<(SopVersionId, Sop)> {
-    let version: SopVersionId = sop_versions::table
-        .filter(sop_versions::office_id.eq(office))
-        .order(sop_versions::version.desc())
-        .select(sop_versions::id)
-        .first(conn)
-        .optional()?
-        .ok_or(WorkflowError::NoSop)?;
-    Ok((version, sop_version(conn, version)?))
 }
 
 pub fn find(conn: &mut DbConn, request: RequestId) -> Result<Request> {
@@ -798,110 +699,4 @@ pub fn advance(
             decision: decision.map(str::to_owned),
         })
     })
-}
-
-/// Whether `roles` (a person's roles at `office`) are only the applicant roles of the office's
-/// SOP: such a person sees their own requests and nothing else of the office's work.
-pub fn applicant_only(conn: &mut DbConn, office: OfficeId, roles: &[String]) -> Result<bool> {
-    let (_, sop) = current_sop(conn, office)?;
-    Ok(roles
-        .iter()
-        .all(|role| sop.roles.iter().any(|r| r.applicant && r.id == *role)))
-}
-
-/// The most requests one listing returns.
-pub const MAX_LISTED: i64 = 500;
-
-/// The requests `person` may see, newest first, at most `limit` (up to [`MAX_LISTED`]) with
-/// ids below `before`: in each office where they hold a role, all of its requests, except
-/// where their roles there are only the SOP's applicant roles: then their own.
-pub fn visible_requests(
-    conn: &mut DbConn,
-    person: PersonId,
-    limit: i64,
-    before: Option<RequestId>,
-) -> Result<Vec<Request>> {
-    let reach = reach(conn, person)?;
-    requests_within(conn, person, &reach, limit, before)
-}
-
-/// Where a person's sight reaches: the offices whose work they see whole (they hold a role
-/// there other than only the applicant's), and those where they see their own requests.
-#[derive(Debug, Default)]
-pub struct Reach {
-    pub whole: Vec<OfficeId>,
-    pub own: Vec<OfficeId>,
-}
-
-/// `person`'s [`Reach`], offices in id order.
-pub fn reach(conn: &mut DbConn, person: PersonId) -> Result<Reach> {
-    let offices: Vec<OfficeId> = person_roles::table
-        .filter(person_roles::person_id.eq(person))
-        .select(person_roles::office_id)
-        .distinct()
-        .order(person_roles::office_id)
-        .load(conn)?;
-    let mut reach = Reach::default();
-    for office in offices {
-        let roles = crate::people::roles_in(conn, person, office)?;
-        if applicant_only(conn, office, &roles)? {
-            reach.own.push(office);
-        } else {
-            reach.whole.push(office);
-        }
-    }
-    Ok(reach)
-}
-
-/// [`visible_requests`] for a reach already read.
-pub fn requests_within(
-    conn: &mut DbConn,
-    person: PersonId,
-    reach: &Reach,
-    limit: i64,
-    before: Option<RequestId>,
-) -> Result<Vec<Request>> {
-    let (whole, own) = (reach.whole.clone(), reach.own.clone());
-    // Each side only when it has offices: an OR with an empty side keeps both databases from
-    // reading through the office's index, and they walk the whole table by id instead. One
-    // office (the usual case) is asked for with `=`: PostgreSQL reads `office_id = ANY(…)`
-    // through the primary key, newest first, past every other office's requests.
-    let mut query = requests::table.into_boxed();
-    query = match (whole.as_slice(), own.is_empty()) {
-        ([one], true) => query.filter(requests::office_id.eq(*one)),
-        (_, true) => query.filter(requests::office_id.eq_any(whole)),
-        ([], false) => query
-            .filter(requests::office_id.eq_any(own))
-            .filter(requests::applicant_id.eq(person)),
-        _ => query.filter(
-            requests::office_id.eq_any(whole).or(requests::office_id
-                .eq_any(own)
-                .and(requests::applicant_id.eq(person))),
-        ),
-    };
-    let mut query = query
-        .order(requests::id.desc())
-        .limit(limit.clamp(1, MAX_LISTED))
-        .select(Request::as_select());
-    if let Some(before) = before {
-        query = query.filter(requests::id.lt(before));
-    }
-    Ok(query.load(conn)?)
-}
-
-/// Whether `person` may file a request anywhere: they hold an applicant role of some office's
-/// SOP.
-pub fn files_anywhere(conn: &mut DbConn, person: PersonId) -> Result<bool> {
-    let held: Vec<(OfficeId, String)> = person_roles::table
-        .filter(person_roles::person_id.eq(person))
-        .select((person_roles::office_id, person_roles::role))
-        .load(conn)?;
-    for (office, role) in held {
-        if let Ok((_, sop)) = current_sop(conn, office)
-            && sop.role(&role).is_some_and(|r| r.applicant)
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
