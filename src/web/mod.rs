@@ -12,6 +12,7 @@ pub mod error;
 mod health;
 mod hosting;
 mod jobs;
+mod letter_pages;
 pub mod limits;
 mod numbers;
 mod pages;
@@ -79,6 +80,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<(Server,
             .configure(requests::configure)
             .configure(work::configure)
             .configure(desk::configure)
+            .configure(letter_pages::configure)
             .configure(admin::configure)
             .configure(jobs::configure)
             .configure(books::configure)
