@@ -176,13 +176,7 @@ fn malformed_config_file_is_named_with_its_position() {
 #[test]
 fn a_setting_from_the_config_file_is_named_by_key_and_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("naskah.toml");
-    std::fs::write(&file, "bind = \"everywhere\"\n").expect("write");
-    let output = naskah(dir.path())
-        .env("NASKAH_CONFIG", &file)
-        .arg("serve")
-        .output()
-        .expect("run");
+    let (file, output) = serve_with_config(dir.path(), "bind = \"everywhere\"\n");
     assert_config_error(
         &output,
         &format!("bind in {}", file.display()),
@@ -205,18 +199,25 @@ fn revocation_grace_out_of_bounds_is_named() {
         "NASKAH_REVOCATION_GRACE_MINUTES",
         "2000 is outside 0..=1440",
     );
-    let file = dir.path().join("naskah.toml");
-    std::fs::write(&file, "revocation_grace_minutes = 1441\n").expect("write");
-    let output = naskah(dir.path())
-        .env("NASKAH_CONFIG", &file)
-        .arg("serve")
-        .output()
-        .expect("run");
+    let (_, output) = serve_with_config(dir.path(), "revocation_grace_minutes = 1441\n");
     assert_config_error(
         &output,
         "revocation_grace_minutes",
         "1441 is outside 0..=1440",
     );
+}
+
+/// `naskah serve` run with `text` as its configuration file (in `dir`): the file and what
+/// came of it.
+fn serve_with_config(dir: &std::path::Path, text: &str) -> (std::path::PathBuf, Output) {
+    let file = dir.join("naskah.toml");
+    std::fs::write(&file, text).expect("write");
+    let output = naskah(dir)
+        .env("NASKAH_CONFIG", &file)
+        .arg("serve")
+        .output()
+        .expect("run");
+    (file, output)
 }
 
 #[test]

@@ -19,14 +19,37 @@ pub(super) struct Pems {
 
 /// The demo official's key and certificate chain as PEM files in `dir`, named after them.
 pub(super) fn pem_files(dir: &Path, username: &str) -> Pems {
-    let p12 = std::fs::read(demo_pki().dir.join(pki::official_p12(username))).expect("p12");
-    let passphrase =
-        pki::passphrase_of(&demo_pki().dir, &pki::official_p12(username)).expect("passphrase");
-    let parsed = openssl::pkcs12::Pkcs12::from_der(&p12)
+    let parsed = demo_p12(&pki::official_p12(username));
+    let chain: Vec<openssl::x509::X509> = parsed.ca.into_iter().flatten().collect();
+    write_pems(
+        dir,
+        username,
+        &parsed.pkey.expect("key"),
+        &parsed.cert.expect("cert"),
+        &chain,
+    )
+}
+
+/// A PKCS#12 file of the demo PKI, opened with its passphrase from the PKI's list.
+fn demo_p12(file: &str) -> openssl::pkcs12::ParsedPkcs12_2 {
+    let der = std::fs::read(demo_pki().dir.join(file)).expect("p12");
+    let passphrase = pki::passphrase_of(&demo_pki().dir, file).expect("passphrase");
+    openssl::pkcs12::Pkcs12::from_der(&der)
         .and_then(|p| p.parse2(&passphrase))
-        .expect("opens");
+        .expect("opens")
+}
+
+/// `key`, `cert` and `chain` as the PEM files NAME.key.pem, NAME.cert.pem and NAME.chain.pem
+/// in `dir`.
+fn write_pems(
+    dir: &Path,
+    name: &str,
+    key: &openssl::pkey::PKeyRef<openssl::pkey::Private>,
+    cert: &openssl::x509::X509Ref,
+    chain: &[openssl::x509::X509],
+) -> Pems {
     let at = |what: &str| {
-        dir.join(format!("{username}.{what}.pem"))
+        dir.join(format!("{name}.{what}.pem"))
             .to_string_lossy()
             .into_owned()
     };
@@ -35,14 +58,12 @@ pub(super) fn pem_files(dir: &Path, username: &str) -> Pems {
         cert: at("cert"),
         chain: at("chain"),
     };
-    let key = parsed.pkey.expect("key");
-    let cert = parsed.cert.expect("cert");
     std::fs::write(&pems.key, key.private_key_to_pem_pkcs8().expect("pem")).expect("key");
     std::fs::write(&pems.cert, cert.to_pem().expect("pem")).expect("cert");
-    let mut chain = Vec::new();
-    for ca in parsed.ca.into_iter().flatten() {
-        chain.extend(ca.to_pem().expect("pem"));
-    }
+    let chain: Vec<u8> = chain
+        .iter()
+        .flat_map(|ca| ca.to_pem().expect("pem"))
+        .collect();
     std::fs::write(&pems.chain, chain).expect("chain");
     pems
 }
@@ -347,11 +368,7 @@ pub(super) fn official_with(dir: &Path, kind: &str) -> Pems {
         other => panic!("{other}"),
     }
     .expect("key");
-    let ca = std::fs::read(demo_pki().dir.join(pki::INTERMEDIATE_P12)).expect("p12");
-    let passphrase = pki::passphrase_of(&demo_pki().dir, pki::INTERMEDIATE_P12).expect("pass");
-    let ca = openssl::pkcs12::Pkcs12::from_der(&ca)
-        .and_then(|p| p.parse2(&passphrase))
-        .expect("opens");
+    let ca = demo_p12(pki::INTERMEDIATE_P12);
     let (ca_key, ca_cert) = (ca.pkey.expect("key"), ca.cert.expect("cert"));
     let mut name = openssl::x509::X509NameBuilder::new().expect("name");
     name.append_entry_by_nid(Nid::COMMONNAME, &format!("Penguji {kind}"))
@@ -403,21 +420,11 @@ pub(super) fn official_with(dir: &Path, kind: &str) -> Pems {
         .sign(&ca_key, openssl::hash::MessageDigest::sha256())
         .expect("signs");
     let cert = builder.build();
-    let at = |what: &str| {
-        dir.join(format!("{kind}.{what}.pem"))
-            .to_string_lossy()
-            .into_owned()
-    };
-    let pems = Pems {
-        key: at("key"),
-        cert: at("cert"),
-        chain: at("chain"),
-    };
-    std::fs::write(&pems.key, key.private_key_to_pem_pkcs8().expect("pem")).expect("key");
-    std::fs::write(&pems.cert, cert.to_pem().expect("pem")).expect("cert");
-    let root = std::fs::read(demo_pki().dir.join(pki::ROOT_CERT)).expect("root");
-    std::fs::write(&pems.chain, [ca_cert.to_pem().expect("pem"), root].concat()).expect("chain");
-    pems
+    let root = openssl::x509::X509::from_pem(
+        &std::fs::read(demo_pki().dir.join(pki::ROOT_CERT)).expect("root"),
+    )
+    .expect("root");
+    write_pems(dir, kind, &key, &cert, &[ca_cert, root])
 }
 
 /// A certificate serial number nobody else holds.
