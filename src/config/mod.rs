@@ -5,11 +5,17 @@
 //! ends with one line naming the setting (by the name it was given under: `NASKAH_BIND`,
 //! `--bind`, `bind in naskah.toml`) and what is wrong with it.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+mod database;
+mod services;
+
+pub use database::DatabaseUrl;
+pub use services::BsreSettings;
+use services::{NotifySettings, bsre_remote, notify_settings};
 
 /// A setting that could not be used: which one, under the name it was given, and why.
 #[derive(Debug, thiserror::Error)]
@@ -25,80 +31,6 @@ impl ConfigError {
             setting: setting.into(),
             problem: problem.into(),
         }
-    }
-}
-
-/// Where the database lives. The password of a PostgreSQL URL never appears in `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    /// Accepts `postgres://` and `postgresql://` URLs, `sqlite://PATH` (`sqlite:///abs/path` for
-    /// an absolute one), `sqlite:PATH`, and a plain file path, which means SQLite.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err("is empty".into());
-        }
-        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return Ok(DatabaseUrl::Postgres(text.to_owned()));
-        }
-        if let Some(path) = text
-            .strip_prefix("sqlite://")
-            .or(text.strip_prefix("sqlite:"))
-        {
-            if path.is_empty() {
-                return Err("names no SQLite file".into());
-            }
-            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
-        }
-        if let Some((scheme, _)) = text.split_once("://") {
-            return Err(format!(
-                "unknown scheme '{scheme}' (naskah speaks postgres:// and sqlite://)"
-            ));
-        }
-        Ok(DatabaseUrl::Sqlite(PathBuf::from(text)))
-    }
-
-    pub fn backend(&self) -> &'static str {
-        match self {
-            DatabaseUrl::Sqlite(_) => "sqlite",
-            DatabaseUrl::Postgres(_) => "postgres",
-        }
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            DatabaseUrl::Postgres(url) => f.write_str(&redact_password(url)),
-        }
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// Replaces the password in `scheme://user:password@host/...` with `***`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
     }
 }
 
@@ -142,32 +74,6 @@ struct FileSettings {
     notify: Option<NotifySettings>,
 }
 
-/// The `[notify]` table: where notifications of signed letters and finished requests go.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NotifySettings {
-    smtp_url: Option<String>,
-    /// The environment variable holding the SMTP password.
-    smtp_password_env: Option<String>,
-    mail_from: Option<String>,
-    retry_seconds: Option<u64>,
-    #[serde(default)]
-    webhooks: Vec<WebhookSettings>,
-}
-
-/// One `[[notify.webhooks]]` entry.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WebhookSettings {
-    url: String,
-    /// The environment variable holding the secret its calls are signed with.
-    secret_env: String,
-    #[serde(default)]
-    events: Vec<String>,
-    #[serde(default)]
-    offices: Vec<String>,
-}
-
 /// The `[schedule]` table: when reports are made and the audit log checked (cron with seconds:
 /// `sec min hour day-of-month month day-of-week`, in each office's local time), and who signs
 /// each office's reports.
@@ -188,34 +94,6 @@ pub struct ReportSigner {
     pub username: String,
     /// The environment variable holding the passphrase.
     pub passphrase_env: String,
-}
-
-/// BSrE's signing service, from the `[bsre]` table of the TOML file.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BsreSettings {
-    /// The Esign Client Service's base address.
-    pub url: String,
-    /// The application's credentials at the service; the password is read from the
-    /// environment variable named here, never from the file.
-    pub username: String,
-    pub password_env: String,
-    /// `v1` (multipart) or `v2` (JSON).
-    #[serde(default = "default_bsre_api")]
-    pub api: String,
-    /// The officials (usernames) who sign through the service.
-    #[serde(default)]
-    pub officials: Vec<String>,
-    #[serde(default = "default_bsre_timeout")]
-    pub timeout_seconds: u64,
-}
-
-fn default_bsre_api() -> String {
-    "v1".into()
-}
-
-fn default_bsre_timeout() -> u64 {
-    30
 }
 
 /// Settings given on the command line; they win over everything else.
@@ -672,161 +550,6 @@ fn ensure_writable_dir(dir: &Path) -> Result<(), String> {
     std::fs::remove_file(&probe).map_err(|e| format!("directory {shown} is not writable: {e}"))
 }
 
-/// Checks the `[bsre]` table and reads the service's password from the environment.
-/// The notification settings: `[notify]` in the file, else the environment
-/// (`NASKAH_SMTP_URL`, `NASKAH_SMTP_PASSWORD`, `NASKAH_MAIL_FROM`, one webhook by
-/// `NASKAH_WEBHOOK_URL` and `NASKAH_WEBHOOK_SECRET`, `NASKAH_NOTIFY_RETRY_SECONDS`).
-fn notify_settings(
-    settings: &NotifySettings,
-    file_name: &str,
-    env: &impl Fn(&str) -> Option<String>,
-    public_url: &str,
-) -> Result<crate::notify::worker::Settings, ConfigError> {
-    use crate::notify::{mail::Mail, webhook::Webhook};
-    let in_file = |key: &str| format!("notify.{key} in {file_name}");
-    let pick = |name: &str, key: &str, value: &Option<String>| {
-        env(name)
-            .map(|v| (v, name.to_owned()))
-            .or_else(|| value.clone().map(|v| (v, in_file(key))))
-    };
-    let retry = match pick(
-        "NASKAH_NOTIFY_RETRY_SECONDS",
-        "retry_seconds",
-        &settings.retry_seconds.map(|s| s.to_string()),
-    ) {
-        Some((text, origin)) => match text.trim().parse::<u64>() {
-            Ok(seconds) if (1..=3600).contains(&seconds) => seconds,
-            _ => {
-                return Err(ConfigError::new(
-                    origin,
-                    format!("'{text}' is not a number of seconds in 1..=3600"),
-                ));
-            }
-        },
-        None => 30,
-    };
-    let mail = match pick("NASKAH_SMTP_URL", "smtp_url", &settings.smtp_url) {
-        Some((url, origin)) => {
-            let password = match &settings.smtp_password_env {
-                Some(name) => Some(env(name).ok_or_else(|| {
-                    ConfigError::new(
-                        in_file("smtp_password_env"),
-                        format!("the environment variable {name} is not set"),
-                    )
-                })?),
-                None => env("NASKAH_SMTP_PASSWORD"),
-            };
-            let (from, from_origin) = pick("NASKAH_MAIL_FROM", "mail_from", &settings.mail_from)
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        "NASKAH_MAIL_FROM",
-                        format!("is needed with {origin}: the address e-mails come from"),
-                    )
-                })?;
-            Some(Mail::new(&url, password, &from).map_err(|problem| {
-                let origin = if problem.contains("sender") {
-                    from_origin
-                } else {
-                    origin
-                };
-                ConfigError::new(origin, problem)
-            })?)
-        }
-        None => None,
-    };
-    let mut webhooks = Vec::new();
-    for (i, hook) in settings.webhooks.iter().enumerate() {
-        let origin = in_file(&format!("webhooks[{i}]"));
-        let secret = env(&hook.secret_env).ok_or_else(|| {
-            ConfigError::new(
-                &origin,
-                format!("the environment variable {} is not set", hook.secret_env),
-            )
-        })?;
-        webhooks.push(
-            Webhook::new(
-                &hook.url,
-                &secret,
-                hook.events.clone(),
-                hook.offices.clone(),
-            )
-            .map_err(|problem| ConfigError::new(&origin, problem))?,
-        );
-    }
-    if let Some(url) = env("NASKAH_WEBHOOK_URL") {
-        let secret = env("NASKAH_WEBHOOK_SECRET").ok_or_else(|| {
-            ConfigError::new(
-                "NASKAH_WEBHOOK_SECRET",
-                "is needed with NASKAH_WEBHOOK_URL: the secret its calls are signed with",
-            )
-        })?;
-        webhooks.push(
-            Webhook::new(&url, &secret, Vec::new(), Vec::new())
-                .map_err(|problem| ConfigError::new("NASKAH_WEBHOOK_URL", problem))?,
-        );
-    }
-    Ok(crate::notify::worker::Settings {
-        webhooks,
-        mail,
-        public_url: public_url.to_owned(),
-        retry: std::time::Duration::from_secs(retry),
-    })
-}
-
-fn bsre_remote(
-    settings: &BsreSettings,
-    file_name: &str,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<crate::tte::bsre::Remote, ConfigError> {
-    let setting = |key: &str| format!("bsre.{key} in {file_name}");
-    let url = settings.url.trim().trim_end_matches('/').to_owned();
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(ConfigError::new(
-            setting("url"),
-            format!("'{url}' is not an http(s):// address"),
-        ));
-    }
-    if url.starts_with("https://") {
-        return Err(ConfigError::new(
-            setting("url"),
-            "https is not supported by this build; reach the Esign Client Service on the agency's network over http",
-        ));
-    }
-    let api = match settings.api.trim() {
-        "v1" => crate::tte::bsre::Api::V1,
-        "v2" => crate::tte::bsre::Api::V2,
-        other => {
-            return Err(ConfigError::new(
-                setting("api"),
-                format!("'{other}' is neither v1 nor v2"),
-            ));
-        }
-    };
-    let password = env(&settings.password_env).ok_or_else(|| {
-        ConfigError::new(
-            setting("password_env"),
-            format!(
-                "the environment variable {} is not set",
-                settings.password_env
-            ),
-        )
-    })?;
-    if !(1..=600).contains(&settings.timeout_seconds) {
-        return Err(ConfigError::new(
-            setting("timeout_seconds"),
-            "must be 1 to 600",
-        ));
-    }
-    Ok(crate::tte::bsre::Remote {
-        url,
-        username: settings.username.clone(),
-        password,
-        api,
-        officials: settings.officials.clone(),
-        timeout: std::time::Duration::from_secs(settings.timeout_seconds),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -921,18 +644,6 @@ mod tests {
                 Ok(DatabaseUrl::Sqlite(path.into()))
             );
         }
-    }
-
-    #[test]
-    fn password_is_redacted_but_nothing_else() {
-        assert_eq!(
-            redact_password("postgres://naskah:p@ss@127.0.0.1:5432/db?sslmode=disable"),
-            "postgres://naskah:***@127.0.0.1:5432/db?sslmode=disable"
-        );
-        assert_eq!(
-            redact_password("postgres://naskah@h/db"),
-            "postgres://naskah@h/db"
-        );
     }
 
     #[test]
