@@ -76,7 +76,7 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(2_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    naskah::signing::pki::init_demo(&dir.path().join("pki")).expect("demo PKI");
+    naskah::demo::init_pki(&dir.path().join("pki")).expect("demo PKI");
 
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     run("SQLite", &sqlite, dir.path(), per_office);

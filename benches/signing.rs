@@ -127,7 +127,7 @@ fn main() {
         .unwrap_or(10);
     let dir = tempfile::tempdir().expect("tempdir");
     let pki_dir = dir.path().join("pki");
-    pki::init_demo(&pki_dir).expect("demo PKI");
+    naskah::demo::init_pki(&pki_dir).expect("demo PKI");
     let p12_file = pki::official_p12(SIGNER);
     let p12 = pki_dir.join(&p12_file);
     let passphrase = pki::passphrase_of(&pki_dir, &p12_file).expect("passphrase");

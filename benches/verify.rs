@@ -57,7 +57,7 @@ fn main() {
     let temporary = tempfile::tempdir().expect("tempdir");
     let dir = kept.as_deref().unwrap_or(temporary.path());
     let pki_dir = dir.join("pki");
-    pki::init_demo(&pki_dir).expect("demo PKI");
+    naskah::demo::init_pki(&pki_dir).expect("demo PKI");
     let p12 = pki::official_p12("banggai.kadis");
     let der = std::fs::read(pki_dir.join(&p12)).expect("p12");
     let key = SigningKey::from_pkcs12(

@@ -162,8 +162,18 @@ pub fn roles_in(conn: &mut DbConn, person: PersonId, office: OfficeId) -> QueryR
         .load(conn)
 }
 
-/// The roles of an office's head, as the seed SOPs name them.
-pub const HEAD_ROLES: [&str; 2] = ["kepala_dinas", "kepala_dkisp"];
+/// The roles naskah itself gives a meaning to, in each office; the other roles (kabid, jft,
+/// pemohon, …) are the office's SOP's own. Every check of these reads them from here.
+pub mod roles {
+    /// Keeps an office's people and roles, and hears of a break in the audit log.
+    pub const ADMIN: &str = "admin";
+    /// Reads everything of the office and changes nothing.
+    pub const AUDITOR: &str = "auditor";
+    /// Assigns numbers and keeps the registers.
+    pub const SECRETARIAT: &str = "sekretariat";
+    /// The office's head, as the seed SOPs name the role.
+    pub const HEADS: [&str; 2] = ["kepala_dinas", "kepala_dkisp"];
+}
 
 /// The first holder of any of `roles` in `office` (the lowest id: stable from call to call).
 pub fn holder(

@@ -14,21 +14,40 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
+use serde::Deserialize;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::config::ReportSigner;
 use crate::db::Db;
 use crate::db::schema::{inbox, person_roles};
 use crate::ids::OfficeId;
 use crate::reports::Period;
 use crate::reports::make::{self, ReportError, ReportKind};
 
+/// The `[schedule]` table: when reports are made and the audit log checked (cron with seconds:
+/// `sec min hour day-of-month month day-of-week`, in each office's local time), and who signs
+/// each office's reports.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    pub sla: Option<String>,
+    pub annual: Option<String>,
+    pub audit: Option<String>,
+    #[serde(default)]
+    pub signers: BTreeMap<String, ReportSigner>,
+}
+
+/// Who signs an office's reports, and where the passphrase of their key is.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSigner {
+    pub username: String,
+    /// The environment variable holding the passphrase.
+    pub passphrase_env: String,
+}
+
 pub const DEFAULT_SLA: &str = "0 0 7 * * Mon";
 pub const DEFAULT_ANNUAL: &str = "0 0 7 * Jan *";
 pub const DEFAULT_AUDIT: &str = "0 30 1 * * *";
-
-/// The role of naskah's administrators, who hear of a break in the audit log.
-pub const ADMIN_ROLE: &str = "admin";
 
 /// The schedule as configured, its cron lines checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,7 +82,7 @@ impl Schedule {
     /// The `[schedule]` table, overridden by `NASKAH_SCHEDULE_SLA`, `_ANNUAL` and `_AUDIT`;
     /// on a bad line, the setting's name and the problem.
     pub fn from_settings(
-        settings: crate::config::ScheduleSettings,
+        settings: ScheduleSettings,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Schedule, (String, String)> {
         let pick = |key: &str, own: Option<String>, default: &str| {
@@ -195,7 +214,7 @@ pub async fn audit_check(context: Arc<Context>) {
             let problems = found.breaks.len() + found.flaws.len();
             if problems > 0 {
                 let admins: Vec<crate::ids::PersonId> = person_roles::table
-                    .filter(person_roles::role.eq(ADMIN_ROLE))
+                    .filter(person_roles::role.eq(crate::people::roles::ADMIN))
                     .select(person_roles::person_id)
                     .distinct()
                     .load(conn)?;

@@ -5,7 +5,13 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+/// How log lines are written: for a person at a terminal, or one JSON object a line for a
+/// collector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// Installs the process's log subscriber. `filter` was checked when the configuration loaded.
 pub fn init(filter: &str, format: LogFormat) {

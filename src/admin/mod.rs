@@ -24,10 +24,7 @@ use crate::db::{DbConn, write_transaction};
 use crate::ids::{OfficeId, PersonId};
 use crate::workflow::{self, WorkflowError};
 
-/// Keeps an office's people and roles.
-pub const ADMIN: &str = crate::schedule::ADMIN_ROLE;
-/// Reads everything of the office and changes nothing.
-pub const AUDITOR: &str = "auditor";
+use crate::people::roles::{ADMIN, AUDITOR};
 
 type Result<T> = std::result::Result<T, WorkflowError>;
 

@@ -4,10 +4,11 @@
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{ADMIN, Result, blank_none, require_admin};
+use super::{Result, blank_none, require_admin};
 use crate::audit::{self, Event};
 use crate::db::{DbConn, write_transaction};
 use crate::ids::{OfficeId, PersonId};
+use crate::people::roles::ADMIN;
 use crate::workflow::WorkflowError;
 
 /// A holiday of the office's own (cuti bersama daerah, a local day off), beside the national
@@ -246,7 +247,7 @@ pub fn create_register(
     let roles = crate::people::roles_in(conn, actor, office)?;
     if !roles
         .iter()
-        .any(|r| r == ADMIN || r == numbering::SECRETARIAT)
+        .any(|r| r == ADMIN || r == crate::people::roles::SECRETARIAT)
     {
         return Err(WorkflowError::Forbidden(
             "register disiapkan oleh administrator atau sekretariat kantor ini".into(),

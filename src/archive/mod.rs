@@ -7,3 +7,4 @@ pub mod check;
 pub mod export;
 pub mod integrity;
 pub mod job;
+pub mod lookup;

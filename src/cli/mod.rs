@@ -3,6 +3,7 @@
 //! exit code: 2 for bad configuration or usage, 1 for a failure while working.
 
 mod archive;
+pub mod number_bench;
 mod office;
 mod registers;
 mod serve;
@@ -516,7 +517,7 @@ fn demo_pki(config: &Config) -> Result<(), Failure> {
     if dir.join(crate::signing::pki::ROOT_CERT).exists() {
         return Ok(());
     }
-    let made = crate::signing::pki::init_demo(dir).map_err(|e| Failure::Work(e.to_string()))?;
+    let made = crate::demo::init_pki(dir).map_err(|e| Failure::Work(e.to_string()))?;
     tracing::info!(
         dir = %dir.display(),
         officials = made.officials.len(),

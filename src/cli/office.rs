@@ -166,7 +166,7 @@ pub fn run(conn: &mut DbConn, command: &OfficeCommand) -> Result<(), Failure> {
                         created_at: now,
                     },
                 )?;
-                crate::people::grant_role(conn, person, office, crate::admin::ADMIN)?;
+                crate::people::grant_role(conn, person, office, crate::people::roles::ADMIN)?;
                 audit::append(
                     conn,
                     Event {
@@ -174,7 +174,7 @@ pub fn run(conn: &mut DbConn, command: &OfficeCommand) -> Result<(), Failure> {
                         office: Some(office),
                         action: "person.created",
                         subject: format!("person:{person}"),
-                        detail: serde_json::json!({ "username": admin, "roles": [crate::admin::ADMIN] }),
+                        detail: serde_json::json!({ "username": admin, "roles": [crate::people::roles::ADMIN] }),
                     },
                 )?;
                 crate::letters::letterhead_of(&crate::office::find(conn, office)?)

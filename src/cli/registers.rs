@@ -227,7 +227,7 @@ pub(super) fn number_command(config: &Config, command: &NumberCommand) -> Result
             }
             let settings = letter_settings(config);
             let outcome =
-                numbering::bench::run(&url, *clients, *count, config.db_pool_size, settings)
+                super::number_bench::run(&url, *clients, *count, config.db_pool_size, settings)
                     .map_err(|e| Failure::Work(e.to_string()))?;
             println!("{}", outcome.line());
             if outcome.duplicates > 0

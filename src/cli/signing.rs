@@ -99,8 +99,10 @@ pub fn demo_authority(pki: &Path) -> Result<signing::tsa::Authority, Failure> {
 pub fn certs(command: &CertsCommand) -> Result<(), Failure> {
     match command {
         CertsCommand::InitDemo { out } => {
-            let made = pki::init_demo(out).map_err(|e| match e {
-                pki::PkiError::NotEmpty(_) => Failure::Usage(e.to_string()),
+            let made = crate::demo::init_pki(out).map_err(|e| match e {
+                crate::demo::DemoError::Pki(pki::PkiError::NotEmpty(_)) => {
+                    Failure::Usage(e.to_string())
+                }
                 other => Failure::Work(other.to_string()),
             })?;
             println!(

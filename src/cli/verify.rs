@@ -7,9 +7,9 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 use super::Failure;
+use crate::archive::lookup::{self as archive, Archived};
 use crate::config::{Config, Overrides};
 use crate::db::{Db, DbError};
-use crate::verify::archive::{self, Archived};
 use crate::verify::sandbox::{Limits, Sandbox};
 use crate::verify::{self, Report, Roots, Verdict};
 

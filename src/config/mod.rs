@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-mod database;
 mod services;
 
-pub use database::DatabaseUrl;
+pub use crate::db::DatabaseUrl;
+pub use crate::schedule::{ReportSigner, ScheduleSettings};
+pub use crate::telemetry::LogFormat;
 pub use services::BsreSettings;
 use services::{NotifySettings, bsre_remote, notify_settings};
 
@@ -32,12 +33,6 @@ impl ConfigError {
             problem: problem.into(),
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// A value together with the name it was given under, for error messages.
@@ -72,28 +67,6 @@ struct FileSettings {
     bsre: Option<BsreSettings>,
     schedule: Option<ScheduleSettings>,
     notify: Option<NotifySettings>,
-}
-
-/// The `[schedule]` table: when reports are made and the audit log checked (cron with seconds:
-/// `sec min hour day-of-month month day-of-week`, in each office's local time), and who signs
-/// each office's reports.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScheduleSettings {
-    pub sla: Option<String>,
-    pub annual: Option<String>,
-    pub audit: Option<String>,
-    #[serde(default)]
-    pub signers: std::collections::BTreeMap<String, ReportSigner>,
-}
-
-/// Who signs an office's reports, and where the passphrase of their key is.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReportSigner {
-    pub username: String,
-    /// The environment variable holding the passphrase.
-    pub passphrase_env: String,
 }
 
 /// Settings given on the command line; they win over everything else.

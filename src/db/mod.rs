@@ -9,6 +9,7 @@
 
 pub mod migrate;
 pub mod schema;
+mod url;
 
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
-use crate::config::DatabaseUrl;
+pub use url::DatabaseUrl;
 
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]

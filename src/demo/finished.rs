@@ -136,8 +136,9 @@ fn drive(
 ) -> Result<(), DemoError> {
     let req = workflow::find(conn, request)?;
     let sop = workflow::sop_version(conn, req.sop_version_id)?;
-    let secretary = crate::people::holder(conn, office.id, &[crate::numbering::SECRETARIAT])?
-        .ok_or_else(|| DemoError::Data(format!("{} has no secretariat", office.code)))?;
+    let secretary =
+        crate::people::holder(conn, office.id, &[crate::people::roles::SECRETARIAT])?
+            .ok_or_else(|| DemoError::Data(format!("{} has no secretariat", office.code)))?;
     for _ in 0..sop.steps.len() * 2 {
         let req = workflow::find(conn, request)?;
         let Some(no) = req.current_step.clone() else {
@@ -341,7 +342,7 @@ fn sign(conn: &mut DbConn, letter: LetterId, tte: &crate::tte::Settings) -> Resu
         .select(letters::fields)
         .first(conn)?;
     let fields: serde_json::Value = serde_json::from_str(&fields).unwrap_or_default();
-    for nip in crate::tte::signer_nips(&fields)
+    for nip in crate::letters::signer_nips(&fields)
         .into_iter()
         .filter(|nip| !nip.is_empty())
     {

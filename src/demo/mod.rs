@@ -217,6 +217,8 @@ pub enum DemoError {
     Database(#[from] diesel::result::Error),
     #[error("demo data: {0}")]
     Data(String),
+    #[error(transparent)]
+    Pki(#[from] crate::signing::pki::PkiError),
 }
 
 /// What a run of [`create`] did.
@@ -224,6 +226,37 @@ pub enum DemoError {
 pub struct Summary {
     pub offices_created: usize,
     pub people_created: usize,
+}
+
+/// The demo PKI in `dir` (see [`crate::signing::pki::init_demo`]), with a certificate for every
+/// official of [`members`]: most RSA-2048, Bolmut's head RSA-3072 and Tarakan's ECDSA P-256, so
+/// that every key kind the signer supports is exercised by the demo.
+pub fn init_pki(dir: &std::path::Path) -> Result<crate::signing::pki::Made, DemoError> {
+    use crate::signing::pki::{self, KeyKind};
+    let members = members()?;
+    let offices: Vec<String> = members
+        .iter()
+        .map(|m| letterhead(m.office).map_or_else(|| m.office.to_owned(), |l| l.name))
+        .collect();
+    let officials: Vec<pki::Official<'_>> = members
+        .iter()
+        .zip(&offices)
+        .filter_map(|(member, office)| {
+            Some(pki::Official {
+                username: &member.username,
+                full_name: member.full_name,
+                nip: member.nip.as_deref()?,
+                position: member.position.as_deref()?,
+                office,
+                key: match member.username.as_str() {
+                    "bolmut.kadis" => KeyKind::Rsa3072,
+                    "tarakan.kadis" => KeyKind::EcP256,
+                    _ => KeyKind::Rsa2048,
+                },
+            })
+        })
+        .collect();
+    Ok(pki::init_demo(dir, &officials)?)
 }
 
 /// The letterhead of the demo office `code`, for rendering letters without a database.
@@ -295,7 +328,7 @@ pub fn members() -> Result<Vec<Member>, DemoError> {
         };
         let mut others = Vec::new();
         for role in &sop.roles {
-            if people::HEAD_ROLES.contains(&role.id.as_str()) {
+            if people::roles::HEADS.contains(&role.id.as_str()) {
                 head.roles.push(role.id.clone());
                 continue;
             }
@@ -347,7 +380,9 @@ fn add_secretary(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usi
         code => format!("{code}.sekretariat"),
     };
     if let Some(existing) = members.iter_mut().find(|m| m.username == username) {
-        existing.roles.push(numbering::SECRETARIAT.to_owned());
+        existing
+            .roles
+            .push(crate::people::roles::SECRETARIAT.to_owned());
         return;
     }
     members.push(Member {
@@ -357,7 +392,7 @@ fn add_secretary(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usi
         nip: Some(staff_nip(100 + office_index)),
         position: Some("Pengadministrasi Umum (Sekretariat)".to_owned()),
         organization: None,
-        roles: vec![numbering::SECRETARIAT.to_owned()],
+        roles: vec![crate::people::roles::SECRETARIAT.to_owned()],
     });
 }
 
@@ -385,7 +420,7 @@ fn add_keepers(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usize
         nip: None,
         position: Some("Pranata Komputer (Administrator naskah)".to_owned()),
         organization: None,
-        roles: vec![crate::admin::ADMIN.to_owned()],
+        roles: vec![crate::people::roles::ADMIN.to_owned()],
     });
     members.push(Member {
         office: demo.code,
@@ -394,7 +429,7 @@ fn add_keepers(members: &mut Vec<Member>, demo: &DemoOffice, office_index: usize
         nip: None,
         position: Some("Auditor Inspektorat".to_owned()),
         organization: None,
-        roles: vec![crate::admin::AUDITOR.to_owned()],
+        roles: vec![crate::people::roles::AUDITOR.to_owned()],
     });
 }
 

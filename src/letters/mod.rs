@@ -215,6 +215,25 @@ fn builtin(kind: LetterKind) -> &'static str {
     }
 }
 
+/// The NIPs of the letter's signers, in block order (digits only; empty when a block has none).
+pub fn signer_nips(fields: &Value) -> Vec<String> {
+    fields
+        .get("signers")
+        .and_then(Value::as_array)
+        .map(|signers| {
+            signers
+                .iter()
+                .map(|s| {
+                    s.get("nip")
+                        .and_then(Value::as_str)
+                        .map(|nip| nip.chars().filter(char::is_ascii_digit).collect())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Realistic data for each kind, for template authors and tests (`letter-templates/samples/`).
 pub fn sample(kind: LetterKind) -> Value {
     macro_rules! samples {

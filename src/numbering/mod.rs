@@ -9,7 +9,6 @@
 //! (register, year, seq, sub) makes a duplicate impossible even for a bug.
 
 pub mod agenda;
-pub mod bench;
 mod ledger;
 pub mod pattern;
 
@@ -28,8 +27,7 @@ use pattern::Pattern;
 
 pub use ledger::{FIRST_DAY, LAST_DAY, csv, log, reserve, use_reserved, void, void_letter};
 
-/// The naskah role that assigns numbers, in each office.
-pub const SECRETARIAT: &str = "sekretariat";
+use crate::people::roles::SECRETARIAT;
 
 /// Why numbering refused. The messages are what the secretariat reads, in Indonesian.
 #[derive(Debug, thiserror::Error)]

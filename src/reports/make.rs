@@ -155,10 +155,11 @@ pub fn make(
                 period: period.key.clone(),
             });
         }
-        let head = crate::people::holder(conn, office.id, &crate::people::HEAD_ROLES)?
+        let head = crate::people::holder(conn, office.id, &crate::people::roles::HEADS)?
             .ok_or(ReportError::Missing("head"))?;
-        let secretary = crate::people::holder(conn, office.id, &[crate::numbering::SECRETARIAT])?
-            .ok_or(ReportError::Missing("secretariat"))?;
+        let secretary =
+            crate::people::holder(conn, office.id, &[crate::people::roles::SECRETARIAT])?
+                .ok_or(ReportError::Missing("secretariat"))?;
         let head_person = crate::people::find(conn, head)?;
         let official = crate::people::find(conn, signer.person)?;
         let today = (crate::db::now() + office.zone().offset()).date();

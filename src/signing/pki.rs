@@ -24,8 +24,6 @@ use openssl::x509::extension::{
 };
 use openssl::x509::{X509, X509Builder, X509Crl, X509CrlBuilder, X509Extension, X509Name};
 
-use crate::demo::Member;
-
 /// The file names in DIR.
 pub const ROOT_CERT: &str = "root.pem";
 pub const INTERMEDIATE_CERT: &str = "intermediate.pem";
@@ -54,8 +52,6 @@ pub enum PkiError {
     },
     #[error("openssl: {0}")]
     Openssl(#[from] openssl::error::ErrorStack),
-    #[error(transparent)]
-    Demo(#[from] crate::demo::DemoError),
     #[error("{0}: no demo PKI here (no passphrase for {1})")]
     NotDemo(PathBuf, &'static str),
     #[error("{0}: the key does not open ({1})")]
@@ -64,8 +60,7 @@ pub enum PkiError {
 
 type Result<T> = std::result::Result<T, PkiError>;
 
-/// The key an official's certificate gets: most demo officials RSA-2048, one RSA-3072 and one
-/// ECDSA P-256, so that every kind the signer supports is exercised by the demo.
+/// The key an official's certificate gets (RSA of two sizes or ECDSA P-256).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyKind {
     Rsa2048,
@@ -84,15 +79,18 @@ impl KeyKind {
             }
         })
     }
+}
 
-    /// The demo's choice for `username`.
-    pub fn for_member(username: &str) -> KeyKind {
-        match username {
-            "bolmut.kadis" => KeyKind::Rsa3072,
-            "tarakan.kadis" => KeyKind::EcP256,
-            _ => KeyKind::Rsa2048,
-        }
-    }
+/// An official the demo PKI issues a certificate to: named by username (the PKCS#12 file's
+/// name), with the subject's name, NIP, jabatan and office.
+#[derive(Clone, Debug)]
+pub struct Official<'a> {
+    pub username: &'a str,
+    pub full_name: &'a str,
+    pub nip: &'a str,
+    pub position: &'a str,
+    pub office: &'a str,
+    pub key: KeyKind,
 }
 
 /// What `init_demo` made.
@@ -113,8 +111,9 @@ struct Authority {
     cert: X509,
 }
 
-/// Creates the demo PKI in `dir` (made when missing; refused when it already holds one).
-pub fn init_demo(dir: &Path) -> Result<Made> {
+/// Creates the demo PKI in `dir` (made when missing; refused when it already holds one), with a
+/// certificate and PKCS#12 for each of `officials`.
+pub fn init_demo(dir: &Path, officials: &[Official<'_>]) -> Result<Made> {
     if dir.join(ROOT_CERT).exists() {
         return Err(PkiError::NotEmpty(dir.to_owned()));
     }
@@ -175,13 +174,10 @@ pub fn init_demo(dir: &Path) -> Result<Made> {
         passphrases.push(format!("{file} {passphrase}"));
     }
 
-    let mut officials = Vec::new();
-    for member in crate::demo::members()? {
-        let (Some(nip), Some(position)) = (&member.nip, &member.position) else {
-            continue;
-        };
-        let key = KeyKind::for_member(&member.username).generate()?;
-        let subject = official_name(&member, nip, position)?;
+    let mut made = Vec::new();
+    for official in officials {
+        let key = official.key.generate()?;
+        let subject = official_name(official)?;
         let cert = certificate(
             &subject,
             &key,
@@ -189,18 +185,18 @@ pub fn init_demo(dir: &Path) -> Result<Made> {
             END_ENTITY_DAYS,
             Profile::Signer,
         )?;
-        let file = official_p12(&member.username);
+        let file = official_p12(official.username);
         let passphrase = new_passphrase()?;
         write_private(
             &dir.join(&file),
-            &pkcs12(&member.username, &key, &cert, &chain, &passphrase)?,
+            &pkcs12(official.username, &key, &cert, &chain, &passphrase)?,
         )?;
         passphrases.push(format!("{file} {passphrase}"));
-        officials.push(file);
+        made.push(file);
     }
     passphrases.push(String::new());
     write_private(&dir.join(PASSPHRASES), passphrases.join("\n").as_bytes())?;
-    Ok(Made { officials })
+    Ok(Made { officials: made })
 }
 
 /// One of the demo's own authorities: a new key and its certificate, issued by `issuer` (or
@@ -224,16 +220,13 @@ fn demo_authority(
 
 /// The subject of an official's certificate: name, NIP as serialNumber, jabatan as title,
 /// office as organization.
-fn official_name(member: &Member, nip: &str, position: &str) -> Result<X509Name> {
-    let office = crate::demo::letterhead(member.office)
-        .map(|l| l.name)
-        .unwrap_or_else(|| member.office.to_owned());
-    let nip: String = nip.chars().filter(char::is_ascii_digit).collect();
+fn official_name(official: &Official<'_>) -> Result<X509Name> {
+    let nip: String = official.nip.chars().filter(char::is_ascii_digit).collect();
     name(&[
-        (Nid::COMMONNAME, member.full_name),
+        (Nid::COMMONNAME, official.full_name),
         (Nid::SERIALNUMBER, &nip),
-        (Nid::TITLE, position),
-        (Nid::ORGANIZATIONNAME, &office),
+        (Nid::TITLE, official.position),
+        (Nid::ORGANIZATIONNAME, official.office),
         (Nid::COUNTRYNAME, "ID"),
     ])
 }

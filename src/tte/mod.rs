@@ -149,25 +149,6 @@ fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// The NIPs of the letter's signers, in block order (digits only; empty when a block has none).
-pub fn signer_nips(fields: &Value) -> Vec<String> {
-    fields
-        .get("signers")
-        .and_then(Value::as_array)
-        .map(|signers| {
-            signers
-                .iter()
-                .map(|s| {
-                    s.get("nip")
-                        .and_then(Value::as_str)
-                        .map(digits)
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Signing passphrases: five wrong in a row lock signing for [`LOCK_MINUTES`]; then the count
 /// starts over. Counted before each passphrase is tried (`crate::attempts`), so parallel
 /// attempts try at most five.
@@ -359,7 +340,7 @@ pub fn sign_letter_with(
     check_lock(conn, person, now)?;
 
     let fields: Value = serde_json::from_str(&fields).unwrap_or(Value::Null);
-    let nips = signer_nips(&fields);
+    let nips = crate::letters::signer_nips(&fields);
     // The fields signed so far, first first, and who made the first signature: naskah's own
     // signer reserved every block's field with it, a remote service did not.
     let signed_so_far: Vec<(String, String)> = letter_signatures::table

@@ -10,7 +10,6 @@
 //! (`legacy.rs`); a CMS in DER or BER (`ber.rs`); weak algorithms under `policy.rs`. The reader works within limits (`revisions.rs`) and ends with an error on what it
 //! cannot read, never a panic.
 
-pub mod archive;
 pub mod ber;
 pub mod changes;
 pub mod cms;

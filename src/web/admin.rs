@@ -13,9 +13,10 @@ use super::auth::{Caller, office_roles};
 use super::desk::{PageError, PageResult, Viewer};
 use super::error::ApiError;
 use super::pages::{form_field, page, see_other};
-use crate::admin::{self, ADMIN, AUDITOR, Member, NewAccount};
+use crate::admin::{self, Member, NewAccount};
 use crate::db::DbConn;
 use crate::ids::{OfficeId, PersonId};
+use crate::people::roles::{ADMIN, AUDITOR};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(

@@ -48,7 +48,7 @@ async fn audit_entries(
             let (office, roles) = office_roles(conn, person, &code)?;
             if !roles
                 .iter()
-                .any(|r| r == crate::admin::AUDITOR || r == crate::admin::ADMIN)
+                .any(|r| r == crate::people::roles::AUDITOR || r == crate::people::roles::ADMIN)
             {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -285,7 +285,9 @@ async fn registers_page(
             let more = numbers.len() > MAX_LISTED;
             let may_setup = crate::people::roles_in(conn, person, office)?
                 .iter()
-                .any(|r| r == crate::admin::ADMIN || r == crate::numbering::SECRETARIAT);
+                .any(|r| {
+                    r == crate::people::roles::ADMIN || r == crate::people::roles::SECRETARIAT
+                });
             Ok(RegistersPage {
                 csrf,
                 may_setup,

@@ -289,7 +289,10 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                 person_roles::table
                     .inner_join(offices::table)
                     .filter(person_roles::person_id.eq(person))
-                    .filter(person_roles::role.eq_any([crate::admin::ADMIN, crate::admin::AUDITOR]))
+                    .filter(
+                        person_roles::role
+                            .eq_any([crate::people::roles::ADMIN, crate::people::roles::AUDITOR]),
+                    )
                     .select((offices::code, offices::name))
                     .distinct()
                     .order(offices::code)

@@ -18,10 +18,9 @@ use serde::Serialize;
 use super::AppState;
 use super::error::ApiError;
 use super::pages::page;
+use crate::archive::lookup as archive;
 use crate::verify::sandbox::Wait;
-use crate::verify::{
-    self, ChangesAfter, Integrity, Kind, Report, Trust, Verdict, VerifyError, archive,
-};
+use crate::verify::{self, ChangesAfter, Integrity, Kind, Report, Trust, Verdict, VerifyError};
 
 /// The largest upload: official letters are well under a megabyte.
 pub const MAX_UPLOAD: usize = 20 << 20;

@@ -31,7 +31,7 @@ pub fn draft(
     let office = crate::office::find(conn, req.office_id)?;
     let author = crate::people::find(conn, author)?;
     let applicant = crate::people::find(conn, req.applicant_id)?;
-    let head = holder(conn, req.office_id, &crate::people::HEAD_ROLES)?;
+    let head = holder(conn, req.office_id, &crate::people::roles::HEADS)?;
     let (request_number, request_date) = permohonan_reference(conn, &req)?;
     let records = records(conn, request)?;
     let sop = sop_version(conn, req.sop_version_id)?;

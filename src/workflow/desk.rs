@@ -129,7 +129,7 @@ pub fn overview(
     }
     let letters = chain(conn, request, viewer_person.nip.as_deref())?;
     Ok(Overview {
-        may_number: roles.iter().any(|r| r == crate::numbering::SECRETARIAT),
+        may_number: roles.iter().any(|r| r == crate::people::roles::SECRETARIAT),
         zone: office.zone().code(),
         filed_local: req.filed_at + offset,
         office_code: office.code,
@@ -357,7 +357,7 @@ fn chain(
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let nips = crate::tte::signer_nips(&fields);
+        let nips = crate::letters::signer_nips(&fields);
         let own = viewer_nip.map(digits).unwrap_or_default();
         let mut viewer_signs = false;
         let signers = blocks
@@ -440,7 +440,7 @@ pub fn waiting(conn: &mut DbConn, person: PersonId, now: DateTime<Utc>) -> Resul
             .filter(|(o, _)| *o == office)
             .map(|(_, r)| r.clone())
             .collect();
-        let secretary = roles.iter().any(|r| r == crate::numbering::SECRETARIAT);
+        let secretary = roles.iter().any(|r| r == crate::people::roles::SECRETARIAT);
         let code: String = offices::table
             .find(office)
             .select(offices::code)
@@ -580,7 +580,7 @@ fn needed_letters(step: &Step) -> Vec<LetterKind> {
 fn awaits(conn: &mut DbConn, letter: LetterId, fields: &str, nip: &str) -> Result<bool> {
     let fields: Value = serde_json::from_str(fields).unwrap_or(Value::Null);
     let own = digits(nip);
-    let Some(index) = crate::tte::signer_nips(&fields)
+    let Some(index) = crate::letters::signer_nips(&fields)
         .iter()
         .position(|n| !own.is_empty() && *n == own)
     else {

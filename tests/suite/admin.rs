@@ -203,7 +203,7 @@ on_both_backends! {
         assert!(matches!(signed, naskah::accounts::SignIn::In(_)));
         // The admin keeps the rest: here, an account for the head of office.
         let (_, sop) = naskah::workflow::current_sop(&mut conn, office.id).expect("the SOP");
-        let head = sop.roles.iter().find(|r| naskah::people::HEAD_ROLES.contains(&r.id.as_str())).expect("a head role").id.clone();
+        let head = sop.roles.iter().find(|r| naskah::people::roles::HEADS.contains(&r.id.as_str())).expect("a head role").id.clone();
         admin::create(&mut conn, admin.id, office.id, &account("bitung.kadis", &[head.as_str()]), chrono::Utc::now()).expect("an account");
         assert!(!naskah::classification::list(&mut conn, office.id).expect("codes").is_empty(), "the regulation's codes");
         drop(conn);

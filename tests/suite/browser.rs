@@ -362,7 +362,7 @@ fn letter_of(session: &Session<'_>, request: i64, kind: &str) -> Option<(i64, St
 /// The usernames of a letter's signers who have a NIP (those who sign in naskah).
 fn signers(session: &Session<'_>, fields: &str) -> Vec<String> {
     let fields: Value = serde_json::from_str(fields).expect("fields");
-    naskah::tte::signer_nips(&fields)
+    naskah::letters::signer_nips(&fields)
         .iter()
         .filter(|nip| !nip.is_empty())
         .map(|nip| {
@@ -378,7 +378,7 @@ fn signers(session: &Session<'_>, fields: &str) -> Vec<String> {
 /// Takes `request` of `office` through its SOP in the browser, deciding `decisions` in order.
 fn drive(session: &mut Session<'_>, office: &str, request: i64, decisions: &[&str]) {
     let (sop, applicant) = seed(office);
-    let secretary = holder(office, naskah::numbering::SECRETARIAT);
+    let secretary = holder(office, naskah::people::roles::SECRETARIAT);
     let mut decisions = decisions.iter();
     let mut made: Vec<String> = Vec::new();
     for round in 0.. {

@@ -13,6 +13,7 @@ mod cli;
 mod common;
 mod database;
 mod interop;
+mod layers;
 mod letters;
 mod notify;
 mod numbering;

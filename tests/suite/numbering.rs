@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
+use naskah::cli::number_bench as bench;
 use naskah::db::DbConn;
 use naskah::db::schema::{issued_numbers, letters, register_counters};
 use naskah::ids::{LetterId, PersonId};
-use naskah::numbering::{self, NewRegister, NumberingError, RegisterKind, bench};
+use naskah::numbering::{self, NewRegister, NumberingError, RegisterKind};
 
 use crate::common::{Backend, Server, TestDb, get, naskah, on_both_backends};
 

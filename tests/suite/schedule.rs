@@ -157,7 +157,7 @@ on_both_backends! {
             .values((
                 person_roles::person_id.eq(admin),
                 person_roles::office_id.eq(office.id),
-                person_roles::role.eq(naskah::schedule::ADMIN_ROLE),
+                person_roles::role.eq(naskah::people::roles::ADMIN),
                 person_roles::created_at.eq(naskah::db::now()),
             ))
             .execute(&mut *conn)

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 
-use crate::config::DatabaseUrl;
+use crate::db::DatabaseUrl;
 use crate::db::schema::{issued_numbers, letters};
 use crate::db::{Db, DbConn, migrate};
 use crate::ids::{LetterId, OfficeId, PersonId, RegisterId};
@@ -102,7 +102,7 @@ pub fn fixture(conn: &mut DbConn, count: usize) -> Result<Fixture, BenchError> {
         },
     )
     .map_err(fail)?;
-    people::grant_role(conn, secretary, office, numbering::SECRETARIAT).map_err(fail)?;
+    people::grant_role(conn, secretary, office, crate::people::roles::SECRETARIAT).map_err(fail)?;
     let register = numbering::create_register(
         conn,
         &NewRegister {
