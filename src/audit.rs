@@ -3,8 +3,13 @@
 //! own hash covers its content and that link, so an entry changed, removed or slipped in shows
 //! as a break in [`verify`].
 //!
-//! Entries are numbered 1, 2, 3, … without gaps under a lock held until the appending
-//! transaction ends, so the chain's order is the order of commits.
+//! There is a chain per office, for what happens in it, and one for the deployment's own
+//! events (chain 0, which also holds every entry written before the chains were split, as
+//! they were). Each chain's entries are numbered 1, 2, 3, … (`seq`) without gaps under the
+//! chain's own lock, held until the appending transaction ends: a chain's order is the order
+//! of its commits, and offices append in parallel.
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -34,6 +39,7 @@ pub struct Event<'a> {
 #[derive(Clone, Debug, Queryable, Selectable, Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct Entry {
+    /// Unique over all chains, in the order entries were written.
     pub id: i64,
     pub at: chrono::NaiveDateTime,
     pub actor_id: Option<PersonId>,
@@ -43,6 +49,15 @@ pub struct Entry {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The chain: the office's id, or 0 for the deployment's own.
+    pub chain: i64,
+    /// The entry's place in its chain, from 1.
+    pub seq: i64,
+}
+
+/// The chain an event of `office` goes to.
+pub fn chain_of(office: Option<OfficeId>) -> i64 {
+    office.map_or(0, |o| o.0)
 }
 
 impl Entry {
@@ -52,7 +67,7 @@ impl Entry {
         let at = self.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
         let content = serde_json::json!([
             self.prev_hash,
-            self.id,
+            self.seq,
             at,
             self.actor_id,
             self.office_id,
@@ -67,21 +82,37 @@ impl Entry {
 /// Appends `event`. Call it inside the write transaction that makes the change it records, so
 /// that the change and its record commit together or not at all.
 pub fn append(conn: &mut DbConn, event: Event<'_>) -> QueryResult<Entry> {
-    lock_for_transaction(conn, lock_keys::AUDIT_LOG)?;
+    lock_for_transaction(conn, lock_keys::audit_chain(chain_of(event.office)))?;
     append_locked(conn, event)
 }
 
-/// [`append`] in a transaction that already holds the audit log's lock
-/// ([`lock_keys::AUDIT_LOG`]): numbering takes it in the statement that takes its counter.
+/// [`append`] in a transaction that already holds the lock of the event's chain
+/// ([`lock_keys::audit_chain`]): numbering takes it in the statement that takes its counter.
 pub fn append_locked(conn: &mut DbConn, event: Event<'_>) -> QueryResult<Entry> {
+    let chain = chain_of(event.office);
     let last: Option<(i64, String)> = audit_log::table
-        .order(audit_log::id.desc())
-        .select((audit_log::id, audit_log::hash))
+        .filter(audit_log::chain.eq(chain))
+        .order(audit_log::seq.desc())
+        .select((audit_log::seq, audit_log::hash))
         .first(conn)
         .optional()?;
-    let (id, prev_hash) = match last {
-        Some((id, hash)) => (id + 1, hash),
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
+    };
+    // PostgreSQL gives the id from its sequence, as chains append in parallel; SQLite's write
+    // lock serialises every appender, so the next id is the largest plus one.
+    let id = match conn {
+        DbConn::Pg(_) => diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "nextval('audit_log_id_seq')",
+        ))
+        .get_result(conn)?,
+        DbConn::Sqlite(_) => {
+            let max: Option<i64> = audit_log::table
+                .select(diesel::dsl::max(audit_log::id))
+                .first(conn)?;
+            max.unwrap_or(0) + 1
+        }
     };
     let mut entry = Entry {
         id,
@@ -93,6 +124,8 @@ pub fn append_locked(conn: &mut DbConn, event: Event<'_>) -> QueryResult<Entry> 
         detail: event.detail.to_string(),
         prev_hash,
         hash: String::new(),
+        chain,
+        seq,
     };
     entry.hash = entry.computed_hash();
     diesel::insert_into(audit_log::table)
@@ -106,35 +139,155 @@ pub fn append_locked(conn: &mut DbConn, event: Event<'_>) -> QueryResult<Entry> 
             audit_log::detail.eq(&entry.detail),
             audit_log::prev_hash.eq(&entry.prev_hash),
             audit_log::hash.eq(&entry.hash),
+            audit_log::chain.eq(entry.chain),
+            audit_log::seq.eq(entry.seq),
         ))
         .execute(conn)?;
     Ok(entry)
 }
 
-/// A place where the chain does not hold.
+/// A place where a chain does not hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Break {
+    /// The chain's office, by its code; `None` for the deployment's own chain.
+    pub office: Option<String>,
+    #[serde(flatten)]
+    pub fault: Fault,
+}
+
+/// What is wrong at a place in a chain (entries named by their `seq` in it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Break {
+pub enum Fault {
     /// The entry's content no longer matches its hash.
-    Altered { id: i64 },
+    Altered { seq: i64 },
     /// The entry's link does not name the hash of the entry before it.
-    Unlinked { id: i64 },
+    Unlinked { seq: i64 },
     /// Entries between two that remain are gone.
     Missing { from: i64, to: i64 },
+    /// The chain ends before an entry a checkpoint recorded: its tail was cut.
+    Truncated { from: i64, to: i64 },
+    /// The entry a checkpoint recorded has another hash now: the chain was written again.
+    Rewritten { seq: i64 },
+}
+
+/// The action of a checkpoint entry.
+pub const CHECKPOINT: &str = "audit.checkpoint";
+
+/// Records the head of every office's chain (its last `seq` and hash) in an entry of the
+/// deployment's chain, so that a chain whose tail is later cut, or which is written again from
+/// some entry on, no longer matches it ([`Fault::Truncated`], [`Fault::Rewritten`]). The daily
+/// audit check makes one; `naskah audit checkpoint` makes one when asked. Call it in a write
+/// transaction.
+pub fn checkpoint(conn: &mut DbConn) -> QueryResult<Entry> {
+    let chains: Vec<i64> = audit_log::table
+        .filter(audit_log::chain.ne(0))
+        .select(audit_log::chain)
+        .distinct()
+        .order(audit_log::chain)
+        .load(conn)?;
+    let mut heads = Vec::with_capacity(chains.len());
+    for chain in chains {
+        // The chain's own lock: its head cannot move while it is read.
+        lock_for_transaction(conn, lock_keys::audit_chain(chain))?;
+        let (seq, hash): (i64, String) = audit_log::table
+            .filter(audit_log::chain.eq(chain))
+            .order(audit_log::seq.desc())
+            .select((audit_log::seq, audit_log::hash))
+            .first(conn)?;
+        heads.push(serde_json::json!({ "chain": chain, "seq": seq, "hash": hash }));
+    }
+    append(
+        conn,
+        Event {
+            actor: None,
+            office: None,
+            action: CHECKPOINT,
+            subject: "audit".to_owned(),
+            detail: serde_json::json!({ "heads": heads }),
+        },
+    )
+}
+
+/// What the checkpoints recorded, per chain: (seq, hash), in order of seq.
+fn recorded_heads(conn: &mut DbConn) -> QueryResult<HashMap<i64, Vec<(i64, String)>>> {
+    let details: Vec<String> = audit_log::table
+        .filter(audit_log::chain.eq(0))
+        .filter(audit_log::action.eq(CHECKPOINT))
+        .select(audit_log::detail)
+        .load(conn)?;
+    let mut heads: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for detail in details {
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
+        for head in detail["heads"].as_array().into_iter().flatten() {
+            if let (Some(chain), Some(seq), Some(hash)) = (
+                head["chain"].as_i64(),
+                head["seq"].as_i64(),
+                head["hash"].as_str(),
+            ) {
+                heads.entry(chain).or_default().push((seq, hash.to_owned()));
+            }
+        }
+    }
+    for recorded in heads.values_mut() {
+        recorded.sort();
+        recorded.dedup();
+    }
+    Ok(heads)
 }
 
 /// Entries read per query while verifying, so that a long log is checked in bounded memory.
 const VERIFY_PAGE: i64 = 2_000;
 
-/// Walks the whole chain and returns every break, in order; empty when the log is intact.
+/// Walks every chain and returns every break, chain by chain (the deployment's first), in
+/// order; empty when the log is intact.
 pub fn verify(conn: &mut DbConn) -> QueryResult<Vec<Break>> {
+    use crate::db::schema::offices;
+    let mut recorded = recorded_heads(conn)?;
+    let mut chains: Vec<i64> = audit_log::table
+        .select(audit_log::chain)
+        .distinct()
+        .load(conn)?;
+    // A chain cut down to nothing is still named by the checkpoints.
+    chains.extend(recorded.keys().copied());
+    chains.sort_unstable();
+    chains.dedup();
     let mut breaks = Vec::new();
+    for chain in chains {
+        let heads = recorded.remove(&chain).unwrap_or_default();
+        let faults = verify_chain(conn, chain, &heads)?;
+        if faults.is_empty() {
+            continue;
+        }
+        let office: Option<String> = if chain == 0 {
+            None
+        } else {
+            let code: Option<String> = offices::table
+                .find(OfficeId(chain))
+                .select(offices::code)
+                .first(conn)
+                .optional()?;
+            Some(code.unwrap_or_else(|| format!("#{chain}")))
+        };
+        breaks.extend(faults.into_iter().map(|fault| Break {
+            office: office.clone(),
+            fault,
+        }));
+    }
+    Ok(breaks)
+}
+
+/// Walks one chain, comparing it with what the checkpoints recorded of it (`heads`, by seq).
+fn verify_chain(conn: &mut DbConn, chain: i64, heads: &[(i64, String)]) -> QueryResult<Vec<Fault>> {
+    let mut faults = Vec::new();
+    let mut heads = heads.iter().peekable();
     let mut previous: Option<(i64, String)> = None;
     loop {
-        let after = previous.as_ref().map_or(0, |(id, _)| *id);
+        let after = previous.as_ref().map_or(0, |(seq, _)| *seq);
         let page: Vec<Entry> = audit_log::table
-            .filter(audit_log::id.gt(after))
-            .order(audit_log::id)
+            .filter(audit_log::chain.eq(chain))
+            .filter(audit_log::seq.gt(after))
+            .order(audit_log::seq)
             .limit(VERIFY_PAGE)
             .select(Entry::as_select())
             .load(conn)?;
@@ -142,25 +295,34 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Vec<Break>> {
             break;
         }
         for entry in &page {
-            let (expected_id, expected_link) = match &previous {
-                Some((id, hash)) => (id + 1, hash.as_str()),
+            let (expected, expected_link) = match &previous {
+                Some((seq, hash)) => (seq + 1, hash.as_str()),
                 None => (1, GENESIS),
             };
-            if entry.id != expected_id {
-                breaks.push(Break::Missing {
-                    from: expected_id,
-                    to: entry.id - 1,
+            if entry.seq != expected {
+                faults.push(Fault::Missing {
+                    from: expected,
+                    to: entry.seq - 1,
                 });
             } else if entry.prev_hash != expected_link {
-                breaks.push(Break::Unlinked { id: entry.id });
+                faults.push(Fault::Unlinked { seq: entry.seq });
             }
             if entry.computed_hash() != entry.hash {
-                breaks.push(Break::Altered { id: entry.id });
+                faults.push(Fault::Altered { seq: entry.seq });
             }
-            previous = Some((entry.id, entry.hash.clone()));
+            while let Some((seq, hash)) = heads.next_if(|(seq, _)| *seq <= entry.seq) {
+                if *seq == entry.seq && *hash != entry.hash {
+                    faults.push(Fault::Rewritten { seq: *seq });
+                }
+            }
+            previous = Some((entry.seq, entry.hash.clone()));
         }
     }
-    Ok(breaks)
+    let last = previous.map_or(0, |(seq, _)| seq);
+    if let Some(to) = heads.map(|(seq, _)| *seq).max() {
+        faults.push(Fault::Truncated { from: last + 1, to });
+    }
+    Ok(faults)
 }
 
 /// An entry as an office's auditors read it: who (by username), and whether its content

@@ -205,7 +205,8 @@ pub async fn make_due(context: Arc<Context>, kind: ReportKind, office: String) {
     }
 }
 
-/// The daily audit check: a break goes to the log and to every admin's inbox.
+/// The daily audit check: a break goes to the log and to every admin's inbox; an intact log
+/// gets a checkpoint of its chains' heads ([`crate::audit::checkpoint`]).
 pub async fn audit_check(context: Arc<Context>) {
     let outcome = context
         .db
@@ -233,6 +234,9 @@ pub async fn audit_check(context: Arc<Context>) {
                         ))
                         .execute(conn)?;
                 }
+            } else {
+                // The heads of an intact log are recorded, so that a tail cut later shows.
+                crate::db::write_transaction(conn, crate::audit::checkpoint)?;
             }
             Ok((problems == 0, problems))
         })

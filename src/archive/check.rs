@@ -102,7 +102,7 @@ pub fn check(input: impl Read + Seek, sandbox: &Sandbox) -> Result<Checked, Chec
     }
 
     // The audit entries: each hash, each link between neighbours, each revision recorded.
-    let mut previous: Option<&super::export::AuditEntry> = None;
+    let mut previous: HashMap<i64, &super::export::AuditEntry> = HashMap::new();
     let mut recorded: HashMap<(i64, i32), String> = HashMap::new();
     for entry in &manifest.audit {
         match entry.entry() {
@@ -112,8 +112,8 @@ pub fn check(input: impl Read + Seek, sandbox: &Sandbox) -> Result<Checked, Chec
                 entry.id
             )),
         }
-        if let Some(before) = previous
-            && before.id + 1 == entry.id
+        if let Some(before) = previous.insert(entry.chain, entry)
+            && before.seq() + 1 == entry.seq()
             && entry.prev_hash != before.hash
         {
             checked.problems.push(format!(
@@ -121,7 +121,6 @@ pub fn check(input: impl Read + Seek, sandbox: &Sandbox) -> Result<Checked, Chec
                 entry.id, before.id
             ));
         }
-        previous = Some(entry);
         if matches!(entry.action.as_str(), "letter.created" | "letter.revised") {
             let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap_or_default();
             let letter = entry

@@ -122,6 +122,19 @@ pub struct AuditEntry {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The entry's chain (0, or its office's id) and place in it; an archive exported before
+    /// the chains were split has neither: its entries are chain 0 with `seq` their id.
+    #[serde(default)]
+    pub chain: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+}
+
+impl AuditEntry {
+    /// The entry's place in its chain.
+    pub fn seq(&self) -> i64 {
+        self.seq.unwrap_or(self.id)
+    }
 }
 
 impl From<audit::Entry> for AuditEntry {
@@ -136,6 +149,8 @@ impl From<audit::Entry> for AuditEntry {
             detail: e.detail,
             prev_hash: e.prev_hash,
             hash: e.hash,
+            chain: e.chain,
+            seq: Some(e.seq),
         }
     }
 }
@@ -153,6 +168,8 @@ impl AuditEntry {
             detail: self.detail.clone(),
             prev_hash: self.prev_hash.clone(),
             hash: self.hash.clone(),
+            chain: self.chain,
+            seq: self.seq(),
         })
     }
 }

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use super::Failure;
 use crate::archive::export::Selection;
 use crate::archive::integrity::findings;
-use crate::audit::Break;
+use crate::audit::{Break, Fault};
 use crate::db::DbConn;
 
 #[derive(Debug, Subcommand)]
@@ -20,23 +20,60 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Record the head of every office's chain in the deployment's chain, so that a tail cut
+    /// later shows (the daily audit check does this when the log is intact).
+    Checkpoint,
 }
 
 fn describe(found: &Break) -> String {
-    match found {
-        Break::Altered { id } => format!("audit entry {id}: its content does not match its hash"),
-        Break::Unlinked { id } => {
-            format!("audit entry {id}: its link is not the hash of the entry before it")
+    let chain = match &found.office {
+        Some(office) => format!("office {office}'s audit chain"),
+        None => "the deployment's audit chain".to_owned(),
+    };
+    match found.fault {
+        Fault::Altered { seq } => {
+            format!("{chain}, entry {seq}: its content does not match its hash")
         }
-        Break::Missing { from, to } if from == to => format!("audit entry {from}: missing"),
-        Break::Missing { from, to } => format!("audit entries {from} to {to}: missing"),
+        Fault::Unlinked { seq } => {
+            format!("{chain}, entry {seq}: its link is not the hash of the entry before it")
+        }
+        Fault::Missing { from, to } if from == to => format!("{chain}, entry {from}: missing"),
+        Fault::Missing { from, to } => format!("{chain}, entries {from} to {to}: missing"),
+        Fault::Truncated { from, to } if from == to => {
+            format!(
+                "{chain}, entry {from}: recorded by a checkpoint, gone (the chain's tail was cut)"
+            )
+        }
+        Fault::Truncated { from, to } => format!(
+            "{chain}, entries {from} to {to}: recorded by a checkpoint, gone (the chain's tail was cut)"
+        ),
+        Fault::Rewritten { seq } => {
+            format!(
+                "{chain}, entry {seq}: not the entry a checkpoint recorded (the chain was rewritten)"
+            )
+        }
     }
 }
 
 pub fn run(conn: &mut DbConn, command: &AuditCommand) -> Result<(), Failure> {
-    let AuditCommand::Verify { json } = command;
+    let json = match command {
+        AuditCommand::Verify { json } => *json,
+        AuditCommand::Checkpoint => {
+            let entry = crate::db::write_transaction(conn, crate::audit::checkpoint)
+                .map_err(|e| Failure::Work(e.to_string()))?;
+            let heads = serde_json::from_str::<serde_json::Value>(&entry.detail)
+                .ok()
+                .and_then(|d| d["heads"].as_array().map(Vec::len))
+                .unwrap_or(0);
+            println!(
+                "checkpoint: entry {} of the deployment's audit chain records {heads} office chain(s)",
+                entry.seq
+            );
+            return Ok(());
+        }
+    };
     let found = findings(conn)?;
-    if *json {
+    if json {
         println!("{}", serde_json::to_string(&found).unwrap_or_default());
     } else {
         for line in found.breaks.iter().map(describe) {

@@ -244,8 +244,14 @@ pub fn lock_for_transaction(conn: &mut DbConn, key: i64) -> Result<(), diesel::r
 pub mod lock_keys {
     /// Running migrations.
     pub const MIGRATIONS: i64 = 0x6e61_736b_0001;
-    /// Appending to the audit log.
-    pub const AUDIT_LOG: i64 = 0x6e61_736b_0002;
+    /// Appending to one of the audit log's chains: this plus the chain (0, or an office's
+    /// id), a range of its own far above the constants here.
+    const AUDIT_CHAINS: i64 = 0x6e62_0000_0000_0000;
+
+    /// The lock of audit chain `chain`.
+    pub fn audit_chain(chain: i64) -> i64 {
+        AUDIT_CHAINS + (chain & 0x0000_ffff_ffff_ffff)
+    }
 }
 
 /// The current time as the database stores it: UTC, to the microsecond (PostgreSQL keeps no

@@ -168,6 +168,8 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Text,
         hash -> Text,
+        chain -> Int8,
+        seq -> Int8,
     }
 }
 

@@ -244,14 +244,14 @@ struct Counter {
 /// transaction ends, so concurrent issuers queue here, and everything after it must be short.
 fn next_seq(
     conn: &mut DbConn,
-    register: RegisterId,
+    register: &Register,
     year: i32,
     count: i32,
 ) -> Result<(i32, Option<NaiveDate>)> {
     const UPSERT: &str = "INSERT INTO register_counters (register_id, year, last_seq) VALUES ($1, $2, $3) \
          ON CONFLICT (register_id, year) DO UPDATE SET last_seq = register_counters.last_seq + $3 \
          RETURNING last_seq, last_date";
-    // On PostgreSQL the same statement then takes the audit log's lock, which every number's
+    // On PostgreSQL the same statement then takes the lock of the office's audit chain, which every number's
     // audit entry needs: one round trip less while the register's issuers queue. Counter
     // first, audit second, as every numbering transaction takes them, so no two wait on
     // each other. (SQLite's write lock already serialises the whole transaction.)
@@ -261,13 +261,15 @@ fn next_seq(
          SELECT last_seq, last_date, pg_advisory_xact_lock($4) IS NOT NULL AS locked FROM counter";
     let counter: Counter = match conn {
         DbConn::Pg(pg) => diesel::sql_query(UPSERT_AND_LOCK)
-            .bind::<BigInt, _>(register.0)
+            .bind::<BigInt, _>(register.id.0)
             .bind::<Integer, _>(year)
             .bind::<Integer, _>(count)
-            .bind::<BigInt, _>(crate::db::lock_keys::AUDIT_LOG)
+            .bind::<BigInt, _>(crate::db::lock_keys::audit_chain(audit::chain_of(Some(
+                register.office_id,
+            ))))
             .get_result(pg)?,
         DbConn::Sqlite(sqlite) => diesel::sql_query(UPSERT)
-            .bind::<BigInt, _>(register.0)
+            .bind::<BigInt, _>(register.id.0)
             .bind::<Integer, _>(year)
             .bind::<Integer, _>(count)
             .get_result(sqlite)?,
@@ -287,7 +289,7 @@ fn take_main_numbers(
     count: u32,
 ) -> Result<Vec<(i32, String)>> {
     let year = date.year();
-    let (last, latest) = next_seq(conn, register.id, year, count as i32)?;
+    let (last, latest) = next_seq(conn, register, year, count as i32)?;
     advance_date(conn, register.id, year, date, latest)?;
     (last - count as i32 + 1..=last)
         .map(|seq| {
@@ -585,7 +587,7 @@ pub fn insert(
         let (classification, sifat) = claim_letter(conn, letter, register.office_id, date)?;
         let year = date.year();
         // Taking the counter row's lock (adding nothing) serialises us with issuers.
-        let (_, latest) = next_seq(conn, register.id, year, 0)?;
+        let (_, latest) = next_seq(conn, &register, year, 0)?;
         let latest = latest.ok_or(NumberingError::NothingToInsertAfter(date))?;
         if date > latest {
             return Err(NumberingError::InsertAfterLatest { date, latest });

@@ -91,16 +91,22 @@ on_both_backends! {
             ))
             .execute(&mut *conn)
             .expect("replace");
-        // An audit entry edited, another removed.
-        conn.batch_execute("UPDATE audit_log SET subject = 'office:99' WHERE id = 2")
-            .expect("edit");
-        conn.batch_execute("DELETE FROM audit_log WHERE id = 3").expect("delete");
+        // In Banggai's audit chain an entry edited, another removed; the other offices'
+        // chains and the deployment's are left alone.
+        let banggai = naskah::office::find_by_code(&mut conn, "banggai").expect("q").expect("office").id;
+        conn.batch_execute(&format!(
+            "UPDATE audit_log SET subject = 'office:99' WHERE chain = {} AND seq = 2",
+            banggai.0
+        ))
+        .expect("edit");
+        conn.batch_execute(&format!("DELETE FROM audit_log WHERE chain = {} AND seq = 3", banggai.0))
+            .expect("delete");
 
         let (code, text) = verify();
         assert_eq!(code, Some(1), "{text}");
         for expected in [
-            "audit entry 2: its content does not match its hash".to_owned(),
-            "audit entry 3: missing".to_owned(),
+            "office banggai's audit chain, entry 2: its content does not match its hash".to_owned(),
+            "office banggai's audit chain, entry 3: missing".to_owned(),
             format!("letter {first} revision 1: the PDF does not match its stored SHA-256 or size"),
             format!("letter {second} revision 1: stored SHA-256"),
         ] {
@@ -125,8 +131,70 @@ on_both_backends! {
             .output()
             .expect("naskah audit verify --json");
         let found: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-        assert_eq!(found["breaks"][0], serde_json::json!({"kind": "altered", "id": 2}));
+        assert_eq!(
+            found["breaks"],
+            serde_json::json!([
+                {"office": "banggai", "kind": "altered", "seq": 2},
+                {"office": "banggai", "kind": "missing", "from": 3, "to": 3},
+            ])
+        );
         assert_eq!(found["flaws"].as_array().map(Vec::len), Some(2), "{found}");
+    }
+}
+
+on_both_backends! {
+    fn a_cut_tail_of_one_offices_chain_is_named_after_a_checkpoint(db) {
+        let pool = db.open();
+        let mut conn = pool.get().expect("connection");
+        two_letters(&mut conn);
+        let run = |args: &[&str]| {
+            let output = naskah(db.dir.path())
+                .env("NASKAH_DATABASE_URL", &db.url)
+                .args(args)
+                .output()
+                .expect("naskah audit");
+            (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+        };
+        // Each office writes its own chain, numbered from 1; the deployment has its own.
+        let chains: Vec<(i64, i64)> = naskah::db::schema::audit_log::table
+            .group_by(naskah::db::schema::audit_log::chain)
+            .select((
+                naskah::db::schema::audit_log::chain,
+                diesel::dsl::count_star(),
+            ))
+            .order(naskah::db::schema::audit_log::chain)
+            .load(&mut *conn)
+            .expect("chains");
+        let offices = chains.iter().filter(|(chain, _)| *chain != 0).count();
+        assert_eq!(offices, 5, "the five offices' chains: {chains:?}");
+        let (code, text) = run(&["audit", "checkpoint"]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("records 5 office chain(s)"), "{text}");
+
+        // Without a checkpoint a cut tail leaves a shorter chain that still links; with one,
+        // the entries it recorded are missed, in the office's own chain only.
+        let bolmut = naskah::office::find_by_code(&mut conn, "bolmut").expect("q").expect("office").id;
+        let last: i64 = naskah::db::schema::audit_log::table
+            .filter(naskah::db::schema::audit_log::chain.eq(bolmut.0))
+            .select(diesel::dsl::max(naskah::db::schema::audit_log::seq))
+            .first::<Option<i64>>(&mut *conn)
+            .expect("head")
+            .expect("bolmut's chain");
+        unguard(&mut conn);
+        conn.batch_execute(&format!(
+            "DELETE FROM audit_log WHERE chain = {} AND seq >= {}",
+            bolmut.0,
+            last - 1
+        ))
+        .expect("cut the tail");
+        let (code, text) = run(&["audit", "verify"]);
+        assert_eq!(code, Some(1), "{text}");
+        let expected = format!(
+            "office bolmut's audit chain, entries {} to {last}: recorded by a checkpoint, gone (the chain's tail was cut)",
+            last - 1
+        );
+        assert!(text.contains(&expected), "{expected} in:\n{text}");
+        assert!(text.contains("1 break(s)"), "no other chain is touched:\n{text}");
     }
 }
 
