@@ -159,9 +159,18 @@ fn draft_letters(
     Ok(ids)
 }
 
-/// Numbers every letter of `fixture` from `clients` threads, spreading the requests over
-/// `servers` in turn. Requests that fail are counted, not retried.
-pub fn drive(servers: &[String], fixture: &Fixture, clients: usize) -> (usize, Duration) {
+/// Numbers every letter of `fixtures` from `clients` threads, the offices' letters taken in
+/// turn, spreading the requests over `servers` in turn. Requests that fail are counted, not
+/// retried.
+pub fn drive(servers: &[String], fixtures: &[Fixture], clients: usize) -> (usize, Duration) {
+    let longest = fixtures.iter().map(|f| f.letters.len()).max().unwrap_or(0);
+    let jobs: Vec<(&Fixture, LetterId)> = (0..longest)
+        .flat_map(|i| {
+            fixtures
+                .iter()
+                .filter_map(move |f| f.letters.get(i).map(|letter| (f, *letter)))
+        })
+        .collect();
     let next = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -176,7 +185,7 @@ pub fn drive(servers: &[String], fixture: &Fixture, clients: usize) -> (usize, D
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(letter) = fixture.letters.get(i) else {
+                    let Some(&(fixture, letter)) = jobs.get(i) else {
                         break;
                     };
                     let server = &servers[i % servers.len()];
@@ -215,18 +224,28 @@ pub fn check(conn: &mut DbConn, register: RegisterId) -> Result<(usize, usize, u
     Ok((seqs.len(), duplicates, gaps))
 }
 
-/// The whole bench: a server on loopback (in this process), `clients` clients, `count` numbers.
+/// The whole bench: a server on loopback (in this process), `clients` clients, `count` numbers
+/// over `offices` offices (each with its register and its audit chain; the count shared out).
 pub fn run(
     database: &DatabaseUrl,
     clients: usize,
     count: usize,
+    offices: usize,
     pool: u32,
     settings: Settings,
 ) -> Result<Outcome, BenchError> {
     let db = Db::open(database, pool).map_err(fail)?;
     let mut conn = db.get().map_err(fail)?;
     migrate::run_pending(&mut conn).map_err(fail)?;
-    let fixture = fixture(&mut conn, count)?;
+    let offices = offices.clamp(1, count.max(1));
+    let fixtures = (0..offices)
+        .map(|i| {
+            fixture(
+                &mut conn,
+                count / offices + usize::from(i < count % offices),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     drop(conn);
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(fail)?;
@@ -262,12 +281,16 @@ pub fn run(
         });
     });
     let (handle, addr) = receiver.recv().map_err(fail)?.map_err(BenchError)?;
-    let (failed_requests, elapsed) = drive(&[format!("http://{addr}")], &fixture, clients);
+    let (failed_requests, elapsed) = drive(&[format!("http://{addr}")], &fixtures, clients);
     actix_web::rt::System::new().block_on(handle.stop(true));
     let _ = server.join();
 
     let mut conn = db.get().map_err(fail)?;
-    let (issued, duplicates, gaps) = check(&mut conn, fixture.register)?;
+    let (mut issued, mut duplicates, mut gaps) = (0, 0, 0);
+    for fixture in &fixtures {
+        let (i, d, g) = check(&mut conn, fixture.register)?;
+        (issued, duplicates, gaps) = (issued + i, duplicates + d, gaps + g);
+    }
     Ok(Outcome {
         issued,
         duplicates,

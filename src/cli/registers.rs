@@ -89,6 +89,9 @@ pub(super) enum NumberCommand {
         clients: usize,
         #[arg(long, default_value_t = 5000)]
         count: usize,
+        /// Offices, each with its own register, the clients' requests spread over them.
+        #[arg(long, default_value_t = 1)]
+        offices: usize,
         /// The database (default: a new SQLite file in a temporary directory).
         #[arg(long, value_name = "URL")]
         database: Option<String>,
@@ -210,6 +213,7 @@ pub(super) fn number_command(config: &Config, command: &NumberCommand) -> Result
         NumberCommand::Bench {
             clients,
             count,
+            offices,
             database,
         } => {
             telemetry::init("warn", config.log_format);
@@ -220,15 +224,27 @@ pub(super) fn number_command(config: &Config, command: &NumberCommand) -> Result
                     .map_err(|p| Failure::Config(ConfigError::new("--database", p)))?,
                 None => DatabaseUrl::Sqlite(scratch.path().join("bench.sqlite3")),
             };
-            if *clients == 0 || *count == 0 {
+            if *clients == 0 || *count == 0 || *offices == 0 {
                 return Err(Failure::Usage(
-                    "--clients and --count must be at least 1".into(),
+                    "--clients, --count and --offices must be at least 1".into(),
+                ));
+            }
+            if offices > count {
+                return Err(Failure::Usage(
+                    "--offices may not exceed --count: every office numbers at least one letter"
+                        .into(),
                 ));
             }
             let settings = letter_settings(config);
-            let outcome =
-                super::number_bench::run(&url, *clients, *count, config.db_pool_size, settings)
-                    .map_err(|e| Failure::Work(e.to_string()))?;
+            let outcome = super::number_bench::run(
+                &url,
+                *clients,
+                *count,
+                *offices,
+                config.db_pool_size,
+                settings,
+            )
+            .map_err(|e| Failure::Work(e.to_string()))?;
             println!("{}", outcome.line());
             if outcome.duplicates > 0
                 || outcome.gaps > 0

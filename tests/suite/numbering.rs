@@ -375,7 +375,7 @@ on_both_backends! {
             }
             let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         });
-        let (failed, _) = bench::drive(std::slice::from_ref(&url), &fixture, 8);
+        let (failed, _) = bench::drive(std::slice::from_ref(&url), std::slice::from_ref(&fixture), 8);
         killer.join().expect("killer");
         drop(server);
         assert!(failed > 0, "the server was killed while numbers were being issued");
@@ -413,7 +413,7 @@ on_both_backends! {
             register: fixture.register,
             token: fixture.token.clone(),
         };
-        let (failed, _) = bench::drive(&[format!("http://{}", server.addr)], &remaining, 2);
+        let (failed, _) = bench::drive(&[format!("http://{}", server.addr)], std::slice::from_ref(&remaining), 2);
         assert_eq!(failed, 0);
         let mut conn = db.open().get().expect("connection");
         let (after, duplicates, gaps) = bench::check(&mut conn, fixture.register).expect("check");
@@ -504,7 +504,7 @@ fn two_processes_on_one_postgresql_database_issue_once_each() {
     };
     let (a, b) = (serve(), serve());
     let servers = [format!("http://{}", a.addr), format!("http://{}", b.addr)];
-    let (failed, _) = bench::drive(&servers, &fixture, 32);
+    let (failed, _) = bench::drive(&servers, std::slice::from_ref(&fixture), 32);
     assert_eq!(failed, 0);
     let mut conn = db.open().get().expect("connection");
     assert_eq!(
